@@ -5,5 +5,4 @@ install_tqspatial "[test]"
 cd "$ROOT"
 "$VENV/bin/ruff" check tqspatial tests benchmarks
 "$VENV/bin/ruff" format --check tqspatial tests benchmarks
-"$VENV/bin/lint-imports"
 exec "$VENV/bin/python" -m pytest "$@"

@@ -237,9 +237,9 @@ def summarise_clusters(
         }
     )
     for element_id in structure.corridor_ids:
-        frame[f"{element_id}_ha"] = assigned[f"share_{element_id}"].to_numpy() * frame[
-            "area_m2"
-        ] / 1e4
+        frame[f"{element_id}_ha"] = (
+            assigned[f"share_{element_id}"].to_numpy() * frame["area_m2"] / 1e4
+        )
     grouped = frame.groupby("cluster_id", sort=False)
     table = pd.DataFrame(
         {

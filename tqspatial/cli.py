@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("refresh", help="re-run the land inventory on the embedded dataset")
-    run.add_argument("--out", type=Path, default=None, help="output folder (default data/processed)")
+    run.add_argument(
+        "--out", type=Path, default=None, help="output folder (default data/processed)"
+    )
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
     return parser
@@ -61,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "build-dataset":
             datasets.build(args.raw)
     except TqspatialError as exc:
-        logger.error("%s", exc)  # noqa: TRY400 - the message is the whole story for bad input
+        logger.error("%s", exc)
         return EXIT_BAD_INPUT
     except Exception:
         logger.exception("internal error; please report it with the log above")

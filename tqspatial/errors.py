@@ -9,8 +9,8 @@ what we expected and what to do.
 from __future__ import annotations
 
 __all__ = [
-    "ConfigError",
     "CRSError",
+    "ConfigError",
     "DataFileError",
     "DataQualityWarning",
     "SchemaError",

@@ -60,7 +60,9 @@ VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparque
 
 def _check_exists(path: Path, what: str) -> None:
     if not path.exists():
-        msg = f"{what} file not found: {path} (check the path, or the [inputs] section of the config)"
+        msg = (
+            f"{what} file not found: {path} (check the path, or the [inputs] section of the config)"
+        )
         raise DataFileError(msg)
     if path.is_dir():
         msg = f"{what}: {path} is a folder; expected a file"
@@ -398,7 +400,10 @@ def read_road_network(
         elif suffix == ".graphml":
             graph = ox.io.load_graphml(path)
         else:
-            msg = f"road network: unsupported file type {suffix!r} for {path}; expected .osm/.xml/.graphml"
+            msg = (
+                f"road network: unsupported file type {suffix!r} for {path}; "
+                "expected .osm, .xml or .graphml"
+            )
             raise DataFileError(msg)
     except (ET.ParseError, OSError, KeyError, ValueError) as exc:
         msg = f"road network: cannot read {path}: {exc}"
@@ -422,6 +427,11 @@ def _prepare_target(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
+
+
+#: Timestamp GDAL writes into GeoPackage metadata: fixed, so that unchanged data gives
+#: byte-identical files (the refresh manifest records when a run happened).
+GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 
 
 def write_layers(path: str | os.PathLike[str], layers: Mapping[str, pd.DataFrame]) -> Path:
@@ -451,13 +461,14 @@ def write_layers(path: str | os.PathLike[str], layers: Mapping[str, pd.DataFrame
     """
     path = Path(path)
     _prepare_target(path)
-    for name, frame in layers.items():
-        if isinstance(frame, gpd.GeoDataFrame):
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-        else:
-            pyogrio.write_dataframe(
-                gpd.GeoDataFrame(frame), path, layer=name, driver="GPKG"
-            )
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        for name, frame in layers.items():
+            table = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame)
+            pyogrio.write_dataframe(table, path, layer=name, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return path
 
 
@@ -543,8 +554,9 @@ def write_json(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path
     """
     path = Path(path)
     _prepare_target(path)
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return path
 
 

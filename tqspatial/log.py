@@ -40,7 +40,7 @@ def enable_logging(level: int | str = logging.INFO) -> logging.Handler:
             logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
-    handler._tqspatial = True  # type: ignore[attr-defined]  # noqa: SLF001
+    handler._tqspatial = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)
     return handler

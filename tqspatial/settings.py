@@ -96,11 +96,12 @@ def override(**changes: Any) -> Iterator[Settings]:  # noqa: ANN401 - values are
 
     Examples
     --------
-    >>> with override(colour="red"):
-    ...     pass
-    Traceback (most recent call last):
-    ...
-    tqspatial.errors.ConfigError: unknown setting(s) ['colour']; valid settings are ['data_dir', 'working_crs']
+    >>> try:
+    ...     with override(colour="red"):
+    ...         pass
+    ... except ValueError as exc:
+    ...     print(exc)
+    unknown setting(s) ['colour']; valid settings are ['data_dir', 'working_crs']
     """
     global _current  # noqa: PLW0603 - the module-level value is the point of this function
     valid = sorted(f.name for f in dataclasses.fields(Settings))

@@ -144,15 +144,18 @@ class PlanStructure:
             )
         other = ~np.isin(types, [1, 2, 3, 5, 6]) & ~empty
         if other.any():
-            problems.append(
-                f"elements that are neither lines nor polygons: {ids[other].tolist()}"
-            )
+            problems.append(f"elements that are neither lines nor polygons: {ids[other].tolist()}")
         if problems:
             raise StructureError("plan structure is invalid: " + "; ".join(problems))
 
+        out["element_id"] = out["element_id"].astype(str)
         out["source_geometry"] = np.where(is_line, "centre_line", "polygon")
-        buffered = shapely.buffer(geoms[is_line], out["width_m"].to_numpy()[is_line] / 2.0,
-                                  cap_style="flat", join_style="round")
+        buffered = shapely.buffer(
+            geoms[is_line],
+            out["width_m"].to_numpy()[is_line] / 2.0,
+            cap_style="flat",
+            join_style="round",
+        )
         new_geoms = np.asarray(geoms, dtype=object)
         new_geoms[is_line] = buffered
         out = out.set_geometry(gpd.GeoSeries(new_geoms, index=out.index, crs=frame.crs))

@@ -10,7 +10,7 @@ Examples
 --------
 >>> import tqspatial as tq
 >>> d = tq.datasets.tianqiao()
->>> round(d.boundary.area.sum() / 1e6, 1)
+>>> round(float(d.boundary.area.sum()) / 1e6, 1)
 259.2
 >>> d.structure.cluster_ids[:2]
 ['smart_manufacturing', 'hitech_innovation']

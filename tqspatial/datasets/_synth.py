@@ -52,11 +52,26 @@ GENERATOR = f"tqspatial synthetic generator v1 (seed {SEED})"
 #: Derived from the 1:4M water polygon, moved north near Luokou so that the channel passes
 #: the Luokou railway bridge (117.0006E 36.7261N) with Que Hill on the north bank.
 RIVER_CENTRELINE = [
-    (482000, 4065200), (486000, 4066300), (488000, 4067300), (490000, 4067900),
-    (492000, 4067800), (493300, 4067500), (494800, 4067500), (496300, 4067500),
-    (498300, 4066900), (500000, 4066150), (501200, 4066250), (501900, 4067000),
-    (502300, 4068400), (503600, 4069300), (505300, 4070000), (506600, 4071000),
-    (507500, 4072000), (509400, 4073000), (510500, 4074500), (512000, 4077500),
+    (482000, 4065200),
+    (486000, 4066300),
+    (488000, 4067300),
+    (490000, 4067900),
+    (492000, 4067800),
+    (493300, 4067500),
+    (494800, 4067500),
+    (496300, 4067500),
+    (498300, 4066900),
+    (500000, 4066150),
+    (501200, 4066250),
+    (501900, 4067000),
+    (502300, 4068400),
+    (503600, 4069300),
+    (505300, 4070000),
+    (506600, 4071000),
+    (507500, 4072000),
+    (509400, 4073000),
+    (510500, 4074500),
+    (512000, 4077500),
 ]
 CHANNEL_WIDTH_M = 500.0
 #: Floodplain (滩区) between the levees: narrow on the urban south bank, wide on the north.
@@ -65,8 +80,14 @@ FLOODPLAIN_NORTH_M = 1750.0
 
 #: Indicative Xiaoqing River centre line (lon, lat): the 1:4M data has no Xiaoqing River here.
 XIAOQING_LONLAT = [
-    (116.900, 36.6950), (116.930, 36.6970), (116.950, 36.6950), (116.970, 36.6980),
-    (116.989, 36.7000), (117.010, 36.6990), (117.030, 36.6970), (117.060, 36.7000),
+    (116.900, 36.6950),
+    (116.930, 36.6970),
+    (116.950, 36.6950),
+    (116.970, 36.6980),
+    (116.989, 36.7000),
+    (117.010, 36.6990),
+    (117.030, 36.6970),
+    (117.060, 36.7000),
 ]
 XIAOQING_WIDTH_M = 45.0
 
@@ -167,7 +188,7 @@ def make_context(raw: Path) -> Context:
 
 
 def plan_structure(ctx: Context) -> gpd.GeoDataFrame:
-    """Indicative 一轴两带五组团 layer: centre lines with widths, cluster polygons."""
+    """Build the indicative 一轴两带五组团 layer: centre lines with widths, cluster polygons."""
     a = ctx.anchor_xy
     district = ctx.district
     south = district.intersection(ctx.south_bank)
@@ -207,29 +228,99 @@ def plan_structure(ctx: Context) -> gpd.GeoDataFrame:
     xiaoqing = ctx.xiaoqing_line.intersection(district.buffer(500))
 
     rows = [
-        ("yellow_river_axis", "axis", "黄河城市联动轴", "Yellow River City Linkage Axis",
-         axis_line, 3000.0, "拥河发展;两岸融合;城市功能联动", "黄河两岸"),
-        ("jiluo_road_belt", "belt", "济泺路黄金经济带", "Jiluo Road Golden Economic Belt",
-         jiluo, 1600.0, "特色商贸;高端服务",
-         "泺口国际商贸区;特色专业市场;工商河科技城;陆港商务区"),
-        ("xiaoqing_river_belt", "belt", "小清河创新产业带", "Xiaoqing River Innovation Belt",
-         xiaoqing, 2000.0, "创新经济;总部经济", "药山工业园;北湖片区"),
-        ("smart_manufacturing", "cluster", "新型智造组团", "New Smart Manufacturing Cluster",
-         geoms["smart_manufacturing"], np.nan, "新型功能材料;智能制造装备", "济南新材料产业园区"),
-        ("hitech_innovation", "cluster", "高科创新组团", "High-tech Innovation Cluster",
-         geoms["hitech_innovation"], np.nan, "未来消费;未来健康;未来数智", "药山工业园区"),
-        ("specialty_commerce", "cluster", "特色商贸组团", "Specialty Commerce Cluster",
-         geoms["specialty_commerce"], np.nan, "特色商贸;特色文旅;国际商贸", "泺口片区"),
-        ("high_end_services", "cluster", "高端服务组团", "High-end Services Cluster",
-         geoms["high_end_services"], np.nan, "高端服务;总部经济;电子商务;文商旅",
-         "工商河科技城;北湖片区"),
-        ("modern_agriculture", "cluster", "现代农业组团", "Modern Agriculture Cluster",
-         geoms["modern_agriculture"], np.nan, "都市农业观光;生态康养;农文旅融合", "黄河北农林生态区"),
+        (
+            "yellow_river_axis",
+            "axis",
+            "黄河城市联动轴",
+            "Yellow River City Linkage Axis",
+            axis_line,
+            3000.0,
+            "拥河发展;两岸融合;城市功能联动",
+            "黄河两岸",
+        ),
+        (
+            "jiluo_road_belt",
+            "belt",
+            "济泺路黄金经济带",
+            "Jiluo Road Golden Economic Belt",
+            jiluo,
+            1600.0,
+            "特色商贸;高端服务",
+            "泺口国际商贸区;特色专业市场;工商河科技城;陆港商务区",
+        ),
+        (
+            "xiaoqing_river_belt",
+            "belt",
+            "小清河创新产业带",
+            "Xiaoqing River Innovation Belt",
+            xiaoqing,
+            2000.0,
+            "创新经济;总部经济",
+            "药山工业园;北湖片区",
+        ),
+        (
+            "smart_manufacturing",
+            "cluster",
+            "新型智造组团",
+            "New Smart Manufacturing Cluster",
+            geoms["smart_manufacturing"],
+            np.nan,
+            "新型功能材料;智能制造装备",
+            "济南新材料产业园区",
+        ),
+        (
+            "hitech_innovation",
+            "cluster",
+            "高科创新组团",
+            "High-tech Innovation Cluster",
+            geoms["hitech_innovation"],
+            np.nan,
+            "未来消费;未来健康;未来数智",
+            "药山工业园区",
+        ),
+        (
+            "specialty_commerce",
+            "cluster",
+            "特色商贸组团",
+            "Specialty Commerce Cluster",
+            geoms["specialty_commerce"],
+            np.nan,
+            "特色商贸;特色文旅;国际商贸",
+            "泺口片区",
+        ),
+        (
+            "high_end_services",
+            "cluster",
+            "高端服务组团",
+            "High-end Services Cluster",
+            geoms["high_end_services"],
+            np.nan,
+            "高端服务;总部经济;电子商务;文商旅",
+            "工商河科技城;北湖片区",
+        ),
+        (
+            "modern_agriculture",
+            "cluster",
+            "现代农业组团",
+            "Modern Agriculture Cluster",
+            geoms["modern_agriculture"],
+            np.nan,
+            "都市农业观光;生态康养;农文旅融合",
+            "黄河北农林生态区",
+        ),
     ]
     frame = gpd.GeoDataFrame(
         rows,
-        columns=["element_id", "kind", "name_zh", "name_en", "geometry", "width_m",
-                 "lead_industries", "carriers"],
+        columns=[
+            "element_id",
+            "kind",
+            "name_zh",
+            "name_en",
+            "geometry",
+            "width_m",
+            "lead_industries",
+            "carriers",
+        ],
         geometry="geometry",
         crs=WORKING_CRS,
     )
@@ -267,8 +358,9 @@ def _road_plan(ctx: Context) -> list[Road]:
         beiyuan_y: Road("h", beiyuan_y, "trunk", "south", "北园大街", "Beiyuan Street"),
         ring2_y: Road("h", ring2_y, "primary", "south", "二环北路", "North 2nd Ring Road"),
         dikou_y: Road("h", dikou_y, "secondary", "south", "堤口路", "Dikou Road"),
-        xq_north_y: Road("h", xq_north_y, "secondary", "south", "小清河北路",
-                         "Xiaoqing River North Road"),
+        xq_north_y: Road(
+            "h", xq_north_y, "secondary", "south", "小清河北路", "Xiaoqing River North Road"
+        ),
         sang_y: Road("h", sang_y, "primary", "north", "桑梓店大街", "Sangzidian Street"),
     }
     roads: list[Road] = [*named_v.values(), *named_h.values()]
@@ -345,8 +437,9 @@ def _road_geometries(ctx: Context, roads: list[Road]) -> list[tuple[Road, LineSt
     return out
 
 
-def road_network(ctx: Context) -> tuple[pd.DataFrame, list[tuple[int, list[int], dict[str, str]]],
-                                        gpd.GeoDataFrame]:
+def road_network(
+    ctx: Context,
+) -> tuple[pd.DataFrame, list[tuple[int, list[int], dict[str, str]]], gpd.GeoDataFrame]:
     """Noded synthetic road network: OSM nodes, OSM ways and the road centre lines."""
     pieces = _road_geometries(ctx, _road_plan(ctx))
     geoms = np.array([g for _, g in pieces], dtype=object)
@@ -371,8 +464,11 @@ def road_network(ctx: Context) -> tuple[pd.DataFrame, list[tuple[int, list[int],
     for i, (road, geom) in enumerate(pieces):
         if road.crossing:
             banks = geom.intersection(ctx.channel.exterior)
-            cuts[i].extend(float(geom.project(pt)) for pt in shapely.get_parts(banks)
-                           if pt.geom_type == "Point")
+            cuts[i].extend(
+                float(geom.project(pt))
+                for pt in shapely.get_parts(banks)
+                if pt.geom_type == "Point"
+            )
     node_ids: dict[tuple[int, int], int] = {}
     node_xy: list[tuple[float, float]] = []
 
@@ -397,8 +493,9 @@ def road_network(ctx: Context) -> tuple[pd.DataFrame, list[tuple[int, list[int],
                 continue
             tags = {"highway": road.highway}
             if road.name_zh:
-                tags.update({"name": road.name_zh, "name:zh": road.name_zh,
-                             "name:en": road.name_en})
+                tags.update(
+                    {"name": road.name_zh, "name:zh": road.name_zh, "name:en": road.name_en}
+                )
             if road.highway in MAXSPEED:
                 tags["maxspeed"] = MAXSPEED[road.highway]
             if road.oneway:
@@ -406,8 +503,14 @@ def road_network(ctx: Context) -> tuple[pd.DataFrame, list[tuple[int, list[int],
             over_water = channel.contains(seg.interpolate(0.5, normalized=True))
             if over_water:
                 if road.crossing == "tunnel":
-                    tags.update({"tunnel": "yes", "layer": "-1", "name": "济泺路穿黄隧道",
-                                 "name:en": "Jiluo Road Yellow River Tunnel"})
+                    tags.update(
+                        {
+                            "tunnel": "yes",
+                            "layer": "-1",
+                            "name": "济泺路穿黄隧道",
+                            "name:en": "Jiluo Road Yellow River Tunnel",
+                        }
+                    )
                 else:
                     tags.update({"bridge": "yes", "layer": "1"})
             tags["source"] = "synthetic (tqspatial)"
@@ -426,43 +529,144 @@ def road_network(ctx: Context) -> tuple[pd.DataFrame, list[tuple[int, list[int],
 
 #: Land-use mix by locality: 2023 用地用海分类 codes and their probability.
 LANDUSE_MIX: dict[str, dict[str, float]] = {
-    "old_core": {"070102": 0.58, "070103": 0.04, "090101": 0.08, "0902": 0.04, "080403": 0.04,
-                 "080404": 0.02, "0806": 0.015, "0801": 0.02, "1401": 0.05, "070301": 0.04,
-                 "100101": 0.03, "1101": 0.02, "1208": 0.01, "1303": 0.005, "2301": 0.02},
-    "luokou_market": {"090102": 0.34, "1101": 0.15, "070102": 0.24, "090101": 0.10,
-                      "070301": 0.05, "1401": 0.04, "100101": 0.04, "080403": 0.02,
-                      "2301": 0.02},
-    "new_urban": {"070102": 0.44, "070101": 0.02, "0902": 0.12, "090101": 0.08, "0802": 0.04,
-                  "080403": 0.05, "080404": 0.02, "0806": 0.02, "1401": 0.08, "1402": 0.03,
-                  "100101": 0.03, "070301": 0.03, "1208": 0.01, "1303": 0.01, "2301": 0.02},
-    "industry_west": {"100102": 0.44, "100101": 0.15, "100103": 0.03, "1101": 0.15,
-                      "0902": 0.03, "070102": 0.08, "1402": 0.05, "1303": 0.02, "2301": 0.05},
-    "north_industry": {"100102": 0.48, "100101": 0.15, "1101": 0.10, "0102": 0.10,
-                       "1402": 0.05, "2301": 0.05, "0802": 0.02, "070301": 0.03, "1303": 0.02},
-    "north_town": {"070102": 0.40, "070301": 0.25, "090101": 0.10, "080403": 0.05,
-                   "080404": 0.02, "0806": 0.03, "0801": 0.03, "1401": 0.04, "100101": 0.05,
-                   "2301": 0.03},
+    "old_core": {
+        "070102": 0.58,
+        "070103": 0.04,
+        "090101": 0.08,
+        "0902": 0.04,
+        "080403": 0.04,
+        "080404": 0.02,
+        "0806": 0.015,
+        "0801": 0.02,
+        "1401": 0.05,
+        "070301": 0.04,
+        "100101": 0.03,
+        "1101": 0.02,
+        "1208": 0.01,
+        "1303": 0.005,
+        "2301": 0.02,
+    },
+    "luokou_market": {
+        "090102": 0.34,
+        "1101": 0.15,
+        "070102": 0.24,
+        "090101": 0.10,
+        "070301": 0.05,
+        "1401": 0.04,
+        "100101": 0.04,
+        "080403": 0.02,
+        "2301": 0.02,
+    },
+    "new_urban": {
+        "070102": 0.44,
+        "070101": 0.02,
+        "0902": 0.12,
+        "090101": 0.08,
+        "0802": 0.04,
+        "080403": 0.05,
+        "080404": 0.02,
+        "0806": 0.02,
+        "1401": 0.08,
+        "1402": 0.03,
+        "100101": 0.03,
+        "070301": 0.03,
+        "1208": 0.01,
+        "1303": 0.01,
+        "2301": 0.02,
+    },
+    "industry_west": {
+        "100102": 0.44,
+        "100101": 0.15,
+        "100103": 0.03,
+        "1101": 0.15,
+        "0902": 0.03,
+        "070102": 0.08,
+        "1402": 0.05,
+        "1303": 0.02,
+        "2301": 0.05,
+    },
+    "north_industry": {
+        "100102": 0.48,
+        "100101": 0.15,
+        "1101": 0.10,
+        "0102": 0.10,
+        "1402": 0.05,
+        "2301": 0.05,
+        "0802": 0.02,
+        "070301": 0.03,
+        "1303": 0.02,
+    },
+    "north_town": {
+        "070102": 0.40,
+        "070301": 0.25,
+        "090101": 0.10,
+        "080403": 0.05,
+        "080404": 0.02,
+        "0806": 0.03,
+        "0801": 0.03,
+        "1401": 0.04,
+        "100101": 0.05,
+        "2301": 0.03,
+    },
     "village": {"070301": 0.86, "0704": 0.05, "0602": 0.03, "080403": 0.02, "2301": 0.04},
-    "north_rural": {"0102": 0.60, "0103": 0.10, "0101": 0.03, "0201": 0.06, "0301": 0.07,
-                    "0602": 0.05, "0603": 0.02, "1704": 0.04, "1705": 0.03},
-    "floodplain": {"0102": 0.35, "0301": 0.20, "0506": 0.20, "0403": 0.10, "1401": 0.05,
-                   "1704": 0.05, "0103": 0.05},
+    "north_rural": {
+        "0102": 0.60,
+        "0103": 0.10,
+        "0101": 0.03,
+        "0201": 0.06,
+        "0301": 0.07,
+        "0602": 0.05,
+        "0603": 0.02,
+        "1704": 0.04,
+        "1705": 0.03,
+    },
+    "floodplain": {
+        "0102": 0.35,
+        "0301": 0.20,
+        "0506": 0.20,
+        "0403": 0.10,
+        "1401": 0.05,
+        "1704": 0.05,
+        "0103": 0.05,
+    },
     "scenic": {"1401": 0.60, "0301": 0.20, "0506": 0.10, "0403": 0.10},
 }
 
 #: Typical parcel size (m²) by locality; plots are cut until smaller than this.
 PARCEL_SIZE_M2 = {
-    "old_core": 4500.0, "luokou_market": 6000.0, "new_urban": 11000.0, "industry_west": 20000.0,
-    "north_industry": 32000.0, "north_town": 6000.0, "village": 2500.0, "north_rural": 45000.0,
-    "floodplain": 70000.0, "scenic": 40000.0,
+    "old_core": 4500.0,
+    "luokou_market": 6000.0,
+    "new_urban": 11000.0,
+    "industry_west": 20000.0,
+    "north_industry": 32000.0,
+    "north_town": 6000.0,
+    "village": 2500.0,
+    "north_rural": 45000.0,
+    "floodplain": 70000.0,
+    "scenic": 40000.0,
 }
 
 #: 2023 code -> legacy GB 50137-2011 code, for the share of records still coded the old way.
 LEGACY_CODE = {
-    "070101": "R1", "070102": "R2", "070103": "R3", "090101": "B1", "090102": "B1",
-    "0902": "B2", "100101": "M1", "100102": "M2", "100103": "M3", "1101": "W1",
-    "080403": "A33", "0806": "A5", "0801": "A1", "1401": "G1", "1402": "G2", "0802": "A35",
-    "1208": "S4", "1303": "U12", "070301": "H14",
+    "070101": "R1",
+    "070102": "R2",
+    "070103": "R3",
+    "090101": "B1",
+    "090102": "B1",
+    "0902": "B2",
+    "100101": "M1",
+    "100102": "M2",
+    "100103": "M3",
+    "1101": "W1",
+    "080403": "A33",
+    "0806": "A5",
+    "0801": "A1",
+    "1401": "G1",
+    "1402": "G2",
+    "0802": "A35",
+    "1208": "S4",
+    "1303": "U12",
+    "070301": "H14",
 }
 LEGACY_SHARE = 0.03
 MISSING_BUILD_YEAR_SHARE = 0.05
@@ -481,8 +685,14 @@ def _zone_polygons(ctx: Context) -> list[tuple[str, Any]]:
     luokou = Point(a("luokou")).buffer(1300).intersection(south)
     split_y = _lonlat_to_xy(116.98, 36.692)[1]
     minx, miny, maxx, _ = ctx.district.bounds
-    old_core = Polygon([(minx - 5000, miny - 5000), (maxx + 5000, miny - 5000),
-                        (maxx + 5000, split_y), (minx - 5000, split_y)]).intersection(south)
+    old_core = Polygon(
+        [
+            (minx - 5000, miny - 5000),
+            (maxx + 5000, miny - 5000),
+            (maxx + 5000, split_y),
+            (minx - 5000, split_y),
+        ]
+    ).intersection(south)
     north_industry = shapely.union_all(
         [Point(a("new_materials_park")).buffer(2600), Point(a("sangzidian")).buffer(1200)]
     ).intersection(north)
@@ -573,8 +783,10 @@ def parcels(ctx: Context, roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Cut the district's land (minus roads and water) into attributed parcels."""
     rng = np.random.default_rng(SEED + 2)
     widths = roads["highway"].map(ROAD_WIDTH_M).fillna(10.0).to_numpy()
-    on_land = ~(roads.get("bridge", pd.Series(index=roads.index)).eq("yes")
-                | roads.get("tunnel", pd.Series(index=roads.index)).eq("yes")).to_numpy()
+    on_land = ~(
+        roads.get("bridge", pd.Series(index=roads.index)).eq("yes")
+        | roads.get("tunnel", pd.Series(index=roads.index)).eq("yes")
+    ).to_numpy()
     road_area = shapely.union_all(
         shapely.buffer(roads.geometry.to_numpy()[on_land], widths[on_land] / 2, cap_style="flat")
     )
@@ -632,8 +844,10 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
         p = np.array([mix[c] for c in codes])
         code[idx] = rng.choice(codes, size=len(idx), p=p / p.sum())
     major = np.array([c[:2] for c in code])
-    built = ~np.isin(major, ["01", "02", "03", "04", "05", "17", "23"]) & (code != "1401") & (
-        code != "1402"
+    built = (
+        ~np.isin(major, ["01", "02", "03", "04", "05", "17", "23"])
+        & (code != "1401")
+        & (code != "1402")
     )
 
     def draw(mean: float, sd: float, lo: float, hi: float, size: int) -> np.ndarray:
@@ -644,10 +858,14 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
     cov = np.zeros(n)
     rules: list[tuple[Callable[[np.ndarray], np.ndarray], tuple[float, ...]]] = [
         # (selector, (year mean, sd, FAR mean, sd, coverage mean, sd))
-        (lambda m: (zone == "old_core") & np.isin(code, ["070102", "070103"]),
-         (1987, 9, 1.8, 0.4, 0.30, 0.05)),
-        (lambda m: np.isin(code, ["070101", "070102", "070103"]) & (zone != "old_core"),
-         (2008, 8, 2.6, 0.5, 0.25, 0.04)),
+        (
+            lambda m: (zone == "old_core") & np.isin(code, ["070102", "070103"]),
+            (1987, 9, 1.8, 0.4, 0.30, 0.05),
+        ),
+        (
+            lambda m: np.isin(code, ["070101", "070102", "070103"]) & (zone != "old_core"),
+            (2008, 8, 2.6, 0.5, 0.25, 0.04),
+        ),
         (lambda m: np.isin(code, ["070301", "0704"]), (1992, 12, 0.8, 0.2, 0.50, 0.08)),
         (lambda m: np.isin(code, ["090101", "0902"]), (2003, 10, 2.8, 0.8, 0.40, 0.08)),
         (lambda m: code == "090102", (1996, 7, 1.4, 0.4, 0.55, 0.08)),
@@ -663,7 +881,9 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
         cov[idx] = np.round(draw(cm, cs, 0.05, 0.9, len(idx)), 2)
     floor = np.round(far * area)
     idle = np.zeros(n, dtype=bool)
-    idle[(major == "10") | (major == "11")] = rng.random(int(((major == "10") | (major == "11")).sum())) < 0.07
+    idle[(major == "10") | (major == "11")] = (
+        rng.random(int(((major == "10") | (major == "11")).sum())) < 0.07
+    )
     idle[np.isin(code, ["090101", "090102", "0902"])] = (
         rng.random(int(np.isin(code, ["090101", "090102", "0902"]).sum())) < 0.04
     )
@@ -674,8 +894,16 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
     residents = np.zeros(n)
     residents[residential] = floor[residential] / 35.0 * 0.92  # 35 m² per person, 92 % occupied
     residents[rural_home] = floor[rural_home] / 45.0
-    jobs_per_m2 = {"10": 1 / 100, "11": 1 / 150, "0902": 1 / 25, "090101": 1 / 40,
-                   "090102": 1 / 30, "08": 1 / 60, "0806": 1 / 50, "0801": 1 / 30}
+    jobs_per_m2 = {
+        "10": 1 / 100,
+        "11": 1 / 150,
+        "0902": 1 / 25,
+        "090101": 1 / 40,
+        "090102": 1 / 30,
+        "08": 1 / 60,
+        "0806": 1 / 50,
+        "0801": 1 / 30,
+    }
     jobs = np.zeros(n)
     for key, rate in jobs_per_m2.items():
         sel = (major == key) if len(key) == 2 else (code == key)
@@ -712,7 +940,10 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
     )
     logger.info(
         "parcels: %d (legacy codes %d, missing build year %d, missing FAR %d)",
-        n, int(legacy.sum()), int(missing_year.sum()), int(missing_far.sum()),
+        n,
+        int(legacy.sum()),
+        int(missing_year.sum()),
+        int(missing_far.sum()),
     )
     return out
 
@@ -720,7 +951,7 @@ def _attributes(frame: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
 # ----------------------------------------------------------------------------- facilities
 
 
-def facilities(ctx: Context, parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def facilities(parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Schools, kindergartens, clinics, hospitals, markets, parks and metro stations."""
     rng = np.random.default_rng(SEED + 3)
     code = parcel_frame["landuse_code"].to_numpy()
@@ -729,8 +960,16 @@ def facilities(ctx: Context, parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame
     rows: list[dict[str, Any]] = []
 
     def add(kind: str, name_zh: str, pt: Any, capacity: float, unit: str, pid: str = "") -> None:
-        rows.append({"kind": kind, "name_zh": name_zh, "capacity": float(round(capacity)),
-                     "capacity_unit": unit, "parcel_id": pid, "geometry": pt})
+        rows.append(
+            {
+                "kind": kind,
+                "name_zh": name_zh,
+                "capacity": float(round(capacity)),
+                "capacity_unit": unit,
+                "parcel_id": pid,
+                "geometry": pt,
+            }
+        )
 
     ids = parcel_frame["parcel_id"].to_numpy()
     for i in np.flatnonzero(np.isin(code, ["080403", "A33"])):
@@ -744,18 +983,33 @@ def facilities(ctx: Context, parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame
         if rng.random() < 0.25:
             add("hospital", "医院", points[i], rng.integers(200, 1001), "beds", ids[i])
         else:
-            add("clinic", "社区卫生服务中心", points[i], rng.integers(100, 301), "visits_per_day",
-                ids[i])
+            add(
+                "clinic",
+                "社区卫生服务中心",
+                points[i],
+                rng.integers(100, 301),
+                "visits_per_day",
+                ids[i],
+            )
     shops = np.flatnonzero(np.isin(code, ["090101", "B1"]))
     for i in shops[rng.random(len(shops)) < 0.35]:
         add("market", "菜市场", points[i], rng.integers(80, 201), "stalls", ids[i])
     for i in np.flatnonzero(np.isin(code, ["1401", "G1"]) & (area >= 10_000)):
         add("park", "公园", points[i], area[i], "m2", ids[i])
     # Jinan Metro Line 2 stations in Tianqiao (names real; positions placed on Beiyuan Street).
-    for lon, name in ((116.956, "八里桥站"), (116.968, "益康路站"), (116.979, "济南站北站"),
-                      (116.989, "济泺路站")):
-        add("metro_station", name, Point(_lonlat_to_xy(lon, 36.684)),
-            rng.integers(20_000, 40_001), "boardings_per_day")
+    for lon, name in (
+        (116.956, "八里桥站"),
+        (116.968, "益康路站"),
+        (116.979, "济南站北站"),
+        (116.989, "济泺路站"),
+    ):
+        add(
+            "metro_station",
+            name,
+            Point(_lonlat_to_xy(lon, 36.684)),
+            rng.integers(20_000, 40_001),
+            "boardings_per_day",
+        )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=WORKING_CRS)
     frame.insert(0, "facility_id", [f"F{i + 1:05d}" for i in range(len(frame))])
     frame["synthetic"] = True
@@ -766,8 +1020,11 @@ def facilities(ctx: Context, parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame
 
 
 def flood_depth(ctx: Context, *, cell: float = 50.0) -> tuple[np.ndarray, Affine]:
-    """Inundation depth (m) for a rare flood: deep in the channel, shallow on the floodplain,
-    ponding along the Xiaoqing River and in a few low spots; nodata far outside the district."""
+    """Return inundation depth (m) for a rare flood and its transform.
+
+    Deep in the channel, shallow on the floodplain, ponding along the Xiaoqing River and
+    in a few low spots; nodata beyond 1 km outside the district.
+    """
     minx, miny, maxx, maxy = ctx.district.buffer(1000).bounds
     minx, miny = np.floor(minx / cell) * cell, np.floor(miny / cell) * cell
     maxx, maxy = np.ceil(maxx / cell) * cell, np.ceil(maxy / cell) * cell
@@ -787,10 +1044,14 @@ def flood_depth(ctx: Context, *, cell: float = 50.0) -> tuple[np.ndarray, Affine
     for _ in range(12):
         cx, cy = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         r = rng.uniform(300, 900)
-        depth = np.maximum(depth, rng.uniform(0.2, 0.6) * np.exp(-(((gx - cx) ** 2 + (gy - cy) ** 2) / r**2)))
+        depth = np.maximum(
+            depth, rng.uniform(0.2, 0.6) * np.exp(-(((gx - cx) ** 2 + (gy - cy) ** 2) / r**2))
+        )
     depth = np.round(depth, 2)
     depth[depth < 0.05] = 0.0
-    inside = shapely.contains_xy(ctx.district.buffer(1000), gx.ravel(), gy.ravel()).reshape(rows, cols)
+    inside = shapely.contains_xy(ctx.district.buffer(1000), gx.ravel(), gy.ravel()).reshape(
+        rows, cols
+    )
     depth = np.where(inside, depth, -9999.0).astype("float32")
     return depth, transform
 
@@ -816,7 +1077,10 @@ def population_grid(
     fine_transform = Affine(fine, 0, minx, 0, -fine, maxy)
     labels = features.rasterize(
         ((parcel_frame.geometry.iloc[i], i + 1) for i in has),
-        out_shape=(rows * k, cols * k), transform=fine_transform, fill=0, dtype="int32",
+        out_shape=(rows * k, cols * k),
+        transform=fine_transform,
+        fill=0,
+        dtype="int32",
     )
     counts = np.bincount(labels.ravel(), minlength=len(parcel_frame) + 1)
     per_cell = np.zeros(len(parcel_frame) + 1)
@@ -827,7 +1091,7 @@ def population_grid(
     transform = Affine(cell, 0, minx, 0, -cell, maxy)
     for i in has[~covered[has]]:
         p = parcel_frame.geometry.iloc[i].representative_point()
-        col, row = ~transform * (p.x, p.y)
+        col, row = ~transform @ (p.x, p.y)
         grid[int(row), int(col)] += people[i]
     return grid.astype("float64"), transform
 
@@ -851,18 +1115,22 @@ def build(raw: Path) -> dict[str, Path]:
     )
     logger.info("plan structure written")
     nodes, ways, centre_lines = road_network(ctx)
-    written["roads"] = io.write_osm_xml(raw / "roads.osm", nodes=nodes, ways=ways,
-                                        generator=GENERATOR + " - SYNTHETIC road network")
+    written["roads"] = io.write_osm_xml(
+        raw / "roads.osm", nodes=nodes, ways=ways, generator=GENERATOR + " - SYNTHETIC road network"
+    )
     logger.info("roads: %d nodes, %d ways", len(nodes), len(ways))
     parcel_frame = parcels(ctx, centre_lines)
     written["parcels"] = io.write_layers(raw / "parcels.gpkg", {"parcels": parcel_frame})
-    fac = facilities(ctx, parcel_frame)
+    fac = facilities(parcel_frame)
     written["facilities"] = io.write_layers(raw / "facilities.gpkg", {"facilities": fac})
     water = gpd.GeoDataFrame(
         {
             "name_zh": ["黄河（示意河道）", "黄河滩区（示意）", "小清河（示意）"],
-            "name_en": ["Yellow River indicative channel", "Yellow River floodplain (indicative)",
-                        "Xiaoqing River (indicative)"],
+            "name_en": [
+                "Yellow River indicative channel",
+                "Yellow River floodplain (indicative)",
+                "Xiaoqing River (indicative)",
+            ],
             "feature": ["channel", "floodplain", "channel"],
             "synthetic": True,
         },
@@ -872,14 +1140,28 @@ def build(raw: Path) -> dict[str, Path]:
     written["water"] = io.write_layers(raw / "water.gpkg", {"water": water})
     depth, transform = flood_depth(ctx)
     written["flood_depth"] = io.write_raster(
-        raw / "flood_depth.tif", depth, transform=transform, crs=WORKING_CRS, nodata=-9999.0,
-        tags={**SYNTHETIC_TAGS, "units": "m", "quantity": "inundation depth, rare flood (synthetic)"},
+        raw / "flood_depth.tif",
+        depth,
+        transform=transform,
+        crs=WORKING_CRS,
+        nodata=-9999.0,
+        tags={
+            **SYNTHETIC_TAGS,
+            "units": "m",
+            "quantity": "inundation depth, rare flood (synthetic)",
+        },
     )
     pop, ptransform = population_grid(ctx, parcel_frame)
     written["population"] = io.write_raster(
-        raw / "population_100m.tif", pop.astype("float32"), transform=ptransform,
-        crs=WORKING_CRS, nodata=-1.0,
-        tags={**SYNTHETIC_TAGS, "units": "persons per cell",
-              "quantity": "residents from synthetic residential parcels"},
+        raw / "population_100m.tif",
+        pop.astype("float32"),
+        transform=ptransform,
+        crs=WORKING_CRS,
+        nodata=-1.0,
+        tags={
+            **SYNTHETIC_TAGS,
+            "units": "persons per cell",
+            "quantity": "residents from synthetic residential parcels",
+        },
     )
     return written

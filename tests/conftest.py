@@ -1,0 +1,34 @@
+"""Shared fixtures: tiny frames built in code (EPSG:4548) and the embedded dataset, loaded once."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+import tqspatial as tq
+
+
+def make_grid9() -> gpd.GeoDataFrame:
+    """A 3x3 grid of 100 m parcels starting at (500000, 4060000): areas checkable by hand."""
+    x0, y0 = 500_000.0, 4_060_000.0
+    cells = [
+        (f"p{r}{c}", box(x0 + c * 100, y0 + r * 100, x0 + (c + 1) * 100, y0 + (r + 1) * 100))
+        for r in range(3)
+        for c in range(3)
+    ]
+    return gpd.GeoDataFrame(
+        {"parcel_id": [pid for pid, _ in cells]},
+        geometry=[g for _, g in cells],
+        crs="EPSG:4548",
+    )
+
+
+@pytest.fixture
+def grid9() -> gpd.GeoDataFrame:
+    return make_grid9()
+
+
+@pytest.fixture(scope="session")
+def tianqiao() -> tq.datasets.TianqiaoData:
+    return tq.datasets.tianqiao()

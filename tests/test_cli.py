@@ -1,0 +1,33 @@
+import logging
+import subprocess
+import sys
+
+from tqspatial import cli, settings
+
+
+def test_refresh_exit_code_zero_and_nothing_printed(tmp_path, capsys, caplog):
+    with caplog.at_level(logging.INFO, logger="tqspatial"):
+        assert cli.main(["refresh", "--out", str(tmp_path)]) == cli.EXIT_OK
+    assert (tmp_path / "manifest.json").exists()
+    out = capsys.readouterr().out
+    assert out == ""
+    assert any("stage assign: done" in r.getMessage() for r in caplog.records)
+
+
+def test_bad_input_exits_with_its_own_code(tmp_path, caplog):
+    with settings.override(data_dir=tmp_path):
+        assert cli.main(["refresh", "--out", str(tmp_path / "out")]) == cli.EXIT_BAD_INPUT
+    assert "embedded dataset file missing" in caplog.text
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tqspatial", "-q", "refresh", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cluster_summary.csv").exists()
