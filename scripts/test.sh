@@ -3,6 +3,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 install_tqspatial "[test]"
 cd "$ROOT"
-"$VENV/bin/ruff" check tqspatial tests benchmarks
-"$VENV/bin/ruff" format --check tqspatial tests benchmarks
+"$VENV/bin/ruff" check tqspatial tests
+"$VENV/bin/ruff" format --check tqspatial tests
 exec "$VENV/bin/python" -m pytest "$@"
