@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (first run only) and run the whole test suite: lint, types, architecture, pytest.
+# Set up (first run only) and run the whole test suite: ruff lint + format check, then pytest
+# (unit tests, doctests, the import-layer check and the embedded-data checks).
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 install_tqspatial "[test]"
 cd "$ROOT"
