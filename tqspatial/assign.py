@@ -257,4 +257,5 @@ def summarise_clusters(
     names.loc[UNASSIGNED] = ["未纳入组团", "Not in a cluster"]
     table = names.join(table)
     table.index.name = "cluster_id"
-    return table.reset_index()
+    result: pd.DataFrame = table.reset_index()
+    return result

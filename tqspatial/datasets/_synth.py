@@ -37,6 +37,7 @@ import pyproj
 import shapely
 from affine import Affine
 from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from tqspatial import io
 from tqspatial.crs import WORKING_CRS
@@ -135,15 +136,15 @@ def _lonlat_to_xy(lon: float, lat: float) -> tuple[float, float]:
 class Context:
     """Real inputs and derived regions shared by the generators."""
 
-    district: Polygon
+    district: BaseGeometry
     anchors: dict[str, Point]
     centreline: LineString
-    channel: Polygon
-    floodplain: Polygon
-    xiaoqing: Polygon
+    channel: BaseGeometry
+    floodplain: BaseGeometry
+    xiaoqing: BaseGeometry
     xiaoqing_line: LineString
-    south_bank: Polygon
-    north_bank: Polygon
+    south_bank: BaseGeometry
+    north_bank: BaseGeometry
     rng: np.random.Generator
 
     def anchor_xy(self, name: str) -> tuple[float, float]:
@@ -463,7 +464,7 @@ def road_network(
     # Crossings are also cut where they meet the channel banks, so bridge tags cover the water.
     for i, (road, geom) in enumerate(pieces):
         if road.crossing:
-            banks = geom.intersection(ctx.channel.exterior)
+            banks = geom.intersection(ctx.channel.boundary)
             cuts[i].extend(
                 float(geom.project(pt))
                 for pt in shapely.get_parts(banks)
@@ -959,7 +960,7 @@ def facilities(parcel_frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     area = parcel_frame.geometry.area.to_numpy()
     rows: list[dict[str, Any]] = []
 
-    def add(kind: str, name_zh: str, pt: Any, capacity: float, unit: str, pid: str = "") -> None:
+    def add(kind: str, name_zh: str, pt: Any, capacity: Any, unit: str, pid: str = "") -> None:
         rows.append(
             {
                 "kind": kind,
