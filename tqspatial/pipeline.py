@@ -21,8 +21,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from tqspatial import datasets, io
 from tqspatial.assign import assign_parcels, summarise_clusters
 from tqspatial.schema import validate_parcels
@@ -180,19 +178,3 @@ def refresh(*, out_dir: str | os.PathLike[str] | None = None) -> RefreshResult:
         target,
     )
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
-
-
-def summary_frame(result: RefreshResult) -> pd.DataFrame:
-    """Return the cluster summary a refresh wrote.
-
-    Parameters
-    ----------
-    result : RefreshResult
-        Result of :func:`refresh`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ``cluster_summary.csv`` table.
-    """
-    return pd.read_csv(result.out_dir / "cluster_summary.csv", encoding="utf-8-sig")
