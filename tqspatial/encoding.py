@@ -1,0 +1,416 @@
+"""Text-encoding detection for attribute tables and CSV files (pure functions on bytes).
+
+Chinese land data is usually GBK/GB18030 (code page 936) with no ``.cpg``
+file and a zero language-driver byte in the ``.dbf`` header, so GDAL falls
+back to ISO-8859-1 and returns mojibake.  The functions here look at the
+raw bytes and decide, in this order:
+
+1. an encoding the caller passes (checked: the text must decode with it);
+2. the ``.cpg`` file, then the ``.dbf`` language-driver id (LDID, byte 29),
+   when the text really decodes with what they declare;
+3. strict UTF-8;
+4. GB18030 (a superset of GBK and GB2312), accepted only when most decoded
+   characters are common Chinese characters (those in GB2312), so Latin-1
+   text is not mistaken for Chinese.
+
+Anything else raises :class:`~tqspatial.errors.DataFileError` asking for
+``encoding=``.  Reading files is left to :mod:`tqspatial.io`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import struct
+
+from tqspatial.errors import DataFileError
+
+__all__ = [
+    "DbfHeader",
+    "EncodingGuess",
+    "dbf_header",
+    "dbf_text",
+    "gdal_encoding_name",
+    "sniff_dbf_encoding",
+    "sniff_text_encoding",
+]
+
+#: Language-driver ids (``.dbf`` byte 29) of the code pages seen in practice
+#: (ESRI's table).  0x57 means "the writer's ANSI code page", which on a
+#: Chinese Windows is GBK, so it is not trusted and the text is sniffed.
+LDID_CODEPAGES = {
+    0x01: "cp437",
+    0x02: "cp850",
+    0x03: "cp1252",
+    0x4D: "gbk",
+    0x4E: "cp949",
+    0x4F: "big5",
+    0x50: "cp874",
+    0x58: "cp1252",
+    0x59: "cp1252",
+    0x64: "cp852",
+    0x65: "cp866",
+    0x7A: "gbk",
+    0x7B: "cp932",
+    0x7D: "cp1255",
+    0x7E: "cp1256",
+    0xC8: "cp1250",
+    0xC9: "cp1251",
+    0xCA: "cp1254",
+    0xCB: "cp1253",
+}
+
+#: Share of non-ASCII characters that must be common Chinese (GB2312) characters
+#: before bytes are accepted as GB18030 text.
+MIN_COMMON_CHINESE_SHARE = 0.8
+
+#: Encodings whose characters use more than one byte: a strict decode is a real test.
+_MULTIBYTE = {"utf-8", "gbk", "gb18030", "gb2312", "big5", "cp932", "cp949", "cp950", "shift_jis"}
+
+#: Byte that ends the field descriptors of a dBASE header.
+_DBF_HEADER_END = 0x0D
+
+#: Code pages written as bare numbers in ``.cpg`` files.
+_CPG_NUMBERS = {"65001": "utf-8", "88591": "latin-1", "936": "gbk", "950": "big5"}
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodingGuess:
+    """The encoding chosen for a file's text and why.
+
+    Attributes
+    ----------
+    encoding : str
+        Python codec name (``"utf-8"``, ``"gb18030"`` ...).
+    reason : str
+        One sentence saying how it was chosen, for notes and logs.
+    ascii_only : bool
+        True when the text has no non-ASCII byte (any encoding reads it).
+    """
+
+    encoding: str
+    reason: str
+    ascii_only: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class DbfHeader:
+    """The fixed part of a dBASE header.
+
+    Attributes
+    ----------
+    n_records : int
+        Record count declared in the header.
+    header_size : int
+        Bytes before the first record.
+    record_size : int
+        Bytes per record (including the deletion flag).
+    ldid : int
+        Language-driver id (byte 29); 0 when the writer did not set it.
+    fields : tuple of (bytes, str, int, int)
+        Raw name, type letter, offset in the record and width of each field.
+    """
+
+    n_records: int
+    header_size: int
+    record_size: int
+    ldid: int
+    fields: tuple[tuple[bytes, str, int, int], ...]
+
+
+def dbf_header(raw: bytes, *, source: str = "table.dbf") -> DbfHeader:
+    r"""Parse the header of a ``.dbf`` file.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes (at least the whole header).
+    source : str, default "table.dbf"
+        File name used in messages.
+
+    Returns
+    -------
+    DbfHeader
+        Record count, sizes, language-driver id and field descriptors.
+
+    Raises
+    ------
+    DataFileError
+        If the bytes are too short or inconsistent to be a dBASE header.
+
+    Examples
+    --------
+    >>> head = bytes([3, 126, 1, 1]) + (2).to_bytes(4, "little") + (65).to_bytes(2, "little")
+    >>> head += (5).to_bytes(2, "little") + bytes(17) + b"\x4d" + bytes(2)
+    >>> head += b"NAME".ljust(11, b"\0") + b"C" + bytes(4) + bytes([4, 0]) + bytes(14) + b"\r"
+    >>> h = dbf_header(head)
+    >>> h.n_records, h.ldid, h.fields[0][:2]
+    (2, 77, (b'NAME', 'C'))
+    """
+    if len(raw) < 32:  # noqa: PLR2004 - fixed dBASE header size
+        msg = f"{source}: only {len(raw)} bytes; a .dbf header needs 32. The file is truncated."
+        raise DataFileError(msg)
+    n_records, header_size, record_size = struct.unpack("<IHH", raw[4:12])
+    fields: list[tuple[bytes, str, int, int]] = []
+    offset = 1  # byte 0 of each record is the deletion flag
+    position = 32
+    while position + 32 <= min(len(raw), header_size) and raw[position] != _DBF_HEADER_END:
+        descriptor = raw[position : position + 32]
+        name = descriptor[:11].split(b"\0", 1)[0]
+        kind = chr(descriptor[11])
+        width = descriptor[16]
+        fields.append((name, kind, offset, width))
+        offset += width
+        position += 32
+    if header_size < 33 or record_size < 1 or offset > record_size:  # noqa: PLR2004
+        msg = (
+            f"{source}: the dBASE header is inconsistent (header {header_size} bytes, record "
+            f"{record_size} bytes, fields {offset} bytes); the .dbf is damaged."
+        )
+        raise DataFileError(msg)
+    return DbfHeader(n_records, header_size, record_size, raw[29], tuple(fields))
+
+
+def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
+    r"""Return the field names and text values of a ``.dbf`` joined by newlines.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes (records beyond the end of ``raw`` are skipped).
+    header : DbfHeader
+        Its parsed header.
+
+    Returns
+    -------
+    bytes
+        Every field name and every value of character fields, trailing blanks
+        removed, separated by ``b"\n"``: the bytes whose encoding matters.
+
+    Examples
+    --------
+    >>> h = DbfHeader(1, 33, 5, 0, ((b"NAME", "C", 1, 4),))
+    >>> dbf_text(bytes(32) + b"\r" + b" ab  ", h)
+    b'NAME\nab'
+    """
+    parts = [name for name, _, _, _ in header.fields]
+    text_fields = [(start, width) for _, kind, start, width in header.fields if kind == "C"]
+    if text_fields:
+        end = min(len(raw), header.header_size + header.n_records * header.record_size)
+        for record in range(header.header_size, end - header.record_size + 1, header.record_size):
+            for start, width in text_fields:
+                value = raw[record + start : record + start + width].rstrip(b" \0")
+                if value:
+                    parts.append(value)
+    return b"\n".join(parts)
+
+
+def _codec(name: str) -> str | None:
+    """Return the Python codec name for an encoding label, or None if unknown."""
+    label = name.strip().lower()
+    for prefix in ("ansi ", "oem ", "cp ", "windows-"):
+        if label.startswith(prefix) and label[len(prefix) :].isdigit():
+            label = label[len(prefix) :]
+    if label.isdigit():
+        label = _CPG_NUMBERS.get(
+            label, "iso8859_" + label[4:] if label.startswith("8859") else "cp" + label
+        )
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def gdal_encoding_name(encoding: str) -> str:
+    """Return the name GDAL (iconv) understands for a Python codec name.
+
+    Parameters
+    ----------
+    encoding : str
+        Any Python codec label.
+
+    Returns
+    -------
+    str
+        Upper-case iconv name, e.g. ``"GB18030"`` or ``"CP1252"``.
+
+    Examples
+    --------
+    >>> gdal_encoding_name("gbk"), gdal_encoding_name("utf_8"), gdal_encoding_name("latin1")
+    ('GBK', 'UTF-8', 'ISO-8859-1')
+    """
+    name = (_codec(encoding) or encoding).upper().replace("_", "-")
+    return {"ISO8859-1": "ISO-8859-1", "LATIN-1": "ISO-8859-1"}.get(name, name)
+
+
+def _decodes(raw: bytes, encoding: str) -> str | None:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_chinese(text: str) -> bool:
+    """Whether most non-ASCII characters of ``text`` are common Chinese characters."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]  # noqa: PLR2004 - ASCII range
+    if not wide:
+        return True
+    common = 0
+    for ch in wide:
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return common / len(wide) >= MIN_COMMON_CHINESE_SHARE
+
+
+def _sniff(raw: bytes, source: str, tried: str) -> EncodingGuess:
+    if _decodes(raw, "utf-8") is not None:
+        return EncodingGuess("utf-8", f"{tried}the text is valid UTF-8")
+    text = _decodes(raw, "gb18030")
+    if text is not None and _looks_chinese(text):
+        return EncodingGuess(
+            "gb18030",
+            f"{tried}the text is not valid UTF-8 but decodes as GB18030/GBK into common Chinese "
+            "characters",
+        )
+    msg = (
+        f"{source}: cannot tell the text encoding: it is neither UTF-8 nor Chinese GBK/GB18030. "
+        "Pass encoding=... (e.g. encoding='big5' or encoding='cp1252') to the reader."
+    )
+    raise DataFileError(msg)
+
+
+def _check_explicit(raw: bytes, encoding: str, source: str) -> EncodingGuess:
+    codec = _codec(encoding)
+    if codec is None:
+        msg = f"{source}: unknown encoding {encoding!r}; pass a name such as 'gbk' or 'utf-8'."
+        raise DataFileError(msg)
+    if _decodes(raw, codec) is None:
+        msg = (
+            f"{source}: the text is not valid {encoding} (as passed with encoding=); "
+            "pass the right encoding, or leave encoding=None to detect it."
+        )
+        raise DataFileError(msg)
+    return EncodingGuess(codec, f"encoding={encoding!r} as passed by the caller")
+
+
+def _declared(raw: bytes, codec: str, why: str, source: str) -> EncodingGuess:
+    """Use a declared encoding when the text agrees with it; otherwise sniff."""
+    if codec in _MULTIBYTE:
+        if _decodes(raw, codec) is not None:
+            return EncodingGuess(codec, f"{why} and the text decodes with it")
+        return _sniff(raw, source, f"{why} but the text is not valid {codec}; ")
+    # Any byte decodes in a single-byte code page, so check UTF-8 and GBK first.
+    try:
+        return _sniff(raw, source, f"{why} but ")
+    except DataFileError:
+        return EncodingGuess(codec, why)
+
+
+def sniff_dbf_encoding(
+    raw: bytes,
+    *,
+    cpg: str | None = None,
+    encoding: str | None = None,
+    source: str = "table.dbf",
+) -> EncodingGuess:
+    r"""Decide the text encoding of a ``.dbf`` attribute table.
+
+    Parameters
+    ----------
+    raw : bytes
+        The ``.dbf`` bytes (possibly only the first part of a large file).
+    cpg : str, optional
+        Content of the ``.cpg`` file, if there is one.
+    encoding : str, optional
+        Encoding passed by the caller; checked, never overridden.
+    source : str, default "table.dbf"
+        File name used in messages.
+
+    Returns
+    -------
+    EncodingGuess
+        Codec name and the reason it was chosen.
+
+    Raises
+    ------
+    DataFileError
+        If the header is damaged, ``encoding`` does not decode the text, or
+        the encoding cannot be determined.
+
+    Examples
+    --------
+    >>> desc = b"NAME".ljust(11, b"\0") + b"C" + bytes(4) + bytes([8, 0]) + bytes(14)
+    >>> sizes = (1).to_bytes(4, "little") + (65).to_bytes(2, "little") + (9).to_bytes(2, "little")
+    >>> raw = bytes(4) + sizes + bytes(20) + desc + b"\r" + b" " + "天桥".encode("gbk").ljust(8)
+    >>> guess = sniff_dbf_encoding(raw)
+    >>> guess.encoding, raw[65:].decode(guess.encoding).strip()
+    ('gb18030', '天桥')
+    """
+    header = dbf_header(raw, source=source)
+    text = dbf_text(raw, header)
+    if encoding is not None:
+        return _check_explicit(text, encoding, source)
+    if text.isascii():
+        return EncodingGuess("utf-8", "the table has only ASCII text", ascii_only=True)
+    if cpg is not None and cpg.strip():
+        codec = _codec(cpg)
+        if codec is not None:
+            return _declared(text, codec, f"the .cpg file declares {cpg.strip()!r}", source)
+    if header.ldid in LDID_CODEPAGES:
+        codec = LDID_CODEPAGES[header.ldid]
+        why = f"the .dbf language-driver byte is 0x{header.ldid:02X} ({codec})"
+        return _declared(text, codec, why, source)
+    why = (
+        "no .cpg file and no usable language-driver byte; "
+        if cpg is None
+        else "the .cpg is unusable; "
+    )
+    return _sniff(text, source, why)
+
+
+def sniff_text_encoding(
+    raw: bytes, *, encoding: str | None = None, source: str = "file.csv"
+) -> EncodingGuess:
+    r"""Decide the encoding of a text file such as a CSV.
+
+    A byte-order mark wins (``utf-8-sig``, ``utf-16``); then strict UTF-8,
+    then GB18030 when the text reads as common Chinese.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    encoding : str, optional
+        Encoding passed by the caller; checked, never overridden.
+    source : str, default "file.csv"
+        File name used in messages.
+
+    Returns
+    -------
+    EncodingGuess
+        Codec name (pass it to :func:`pandas.read_csv`) and why.
+
+    Raises
+    ------
+    DataFileError
+        If ``encoding`` does not decode the text or no encoding fits.
+
+    Examples
+    --------
+    >>> sniff_text_encoding("经度,纬度\n".encode("gbk")).encoding
+    'gb18030'
+    >>> sniff_text_encoding(codecs.BOM_UTF8 + "经度".encode()).encoding
+    'utf-8-sig'
+    """
+    if encoding is not None:
+        return _check_explicit(raw, encoding, source)
+    if raw.startswith(codecs.BOM_UTF8):
+        return EncodingGuess("utf-8-sig", "the file starts with a UTF-8 byte-order mark")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return EncodingGuess("utf-16", "the file starts with a UTF-16 byte-order mark")
+    if raw.isascii():
+        return EncodingGuess("utf-8", "the file has only ASCII text", ascii_only=True)
+    return _sniff(raw, source, "")
