@@ -1,12 +1,22 @@
+import dataclasses
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
 import pytest
 
 import tqspatial as tq
-from tqspatial import datasets
+from tqspatial import cli, datasets
+from tqspatial.config import Config, parse_config
+from tqspatial.pipeline import InputQualityError
+from tqspatial.publish import output_lock
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +54,78 @@ def test_parquet_matches_geopackage(result):
 
 def test_manifest_records_inputs_counts_and_versions(result):
     manifest = json.loads((result.out_dir / "manifest.json").read_text(encoding="utf-8"))
-    for name, entry in manifest["inputs"].items():
-        digest = hashlib.sha256(datasets.raw_path(name).read_bytes()).hexdigest()
+    assert set(manifest["inputs"]) >= {"parcels", "structure", "boundary"}
+    for entry in manifest["inputs"].values():
+        digest = hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
         assert entry["sha256"] == digest
+    assert manifest["inputs"]["parcels"]["path"] == str(datasets.raw_path("parcels.gpkg"))
+    assert parse_config(manifest["config"]) == Config()
     assert manifest["counts"] == result.counts
     # The manifest is the last file written, so it times every stage before the write.
     assert set(manifest["timings_s"]) == {"read", "validate", "assign"}
     assert manifest["versions"]["tqspatial"] == tq.__version__
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_rerun_gives_byte_identical_tables_and_if_changed_skips(result, tmp_path):
+    again = tq.refresh(out_dir=tmp_path)
+    first, second = _digests(result.out_dir), _digests(again.out_dir)
+    tables = set(first) - {"manifest.json"}  # the manifest records timings
+    assert tables
+    assert {k: first[k] for k in tables} == {k: second[k] for k in tables}
+    skipped = tq.refresh(out_dir=tmp_path, if_changed=True)
+    assert skipped.skipped
+    assert _digests(tmp_path) == second
+    changed = tq.refresh(
+        Config(assign=dataclasses.replace(Config().assign, min_cluster_share=0.9)),
+        out_dir=tmp_path,
+        if_changed=True,
+    )
+    assert not changed.skipped
+    assert _digests(tmp_path)["cluster_summary.csv"] != second["cluster_summary.csv"]
+
+
+def test_dry_run_validates_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    res = tq.refresh(out_dir=out, dry_run=True)
+    assert res.files == []
+    assert res.counts["parcels_kept"] > 0
+    assert not out.exists() or not any(out.iterdir())
+    assert cli.main(["-q", "refresh", "--dry-run", "--out", str(out)]) == cli.EXIT_OK
+
+
+def test_too_many_rejects_is_bad_input_and_publishes_nothing(result, tmp_path):
+    strict = Config(quality=dataclasses.replace(Config().quality, max_reject_share=-1.0))
+    with pytest.raises(InputQualityError, match="max_reject_share"):
+        tq.refresh(strict, out_dir=result.out_dir)
+    assert (result.out_dir / "manifest.json").exists()  # previous outputs untouched
+
+
+def test_locked_output_folder_exits_with_its_own_code(tmp_path):
+    with output_lock(tmp_path / "out"):
+        code = cli.main(["-q", "refresh", "--out", str(tmp_path / "out")])
+    assert code == cli.EXIT_LOCKED
+
+
+def test_run_killed_mid_write_leaves_previous_outputs_intact(result, tmp_path):
+    out = tmp_path / "out"
+    tq.refresh(out_dir=out)
+    before = _digests(out)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tqspatial", "-q", "refresh", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    staging = tmp_path / f".out.staging-{proc.pid}"
+    deadline = time.monotonic() + 120
+    while not any(staging.glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert any(staging.glob("*")), "the subprocess never reached the write stage"
+    assert _digests(out) == before  # nothing of the killed run is visible
+    tq.refresh(out_dir=out)  # the next run cleans up after the killed one
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]

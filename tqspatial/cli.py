@@ -1,28 +1,34 @@
-"""Command line: ``tqspatial refresh`` and ``tqspatial build-dataset``.
+"""Command line: ``tqspatial refresh``, ``init-config`` and ``build-dataset``.
 
-Exit codes: 0 success, 2 bad input or usage (a :class:`TqspatialError`),
-1 internal error.
+Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
+config (a :class:`TqspatialError`; the message says what to fix), 3 another
+refresh holds the output folder's lock, 1 internal error.  Usage errors exit
+with argparse's code 2 too.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tqspatial import datasets
-from tqspatial.errors import TqspatialError
+from tqspatial.config import default_config_text
+from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
 from tqspatial.pipeline import refresh
+from tqspatial.publish import OutputLockedError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOCKED", "EXIT_OK", "main"]
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
+EXIT_LOCKED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,10 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("refresh", help="re-run the land inventory on the embedded dataset")
+    run = sub.add_parser("refresh", help="re-run the land inventory (default: embedded dataset)")
+    run.add_argument("--config", type=Path, default=None, help="TOML config (see init-config)")
     run.add_argument(
         "--out", type=Path, default=None, help="output folder (default data/processed)"
     )
+    run.add_argument(
+        "--dry-run", action="store_true", help="read and validate inputs and config only"
+    )
+    run.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="skip when inputs and config are unchanged since the last published run",
+    )
+    init = sub.add_parser("init-config", help="write the default config to a file to edit")
+    init.add_argument("path", type=Path, help="file to write, e.g. tqspatial.toml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
     return parser
@@ -52,16 +70,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 success, 2 bad input, 1 internal error.
+        Exit code: 0 success, 2 bad input or config, 3 output folder locked,
+        1 internal error.
     """
     args = _parser().parse_args(argv)
     enable_logging(logging.WARNING if args.quiet else logging.INFO)
     try:
         if args.command == "refresh":
-            result = refresh(out_dir=args.out)
-            logger.info("wrote %s", ", ".join(str(p) for p in result.files))
+            result = refresh(
+                args.config,
+                out_dir=args.out,
+                dry_run=args.dry_run,
+                if_changed=args.if_changed,
+                progress=sys.stderr.isatty() and not args.quiet,
+            )
+            if result.files:
+                logger.info("outputs: %s", ", ".join(str(p) for p in result.files))
+        elif args.command == "init-config":
+            _init_config(args.path, force=args.force)
         elif args.command == "build-dataset":
             datasets.build(args.raw)
+    except OutputLockedError as exc:
+        logger.error("%s", exc)
+        return EXIT_LOCKED
     except TqspatialError as exc:
         logger.error("%s", exc)
         return EXIT_BAD_INPUT
@@ -69,3 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("internal error; please report it with the log above")
         return EXIT_INTERNAL
     return EXIT_OK
+
+
+def _init_config(path: Path, *, force: bool) -> None:
+    if path.exists() and not force:
+        msg = f"{path} exists; pass --force to overwrite it"
+        raise ConfigError(msg)
+    path.write_text(default_config_text(), encoding="utf-8")
+    logger.info(
+        "wrote the default config to %s; edit it, then: tqspatial refresh --config %s", path, path
+    )
