@@ -1,0 +1,492 @@
+"""Constraints that remove land from renewal supply, with exact areas per parcel.
+
+A *constraint* is land on which nothing new may be built: a flood-control
+band, a river setback, an ecological or heritage zone, an infrastructure
+corridor, or raster cells above a hazard threshold.  Every constraint is
+turned into polygons first, so vector and raster constraints are handled the
+same way and the areas are exact:
+
+* a :class:`VectorConstraint` is the union of its geometries, optionally
+  buffered by ``buffer_m`` metres;
+* a :class:`RasterConstraint` is the union of the raster cells whose value
+  is above a threshold, polygonised with :func:`rasterio.features.shapes`
+  (cell edges are kept exactly, so the parcel-cell intersection areas are the
+  exact polygon ∩ cell areas, not centroid samples).
+
+:func:`constrained_areas` then intersects every parcel with each constraint
+and with the **union** of all constraints: where constraints overlap, a
+square metre is removed once.  Net developable area is parcel area minus the
+area of that union inside the parcel.
+
+The large constraint polygons are cut into tiles (``tile_m``) before the
+intersection so each parcel is intersected only with the few small pieces
+near it; the pieces are disjoint, so summing their intersection areas is
+exact.
+
+The defaults for the embedded Tianqiao data (:func:`tianqiao_constraints`)
+and their sources are documented on that function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+
+from tqspatial.errors import ConfigError, SchemaError
+
+__all__ = [
+    "DEFAULT_TILE_M",
+    "FLOOD_DEPTH_THRESHOLD_M",
+    "Constraint",
+    "RasterConstraint",
+    "VectorConstraint",
+    "constrained_areas",
+    "constraint_polygons",
+    "tianqiao_constraints",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Segments per quarter circle of round buffers (the default of ``GeoSeries.buffer``).
+BUFFER_QUAD_SEGS = 16
+
+#: Side of the square tiles (m) large constraint polygons are cut into before intersection.
+DEFAULT_TILE_M = 500.0
+
+#: Inundation depth (m) above which a flood-raster cell is not buildable.  An assumption for
+#: supply (about knee depth, where walking and driving become unsafe); set it per plan.
+FLOOD_DEPTH_THRESHOLD_M = 0.5
+
+#: Yellow River levee and levee-protection land (堤防 + 护堤地) added outside the floodplain
+#: polygon (m).  Assumption: the actual widths are set per levee section by the Shandong
+#: Yellow River Bureau under 山东省黄河河道管理条例; the floodplain polygon itself is the
+#: river-management range between the levees (河道管理条例 第二十条).
+YELLOW_RIVER_LEVEE_BAND_M = 50.0
+
+#: Xiaoqing River setback (m) from the channel polygon.  济南市小清河管理办法 puts the
+#: management range at the levees plus 5-10 m beyond the outer levee toe; 30 m adds the
+#: riverside green of the 小清河生态景观带 and is a planning assumption.
+XIAOQING_SETBACK_M = 30.0
+
+
+class RasterLike(Protocol):
+    """Anything with masked ``values`` and an affine ``transform`` (e.g. ``io.Raster``)."""
+
+    @property
+    def values(self) -> np.ma.MaskedArray[Any, Any]:
+        """Cell values, nodata masked."""
+
+    @property
+    def transform(self) -> Affine:
+        """Cell-to-CRS transform."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorConstraint:
+    """Land inside (buffered) vector geometries.
+
+    Attributes
+    ----------
+    name : str
+        Short snake_case name, used in column names (``constrained_<name>_m2``).
+    geometry : geopandas.GeoSeries
+        Polygons or lines in the parcels' CRS (metres).
+    buffer_m : float, default 0.0
+        Distance added around every geometry (lines need a positive buffer).
+    source : str, default ""
+        Where the layer and the buffer come from (shown in reports).
+    """
+
+    name: str
+    geometry: gpd.GeoSeries
+    buffer_m: float = 0.0
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RasterConstraint:
+    """Raster cells whose value is above a threshold.
+
+    Attributes
+    ----------
+    name : str
+        Short snake_case name, used in column names.
+    values : numpy.ma.MaskedArray
+        Cell values; masked (nodata) cells are never constrained.
+    transform : affine.Affine
+        Cell-to-CRS transform (north-up or not; cells are polygonised exactly).
+    threshold : float
+        Cells with value ``> threshold`` (or ``>=`` when ``inclusive``) are constrained.
+    inclusive : bool, default False
+        Use ``>=`` instead of ``>``.
+    source : str, default ""
+        Where the raster and the threshold come from.
+    """
+
+    name: str
+    values: np.ma.MaskedArray[Any, Any]
+    transform: Affine
+    threshold: float
+    inclusive: bool = False
+    source: str = ""
+
+    @classmethod
+    def from_raster(
+        cls,
+        raster: RasterLike,
+        *,
+        name: str,
+        threshold: float,
+        inclusive: bool = False,
+        source: str = "",
+    ) -> RasterConstraint:
+        """Build a constraint from a raster read with :func:`tqspatial.io.read_raster`.
+
+        Parameters
+        ----------
+        raster : RasterLike
+            Object with ``values`` (masked array) and ``transform``.
+        name : str
+            Constraint name.
+        threshold : float
+            Value above which a cell is constrained.
+        inclusive : bool, default False
+            Use ``>=``.
+        source : str, default ""
+            Provenance text.
+
+        Returns
+        -------
+        RasterConstraint
+            The constraint.
+
+        Examples
+        --------
+        >>> from tqspatial import datasets, io
+        >>> r = io.read_raster(datasets.raw_path("flood_depth.tif"))
+        >>> RasterConstraint.from_raster(r, name="flood", threshold=0.5).threshold
+        0.5
+        """
+        return cls(
+            name=name,
+            values=raster.values,
+            transform=raster.transform,
+            threshold=threshold,
+            inclusive=inclusive,
+            source=source,
+        )
+
+    def cell_mask(self) -> np.ndarray:
+        """Return the boolean array of constrained cells (nodata cells are False).
+
+        Returns
+        -------
+        numpy.ndarray
+            Bool, same shape as ``values``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from affine import Affine
+        >>> c = RasterConstraint("x", np.ma.masked_array([[0.2, 0.9]], mask=[[False, True]]),
+        ...                      Affine.identity(), threshold=0.1)
+        >>> c.cell_mask().tolist()
+        [[True, False]]
+        """
+        data = np.ma.getdata(self.values).astype(float)
+        valid = ~np.ma.getmaskarray(self.values) & np.isfinite(data)
+        above = data >= self.threshold if self.inclusive else data > self.threshold
+        return np.asarray(above & valid, dtype=bool)
+
+
+Constraint = VectorConstraint | RasterConstraint
+
+
+def constraint_polygons(constraint: Constraint) -> shapely.Geometry:
+    """Return a constraint as one (multi)polygon in the parcels' CRS.
+
+    Parameters
+    ----------
+    constraint : VectorConstraint or RasterConstraint
+        The constraint.
+
+    Returns
+    -------
+    shapely.Geometry
+        Union of the buffered vector geometries, or of the raster cells above
+        the threshold (exact cell edges).  May be empty.
+
+    Raises
+    ------
+    ConfigError
+        If a vector constraint has lines or points but no positive buffer
+        (they would remove no area).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from affine import Affine
+    >>> values = np.ma.masked_array([[0.0, 1.0], [1.0, 1.0]])
+    >>> c = RasterConstraint("flood", values, Affine(10, 0, 0, 0, -10, 20), threshold=0.5)
+    >>> constraint_polygons(c).area
+    300.0
+    """
+    if isinstance(constraint, RasterConstraint):
+        from rasterio import features  # noqa: PLC0415 - heavy import only for raster constraints
+
+        mask = constraint.cell_mask()
+        if not mask.any():
+            return shapely.Polygon()
+        shapes = features.shapes(
+            mask.astype(np.uint8), mask=mask, transform=constraint.transform, connectivity=4
+        )
+        polys = [shapely.geometry.shape(geom) for geom, _ in shapes]
+        return shapely.union_all(polys)
+    geoms = constraint.geometry.geometry.to_numpy() if len(constraint.geometry) else np.array([])
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    types = shapely.get_type_id(geoms)
+    areal = np.isin(types, [3, 6])
+    if (~areal).any() and not constraint.buffer_m > 0:
+        msg = (
+            f"constraint {constraint.name!r}: {int((~areal).sum())} line/point geometries but "
+            f"buffer_m={constraint.buffer_m}; lines and points remove no area. "
+            "Give a positive buffer_m (e.g. a setback in metres)."
+        )
+        raise ConfigError(msg)
+    geoms = shapely.make_valid(geoms)
+    if constraint.buffer_m > 0:
+        geoms = shapely.buffer(geoms, constraint.buffer_m, quad_segs=BUFFER_QUAD_SEGS)
+    elif constraint.buffer_m < 0:
+        msg = f"constraint {constraint.name!r}: buffer_m={constraint.buffer_m}; expected >= 0"
+        raise ConfigError(msg)
+    return _polygonal(shapely.make_valid(shapely.union_all(geoms)))
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep only the polygon parts of a geometry (drops slivers of lower dimension)."""
+    parts = shapely.get_parts(geom)
+    polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+    return shapely.union_all(polys) if len(polys) else shapely.Polygon()
+
+
+def _tiles(geom: shapely.Geometry, tile_m: float) -> np.ndarray:
+    """Cut a polygonal geometry into disjoint pieces no larger than a tile."""
+    if geom is None or shapely.is_empty(geom):
+        return np.array([], dtype=object)
+    out: list[np.ndarray] = []
+    for part in shapely.get_parts(geom):
+        xmin, ymin, xmax, ymax = shapely.bounds(part)
+        if xmax - xmin <= tile_m and ymax - ymin <= tile_m:
+            out.append(np.array([part], dtype=object))
+            continue
+        x0 = math.floor(xmin / tile_m) * tile_m
+        y0 = math.floor(ymin / tile_m) * tile_m
+        xs = np.arange(x0, xmax, tile_m)
+        ys = np.arange(y0, ymax, tile_m)
+        gx, gy = np.meshgrid(xs, ys)
+        boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + tile_m, gy.ravel() + tile_m)
+        shapely.prepare(part)
+        hit = shapely.intersects(part, boxes)
+        pieces = shapely.intersection(part, boxes[hit])
+        keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+        out.append(pieces[keep])
+    return np.concatenate(out) if out else np.array([], dtype=object)
+
+
+def _overlap_m2(parcels: np.ndarray, geom: shapely.Geometry, tile_m: float) -> np.ndarray:
+    """Area (m²) of each parcel inside ``geom`` (exact polygon intersection)."""
+    result = np.zeros(len(parcels), dtype=float)
+    pieces = _tiles(geom, tile_m)
+    if not len(pieces) or not len(parcels):
+        return result
+    tree = shapely.STRtree(pieces)
+    parcel_idx, piece_idx = tree.query(parcels, predicate="intersects")
+    areas = shapely.area(shapely.intersection(parcels[parcel_idx], pieces[piece_idx]))
+    return np.bincount(parcel_idx, weights=areas, minlength=len(parcels))
+
+
+def constrained_areas(
+    parcels: gpd.GeoDataFrame,
+    constraints: list[Constraint] | tuple[Constraint, ...],
+    *,
+    tile_m: float = DEFAULT_TILE_M,
+) -> pd.DataFrame:
+    """Return, per parcel, the area under each constraint and under their union.
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Parcels in a projected CRS in metres (the constraints' CRS).
+    constraints : list of VectorConstraint or RasterConstraint
+        Constraints with unique names.  An empty list gives zero constrained
+        area everywhere.
+    tile_m : float, default :data:`DEFAULT_TILE_M`
+        Tile size used to cut large constraint polygons (speed only; the
+        result does not depend on it beyond floating-point noise).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``parcels``; columns ``constrained_<name>_m2`` per
+        constraint (overlapping constraints each count their full area here),
+        ``constrained_m2`` (area of the union of all constraints inside the
+        parcel: no square metre counted twice), ``net_area_m2`` (parcel area
+        minus ``constrained_m2``, never negative) and ``constrained_share``.
+
+    Raises
+    ------
+    ConfigError
+        If two constraints share a name.
+    SchemaError
+        If the parcels' CRS is geographic.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs="EPSG:4548")
+    >>> a = VectorConstraint("a", gpd.GeoSeries([box(0, 0, 50, 100)], crs="EPSG:4548"))
+    >>> b = VectorConstraint("b", gpd.GeoSeries([box(25, 0, 75, 100)], crs="EPSG:4548"))
+    >>> out = constrained_areas(parcels, [a, b])
+    >>> cols = ["constrained_a_m2", "constrained_b_m2", "constrained_m2", "net_area_m2"]
+    >>> out[cols].iloc[0].tolist()
+    [5000.0, 5000.0, 7500.0, 2500.0]
+    """
+    names = [c.name for c in constraints]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        msg = f"constraint names must be unique; repeated: {dups}. Rename one of them."
+        raise ConfigError(msg)
+    if parcels.crs is not None and not parcels.crs.is_projected:
+        msg = (
+            f"constrained_areas: parcels CRS {parcels.crs.to_string()} is geographic; "
+            "reproject to the working CRS (EPSG:4548) first"
+        )
+        raise SchemaError(msg)
+    geoms = parcels.geometry.to_numpy()
+    area = shapely.area(geoms)
+    out = pd.DataFrame(index=parcels.index)
+    polys = []
+    for constraint in constraints:
+        poly = constraint_polygons(constraint)
+        polys.append(poly)
+        out[f"constrained_{constraint.name}_m2"] = _overlap_m2(geoms, poly, tile_m)
+        logger.info(
+            "constraint %s: %.1f ha of constraint, %.1f ha inside parcels",
+            constraint.name,
+            shapely.area(poly) / 1e4,
+            out[f"constrained_{constraint.name}_m2"].sum() / 1e4,
+        )
+    union = shapely.union_all(polys) if polys else shapely.Polygon()
+    constrained = np.minimum(_overlap_m2(geoms, union, tile_m), area)
+    out["constrained_m2"] = constrained
+    out["net_area_m2"] = np.maximum(area - constrained, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["constrained_share"] = np.where(area > 0, constrained / area, 0.0)
+    return out
+
+
+def tianqiao_constraints(
+    water: gpd.GeoDataFrame,
+    flood_depth: RasterLike | None = None,
+    *,
+    levee_band_m: float = YELLOW_RIVER_LEVEE_BAND_M,
+    xiaoqing_setback_m: float = XIAOQING_SETBACK_M,
+    flood_threshold_m: float = FLOOD_DEPTH_THRESHOLD_M,
+    extra: tuple[Constraint, ...] = (),
+) -> list[Constraint]:
+    """Build the default constraint set for the embedded Tianqiao data.
+
+    * ``yellow_river``: the Yellow River channel and floodplain (黄河滩区)
+      polygons of the ``water`` layer (features ``channel`` and
+      ``floodplain`` whose ``name_zh`` contains 黄河) plus a
+      ``levee_band_m`` band for the levees and their protection land.  The
+      land between the levees is the river-management range where buildings
+      that obstruct flood flow are prohibited (河道管理条例 第二十条;
+      黄河保护法).  The band width is an assumption.
+    * ``xiaoqing_river``: the 小清河 channel polygon plus ``xiaoqing_setback_m``
+      (legal range: levees + 5-10 m, 济南市小清河管理办法; 30 m is a planning
+      assumption including the riverside green).
+    * ``flood_depth`` (if given): cells of the rare-flood depth raster deeper
+      than ``flood_threshold_m``.
+    * ``extra``: any further ecological, heritage or infrastructure-corridor
+      constraints (none are embedded: official layers are not public).
+
+    Parameters
+    ----------
+    water : geopandas.GeoDataFrame
+        The embedded ``water`` layer (``name_zh``, ``feature``).
+    flood_depth : RasterLike, optional
+        Raster from ``io.read_raster(d.flood_depth_path)``.
+    levee_band_m, xiaoqing_setback_m, flood_threshold_m : float
+        See above.
+    extra : tuple of constraints, default ()
+        Added as they are.
+
+    Returns
+    -------
+    list of VectorConstraint or RasterConstraint
+        The constraints, in the order listed above.
+
+    Raises
+    ------
+    SchemaError
+        If the water layer has no Yellow River or Xiaoqing River features.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> d = datasets.tianqiao()
+    >>> [c.name for c in tianqiao_constraints(d.water)]
+    ['yellow_river', 'xiaoqing_river']
+    """
+    names = water["name_zh"].astype(str)
+    feature = water["feature"].astype(str) if "feature" in water.columns else names
+    yellow = water[names.str.contains("黄河") & feature.isin(["channel", "floodplain"])]
+    xiaoqing = water[names.str.contains("小清河")]
+    if yellow.empty or xiaoqing.empty:
+        msg = (
+            "water layer: expected features whose name_zh contains 黄河 (channel/floodplain) and "
+            f"小清河; got names {sorted(set(names))}. Build the constraints by hand with "
+            "VectorConstraint."
+        )
+        raise SchemaError(msg)
+    out: list[Constraint] = [
+        VectorConstraint(
+            "yellow_river",
+            yellow.geometry,
+            buffer_m=levee_band_m,
+            source=(
+                "water layer (黄河 channel + 黄河滩区 floodplain, synthetic indicative) + "
+                f"{levee_band_m:g} m levee band (assumption)"
+            ),
+        ),
+        VectorConstraint(
+            "xiaoqing_river",
+            xiaoqing.geometry,
+            buffer_m=xiaoqing_setback_m,
+            source=(
+                f"water layer (小清河 channel, synthetic indicative) + {xiaoqing_setback_m:g} m "
+                "setback (济南市小清河管理办法: levees + 5-10 m; wider setback assumed)"
+            ),
+        ),
+    ]
+    if flood_depth is not None:
+        out.append(
+            RasterConstraint.from_raster(
+                flood_depth,
+                name="flood_depth",
+                threshold=flood_threshold_m,
+                source=f"flood_depth.tif (synthetic) cells deeper than {flood_threshold_m:g} m",
+            )
+        )
+    out.extend(extra)
+    return out
