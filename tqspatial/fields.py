@@ -1,0 +1,535 @@
+"""Map Chinese and pinyin field names to the canonical parcel schema and clean their values.
+
+Chinese land data names its fields in Chinese (``地块编号``, ``用地性质`` ...)
+or with pinyin initials (``DKBH``, ``YDXZ`` ...), and stores numbers as text
+with thousands separators, units and words (``"1,234.5"``, ``"3456.7㎡"``,
+``"约1985"``, ``"不详"``).  :func:`map_fields` adds the canonical columns of
+:data:`tqspatial.schema.PARCEL_COLUMNS` (plus ``area_attr_m2`` for a declared
+area attribute) next to the original ones, parses every value that has one
+clear meaning, treats every other value as missing, and records a note for
+each (``frame.attrs["tq_notes"]``, stage ``"fields"``): kind
+``"value_parsed"`` with what was read, or ``"value_missing"`` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tqspatial.errors import ConfigError
+from tqspatial.quality import add_note
+from tqspatial.schema import PARCEL_COLUMNS
+
+__all__ = ["AREA_UNITS", "FIELD_ALIASES", "map_fields", "match_fields", "parse_value"]
+
+#: Field names recognised for each canonical column, best first (matched
+#: case-insensitively, full-width characters folded, a unit in brackets ignored).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "parcel_id": (
+        "parcel_id", "地块编号", "地块编码", "地块代码", "地块号", "宗地编号", "宗地代码",
+        "宗地号", "DKBH", "DKBM", "DKDM", "ZDBH", "ZDDM", "parcelid",
+    ),
+    "landuse_code": (
+        "landuse_code", "用地代码", "用地分类代码", "用地性质代码", "地类编码", "地类代码",
+        "YDDM", "DLBM", "用地性质", "用地类型", "用地分类", "地类", "YDXZ", "YDLX",
+        "landuse", "land_use",
+    ),
+    "build_year": (
+        "build_year", "建成年代", "建成年份", "建成时间", "建设年代", "建造年代", "建筑年代",
+        "竣工年份", "竣工时间", "JCND", "JCNF", "JZND", "year_built",
+    ),
+    "far": ("far", "容积率", "RJL", "plot_ratio"),
+    "coverage": ("coverage", "建筑密度", "JZMD", "building_coverage"),
+    "floor_area_m2": (
+        "floor_area_m2", "建筑面积", "总建筑面积", "JZMJ", "ZJZMJ", "floor_area", "gfa",
+    ),
+    "area_attr_m2": (
+        "area_attr_m2", "面积", "地块面积", "用地面积", "宗地面积", "占地面积", "图斑面积",
+        "MJ", "DKMJ", "YDMJ", "ZDMJ", "TBMJ",
+    ),
+    "is_idle": ("is_idle", "是否闲置", "闲置", "闲置土地", "SFXZ", "idle"),
+    "residents": (
+        "residents", "人口", "常住人口", "居住人口", "人口数", "RK", "CZRK", "population",
+    ),
+    "jobs": ("jobs", "就业", "就业人数", "就业岗位", "岗位数", "JYRS", "JYGW", "employment"),
+}  # fmt: skip
+
+#: Square metres per unit of area, by the names found in field names, values or ``area_unit=``.
+AREA_UNITS: dict[str, float] = {
+    "m2": 1.0,
+    "平方米": 1.0,
+    "平米": 1.0,
+    "亩": 10_000.0 / 15.0,
+    "mu": 10_000.0 / 15.0,
+    "公顷": 10_000.0,
+    "ha": 10_000.0,
+    "hm2": 10_000.0,
+    "万平方米": 10_000.0,
+    "万m2": 10_000.0,
+    "平方公里": 1_000_000.0,
+    "km2": 1_000_000.0,
+}
+
+#: Values that mean "unknown" in Chinese and English tables.
+PLACEHOLDERS = frozenset(
+    {"不详", "未知", "无", "暂无", "待定", "空", "-", "--", "—", "——", "/", "?", "？", "na",
+     "n/a", "#n/a", "null", "none", "nan", "unknown"}
+)  # fmt: skip
+
+#: Words before a number meaning "about": the number is kept, the note says so.
+APPROX_PREFIXES = ("大约", "约为", "约", "≈", "~", "about ", "ca.")
+
+#: Plausible building years.
+YEAR_RANGE = (1800, 2100)
+
+#: Relative difference between attribute and geometry area counted as a mismatch.
+AREA_MISMATCH = 0.05
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_UNIT_IN_NAME = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
+_DECADE = re.compile(r"^\d{2,4}(年代|s)$")
+_YEAR_RANGE = re.compile(r"^\d{4}\s*[-~至到]\s*\d{4}")
+_YEAR = re.compile(r"^(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?|年\d{1,2}月(?:\d{1,2}日)?)?$")
+_TRUE = frozenset({"是", "y", "yes", "true", "t", "1", "闲置"})
+_FALSE = frozenset({"否", "n", "no", "false", "f", "0", "非闲置", "在用"})
+
+_KINDS = {
+    "parcel_id": "text",
+    "landuse_code": "text",
+    "build_year": "year",
+    "far": "ratio",
+    "coverage": "share",
+    "floor_area_m2": "area",
+    "area_attr_m2": "area",
+    "is_idle": "flag",
+    "residents": "count",
+    "jobs": "count",
+}
+_COUNT_SUFFIXES = ("人", "个", "岗")
+
+Parsed = tuple[Any, str, str]  # value, status ("ok" | "parsed" | "missing"), explanation
+
+
+def _normalise(name: str) -> str:
+    return unicodedata.normalize("NFKC", str(name)).strip().casefold()
+
+
+def _split_unit(name: str) -> tuple[str, str | None]:
+    """Split ``"面积(亩)"`` into ``("面积", "亩")`` (after NFKC folding)."""
+    folded = _normalise(name)
+    found = _UNIT_IN_NAME.match(folded)
+    if found:
+        return found.group(1).strip(), found.group(2).strip().replace(" ", "")
+    return folded, None
+
+
+def match_fields(columns: list[str]) -> dict[str, str]:
+    """Return ``{canonical: original}`` for the columns that have a canonical meaning.
+
+    Parameters
+    ----------
+    columns : list of str
+        Column names as read from a file.
+
+    Returns
+    -------
+    dict
+        For each canonical column, the first matching original column
+        (aliases are tried in :data:`FIELD_ALIASES` order, best first).
+
+    Examples
+    --------
+    >>> match_fields(["dkbh", "用地性质", "面积（亩）", "备注"])
+    {'parcel_id': 'dkbh', 'landuse_code': '用地性质', 'area_attr_m2': '面积（亩）'}
+    """
+    bases = {column: _split_unit(column)[0] for column in columns}
+    found: dict[str, str] = {}
+    for canonical, aliases in FIELD_ALIASES.items():
+        for alias in aliases:
+            hits = [c for c in columns if bases[c] == _normalise(alias) and c not in found.values()]
+            if hits:
+                found[canonical] = hits[0]
+                break
+    return found
+
+
+def _strip_unit(text: str, units: tuple[str, ...]) -> tuple[str, str | None]:
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and len(text) > len(unit):
+            return text[: -len(unit)].strip(), unit
+    return text, None
+
+
+def _number(text: str) -> tuple[float | None, list[str]]:
+    """Parse a plain or thousands-separated number; return (value, what was cleaned)."""
+    if _NUMBER.match(text):
+        return float(text), []
+    if _THOUSANDS.match(text):
+        return float(text.replace(",", "")), ["thousands separators removed"]
+    return None, []
+
+
+def parse_value(raw: object, kind: str, *, unit_m2: float = 1.0) -> Parsed:  # noqa: PLR0911
+    """Parse one attribute value of a given kind.
+
+    Parameters
+    ----------
+    raw : object
+        The value as read (text, number, None).
+    kind : {"year", "ratio", "share", "area", "count", "flag", "text"}
+        What the value means.
+    unit_m2 : float, default 1.0
+        Square metres per unit for ``kind="area"`` when the value has no unit.
+
+    Returns
+    -------
+    tuple
+        ``(value, status, explanation)``; status is ``"ok"`` (clean),
+        ``"parsed"`` (cleaned, explanation says how) or ``"missing"``
+        (value is None, explanation says why).
+
+    Examples
+    --------
+    >>> parse_value("1,234.5", "area")
+    (1234.5, 'parsed', 'thousands separators removed')
+    >>> parse_value("约1985", "year")[:2]
+    (1985, 'parsed')
+    >>> parse_value("1990年代", "year")
+    (None, 'missing', 'a decade, not a year')
+    >>> round(parse_value("3亩", "area")[0], 1)
+    2000.0
+    """
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or raw is pd.NA:
+        return None, "missing", "no value"
+    if kind == "flag":
+        return _parse_flag(raw)
+    if kind == "text":
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw)), "ok", ""
+        return str(raw), "ok", ""
+    how: list[str] = []
+    if isinstance(raw, int | float | np.integer | np.floating) and not isinstance(raw, bool):
+        value = float(raw) * (unit_m2 if kind == "area" else 1.0)
+    else:
+        parsed = _parse_text_number(str(raw), kind, unit_m2, how)
+        if isinstance(parsed, str):
+            return None, "missing", parsed
+        value = parsed
+    if value < 0:
+        return None, "missing", "negative value"
+    if kind == "year":
+        if not YEAR_RANGE[0] <= value <= YEAR_RANGE[1] or not float(value).is_integer():
+            return None, "missing", f"year {value:g} outside {YEAR_RANGE[0]}-{YEAR_RANGE[1]}"
+        return int(value), ("parsed" if how else "ok"), "; ".join(how)
+    return value, ("parsed" if how else "ok"), "; ".join(how)
+
+
+def _year_text(text: str, how: list[str]) -> str | None:
+    """Reduce a year written as text to four digits, or return None with the reason in ``how``."""
+    if _DECADE.match(text):
+        how.append("a decade, not a year")
+        return None
+    if _YEAR_RANGE.match(text):
+        how.append("a range of years, not one year")
+        return None
+    found = _YEAR.match(text)
+    if found is None:
+        how.append("not a year")
+        return None
+    if found.group(0) == found.group(1) + "年":
+        how.append("unit '年' dropped")
+    elif found.group(0) != found.group(1):
+        how.append("date reduced to its year")
+    return found.group(1)
+
+
+def _drop_approx(text: str, how: list[str]) -> str:
+    for prefix in APPROX_PREFIXES:
+        if text.casefold().startswith(prefix):
+            how.append(f"approximate value ({prefix.strip()!r} dropped)")
+            return text[len(prefix) :].strip()
+    return text
+
+
+def _parse_text_number(raw: str, kind: str, unit_m2: float, how: list[str]) -> float | str:
+    """Parse a number written as text; return the value, or the reason it is missing."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if text != raw.strip():
+        how.append("full-width characters folded")
+    if text == "":
+        return "empty value"
+    if text.casefold() in PLACEHOLDERS:
+        return f"{text!r} means unknown"
+    text = _drop_approx(text, how)
+    factor = unit_m2 if kind == "area" else 1.0
+    unit = None
+    if kind == "year":
+        year = _year_text(text, how)
+        if year is None:
+            return how[-1]
+        text = year
+    elif kind == "area":
+        text, unit = _strip_unit(text, tuple(AREA_UNITS))
+        if unit:
+            factor = AREA_UNITS[unit]
+            how.append(f"unit {unit!r} dropped" if factor == unit_m2 else f"converted from {unit}")
+    elif kind == "share":
+        text, unit = _strip_unit(text, ("%",))
+        if unit:
+            factor = 0.01
+            how.append("percent converted to a share")
+    elif kind == "count":
+        text, unit = _strip_unit(text, _COUNT_SUFFIXES)
+        if unit:
+            how.append(f"unit {unit!r} dropped")
+    value, cleaned = _number(text)
+    if value is None:
+        return f"{raw!r} is not a number"
+    how.extend(cleaned)
+    return value * factor
+
+
+def _parse_flag(raw: object) -> Parsed:
+    if isinstance(raw, bool | np.bool_):
+        return bool(raw), "ok", ""
+    text = unicodedata.normalize("NFKC", str(raw)).strip().casefold()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text in _TRUE:
+        return True, "ok", ""
+    if text in _FALSE:
+        return False, "ok", ""
+    if text == "":
+        return None, "missing", "empty value"
+    return None, "missing", f"{raw!r} is not yes/no (expected 是/否, Y/N, 1/0, true/false)"
+
+
+def _area_unit_factor(name: str | None, *, source: str) -> float | None:
+    if name is None:
+        return None
+    key = unicodedata.normalize("NFKC", name).strip().casefold().replace(" ", "")
+    key = {"m²": "m2", "sqm": "m2", "hectare": "ha", "hectares": "ha"}.get(key, key)
+    if key not in AREA_UNITS:
+        msg = f"{source}: unknown area unit {name!r}; expected one of {sorted(AREA_UNITS)}"
+        raise ConfigError(msg)
+    return AREA_UNITS[key]
+
+
+def _show(value: object) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else repr(value)
+
+
+def _row_label(label: object, position: int) -> int:
+    return int(label) if isinstance(label, int | np.integer) else position
+
+
+def _parse_column(
+    out: gpd.GeoDataFrame,
+    source: str,
+    canonical: str,
+    *,
+    layer: str,
+    unit_m2: float,
+) -> pd.Series:
+    kind = _KINDS[canonical]
+    values: list[Any] = []
+    column = out[source]
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    for position, (label, raw) in enumerate(column.items()):
+        value, status, why = parse_value(raw, kind, unit_m2=unit_m2)
+        values.append(value)
+        if status == "ok" or (status == "missing" and why == "no value"):
+            continue
+        row = _row_label(label, position)
+        if status == "parsed":
+            add_note(
+                out, layer=layer, stage="fields", kind="value_parsed", row=row, column=source,
+                raw=str(raw), message=f"{source} row {row}: read {raw!r} as {_show(value)} ({why})",
+            )  # fmt: skip
+        elif not numeric or why != "no value":
+            add_note(
+                out, layer=layer, stage="fields", kind="value_missing", row=row, column=source,
+                raw=str(raw), level="warning",
+                message=f"{source} row {row}: {raw!r} treated as missing: {why}",
+            )  # fmt: skip
+    if kind == "text":
+        return pd.Series(values, index=out.index, dtype="str")
+    if kind == "flag":
+        return pd.Series(values, index=out.index, dtype="boolean")
+    if kind == "year":
+        return pd.Series(values, index=out.index, dtype="float64").astype("Int64")
+    return pd.Series(values, index=out.index, dtype="float64")
+
+
+def _coverage_as_share(
+    out: gpd.GeoDataFrame, parsed: pd.Series, source: str, layer: str
+) -> pd.Series:
+    """Convert a coverage column given in percent (values up to 100) to a 0-1 share."""
+    raw = out[source]
+    percent_marked = raw.astype("string").str.contains("%", regex=False).fillna(value=False)
+    plain = parsed.where(~percent_marked.to_numpy())
+    above = plain > 1
+    if above.any() and ((above | (plain == 0)) | plain.isna()).all() and plain.max() <= 100:  # noqa: PLR2004
+        add_note(
+            out, layer=layer, stage="fields", kind="unit_converted", column=source,
+            count=int(plain.notna().sum()),
+            message=f"{source}: values up to {plain.max():g} are percentages; divided by 100",
+        )  # fmt: skip
+        return parsed.where(percent_marked.to_numpy(), parsed / 100.0)
+    too_big = (parsed > 1).fillna(value=False).to_numpy()
+    for position in np.flatnonzero(too_big).tolist():
+        label = parsed.index[position]
+        add_note(
+            out, layer=layer, stage="fields", kind="value_missing", column=source,
+            row=_row_label(label, int(position)), raw=str(raw[label]),
+            level="warning",
+            message=f"{source}: {raw[label]!r} treated as missing: coverage above 1 in a column "
+            "that also has shares of 0-1 (percent or share?)",
+        )  # fmt: skip
+    return parsed.where(~too_big)
+
+
+def _fill_area_from_geometry(out: gpd.GeoDataFrame, source: str, layer: str) -> None:
+    if out.crs is None or not out.crs.is_projected:
+        add_note(
+            out, layer=layer, stage="fields", kind="area_not_checked", column=source,
+            level="warning",
+            message=f"{source}: layer is not in a projected CRS, so areas were not checked "
+            "against the geometry",
+        )  # fmt: skip
+        return
+    geometry_area = pd.Series(out.geometry.area.to_numpy(), index=out.index)
+    attr = out["area_attr_m2"]
+    both = attr.notna() & (geometry_area > 0)
+    if both.any():
+        ratio = float((attr[both] / geometry_area[both]).median())
+        mismatched = int(
+            ((attr[both] - geometry_area[both]).abs() > AREA_MISMATCH * geometry_area[both]).sum()
+        )
+        if mismatched:
+            hint = ""
+            for unit in ("亩", "公顷"):
+                if abs(ratio * AREA_UNITS[unit] - 1) < AREA_MISMATCH * 2:
+                    hint = f" The values look like {unit}: pass area_unit={unit!r}."
+            add_note(
+                out, layer=layer, stage="fields", kind="area_mismatch", column=source,
+                count=mismatched, level="warning",
+                message=f"{source}: {mismatched} of {int(both.sum())} areas differ from the "
+                f"geometry by more than {AREA_MISMATCH:.0%} (median ratio {ratio:.4g}).{hint}",
+            )  # fmt: skip
+    fill = attr.isna() & geometry_area.notna() & (geometry_area > 0)
+    source_col = pd.Series("attribute", index=out.index, dtype="str").where(attr.notna())
+    for position, label in enumerate(out.index):
+        if fill[label]:
+            row = _row_label(label, position)
+            add_note(
+                out, layer=layer, stage="fields", kind="area_from_geometry", row=row,
+                column=source, message=f"{source} row {row}: no usable area; used the geometry "
+                f"area {geometry_area[label]:.1f} m²",
+            )  # fmt: skip
+    out["area_attr_m2"] = attr.where(~fill, geometry_area)
+    out["area_attr_source"] = source_col.where(~fill, "geometry")
+
+
+def _already_clean(column: pd.Series, kind: str) -> bool:
+    """Whether a column that already has its canonical name needs no parsing (typed values)."""
+    if kind == "text":
+        return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
+    if kind == "flag":
+        return pd.api.types.is_bool_dtype(column)
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def map_fields(
+    frame: gpd.GeoDataFrame,
+    *,
+    layer: str = "parcels",
+    area_unit: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Add canonical columns for Chinese / pinyin fields and clean their values.
+
+    Original columns are kept unchanged; canonical columns are added next to
+    them (a column that already has its canonical name is cleaned in place).
+    Field names match case-insensitively (``dkbh`` = ``DKBH``), full-width
+    characters folded, and a unit in brackets (``面积(亩)``) is read as the
+    unit of an area column.  Values are parsed with :func:`parse_value`:
+    clean values pass, unambiguous dirty ones are parsed with a note
+    ``value_parsed``, the rest become missing with a note ``value_missing``
+    giving the reason.  A coverage column in percent becomes a 0-1 share.
+    When a declared area attribute (``area_attr_m2``) is missing or unusable
+    in a row, the geometry area is used and a note ``area_from_geometry`` says
+    so; ``area_attr_source`` tells which rows came from where.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Layer as read (ideally already in the working CRS, for the area check).
+    layer : str, default "parcels"
+        Layer name for notes.
+    area_unit : str, optional
+        Unit of the declared area attribute when its field name does not say:
+        a key of :data:`AREA_UNITS` (``"m2"``, ``"mu"``/``"亩"``, ``"ha"``/``"公顷"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with the canonical columns added and notes (stage ``"fields"``)
+        in ``attrs["tq_notes"]``.  No row is dropped.
+
+    Raises
+    ------
+    ConfigError
+        If ``area_unit`` is not a known unit.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> raw = gpd.GeoDataFrame(
+    ...     {"DKBH": ["A1", "A2"], "面积(亩)": ["1.5", "不详"], "建成年代": ["约1985", "1990年代"]},
+    ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
+    >>> out = map_fields(raw)
+    >>> out["parcel_id"].tolist(), out["build_year"].tolist()
+    (['A1', 'A2'], [1985, <NA>])
+    >>> out["area_attr_m2"].round(1).tolist(), out["area_attr_source"].tolist()
+    ([1000.0, 10000.0], ['attribute', 'geometry'])
+    """
+    explicit = _area_unit_factor(area_unit, source=layer)
+    out = frame.copy()
+    out.attrs["tq_notes"] = [dict(note) for note in frame.attrs.get("tq_notes", [])]
+    matches = match_fields([str(c) for c in out.columns if c != out.geometry.name])
+    for canonical, source in matches.items():
+        unit_m2 = 1.0
+        if _KINDS[canonical] == "area":
+            in_name = _area_unit_factor(_split_unit(source)[1], source=f"{layer}: field {source}")
+            declared = explicit if canonical == "area_attr_m2" else None
+            unit_m2 = declared or in_name or 1.0
+            if declared is not None and in_name is not None and declared != in_name:
+                add_note(
+                    out, layer=layer, stage="fields", kind="area_unit_conflict", column=source,
+                    level="warning", message=f"{source}: the field name gives a unit but "
+                    f"area_unit={area_unit!r} was passed; used {area_unit!r}",
+                )  # fmt: skip
+        if source == canonical and _already_clean(out[source], _KINDS[canonical]) and unit_m2 == 1:
+            continue
+        parsed = _parse_column(out, source, canonical, layer=layer, unit_m2=unit_m2)
+        if canonical == "coverage":
+            parsed = _coverage_as_share(out, parsed, source, layer)
+        out[canonical] = parsed
+        if source != canonical:
+            add_note(
+                out, layer=layer, stage="fields", kind="field_mapped", column=source,
+                message=f"field {source!r} read as {canonical} "
+                f"({PARCEL_COLUMNS.get(canonical, 'declared area, m²')})"
+                + (f", unit {unit_m2:g} m² per value" if unit_m2 != 1.0 else ""),
+            )  # fmt: skip
+    if "area_attr_m2" in matches:
+        _fill_area_from_geometry(out, matches["area_attr_m2"], layer)
+    return out
