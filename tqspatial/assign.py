@@ -1,14 +1,16 @@
 """Assign parcels to the elements of a plan structure by area share.
 
 Every parcel gets a primary cluster (or ``"unassigned"``), its share of area
-in that cluster, and its share in every corridor element (axis, belt ...).
-A long table keeps every parcel-element overlap so nothing is hidden by the
-primary-cluster choice.
+in that cluster, its share in and membership of every other element (axis,
+belt, node ...) and, when the district is known, its share inside the
+district.  A long table keeps every parcel-element overlap so nothing is
+hidden by the primary-cluster choice.
 
 The computation uses the fact that most parcels lie wholly inside one
 element: an STR-tree finds candidate pairs, a prepared ``contains_properly``
-test settles the interior ones at once, and exact polygon intersection is
-computed only for parcels that cross an element's edge.
+test settles the interior ones at once (overlap = parcel area), and exact
+polygon intersection is computed only for parcels that cross an element's
+edge.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from tqspatial.structure import CLUSTER_KIND, PlanStructure
+from tqspatial.errors import CRSError
+from tqspatial.structure import CLUSTER_KIND, BoundaryLike, PlanStructure, district_geometry
 
-__all__ = ["MIN_CLUSTER_SHARE", "UNASSIGNED", "assign_parcels", "overlap_table"]
+__all__ = [
+    "MIN_CLUSTER_SHARE",
+    "MIN_ELEMENT_SHARE",
+    "OVERLAP_COLUMNS",
+    "UNASSIGNED",
+    "assign_parcels",
+    "overlap_table",
+    "summarise_clusters",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +45,40 @@ UNASSIGNED = "unassigned"
 #: Half means "most of the parcel": a parcel mostly outside every cluster stays unassigned.
 MIN_CLUSTER_SHARE = 0.5
 
+#: A parcel is ``on_<element_id>`` (on the axis, in a belt ...) when at least this share of its
+#: area lies in that element; the exact share is in ``share_<element_id>``.
+MIN_ELEMENT_SHARE = 0.5
+
+#: Columns of the long overlap table.
 OVERLAP_COLUMNS = ["parcel_id", "element_id", "kind", "overlap_m2", "share"]
+
+
+def _overlap_pairs(
+    pgeoms: np.ndarray, zgeoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return parcel positions, zone positions and overlap areas (> 0), by parcel then zone."""
+    if not len(pgeoms) or not len(zgeoms):
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty.copy(), np.empty(0, dtype=float)
+    shapely.prepare(zgeoms)
+    tree = shapely.STRtree(pgeoms)
+    zone_idx, parcel_idx = tree.query(zgeoms, predicate="intersects")
+    overlap = np.empty(len(zone_idx), dtype=float)
+    inside = shapely.contains_properly(zgeoms[zone_idx], pgeoms[parcel_idx])
+    overlap[inside] = shapely.area(pgeoms[parcel_idx[inside]])
+    edge = ~inside
+    overlap[edge] = shapely.area(
+        shapely.intersection(pgeoms[parcel_idx[edge]], zgeoms[zone_idx[edge]])
+    )
+    logger.debug(
+        "overlaps: %d candidate pairs, %d interior, %d on an edge",
+        len(zone_idx),
+        int(inside.sum()),
+        int(edge.sum()),
+    )
+    keep = overlap > 0
+    order = np.lexsort((zone_idx[keep], parcel_idx[keep]))
+    return parcel_idx[keep][order], zone_idx[keep][order], overlap[keep][order]
 
 
 def overlap_table(
@@ -72,35 +117,49 @@ def overlap_table(
     [0.25, 0.35]
     """
     pgeoms = parcels.geometry.to_numpy()
-    zgeoms = zones.to_numpy()
-    shapely.prepare(zgeoms)
-    tree = shapely.STRtree(pgeoms)
-    zone_idx, parcel_idx = tree.query(zgeoms, predicate="intersects")
-    parcel_area = shapely.area(pgeoms)
-    overlap = np.empty(len(zone_idx), dtype=float)
-    inside = shapely.contains_properly(zgeoms[zone_idx], pgeoms[parcel_idx])
-    overlap[inside] = parcel_area[parcel_idx[inside]]
-    edge = ~inside
-    overlap[edge] = shapely.area(
-        shapely.intersection(pgeoms[parcel_idx[edge]], zgeoms[zone_idx[edge]])
-    )
-    logger.debug(
-        "overlap_table: %d candidate pairs, %d interior, %d on an edge",
-        len(zone_idx),
-        int(inside.sum()),
-        int(edge.sum()),
-    )
-    keep = overlap > 0
-    order = np.lexsort((zone_idx[keep], parcel_idx[keep]))
-    p = parcel_idx[keep][order]
+    p, z, overlap = _overlap_pairs(pgeoms, zones.to_numpy())
     return pd.DataFrame(
         {
             "parcel_id": parcels[id_column].to_numpy()[p],
-            "element_id": zones.index.to_numpy()[zone_idx[keep][order]],
-            "overlap_m2": overlap[keep][order],
-            "share": overlap[keep][order] / parcel_area[p],
+            "element_id": zones.index.to_numpy()[z],
+            "overlap_m2": overlap,
+            "share": overlap / shapely.area(pgeoms[p]),
         }
     )
+
+
+def _in_structure_crs(parcels: gpd.GeoDataFrame, structure: PlanStructure) -> gpd.GeoDataFrame:
+    """Return ``parcels`` in the structure's CRS, reprojecting (with a note) when needed."""
+    if parcels.crs is None:
+        msg = (
+            "parcels have no CRS; expected one to match the plan structure's "
+            f"({structure.crs.to_string()}). Declare it, e.g. parcels.set_crs('EPSG:4548'), "
+            "or read the layer with tqspatial.io.read_parcels"
+        )
+        raise CRSError(msg)
+    if pyproj.CRS.from_user_input(parcels.crs) == structure.crs:
+        return parcels.copy()
+    message = (
+        f"parcels reprojected from {parcels.crs.to_string()} to the plan structure's CRS "
+        f"{structure.crs.to_string()} for assignment"
+    )
+    logger.info(message)
+    out = parcels.to_crs(structure.crs)
+    out.attrs["tq_notes"] = [
+        *parcels.attrs.get("tq_notes", []),
+        {
+            "layer": "parcels",
+            "stage": "assign",
+            "kind": "reprojected",
+            "message": message,
+            "count": len(parcels),
+        },
+    ]
+    return out
+
+
+def _column_sum(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(rows, weights=values, minlength=n)[:n].astype(float)
 
 
 def assign_parcels(
@@ -109,84 +168,123 @@ def assign_parcels(
     *,
     id_column: str = "parcel_id",
     min_cluster_share: float = MIN_CLUSTER_SHARE,
+    min_element_share: float = MIN_ELEMENT_SHARE,
+    boundary: BoundaryLike | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Give each parcel its primary cluster and its shares in every corridor.
+    """Give each parcel its primary cluster and its shares in every other element.
 
     Parameters
     ----------
     parcels : geopandas.GeoDataFrame
-        Validated parcels (see :func:`tqspatial.schema.validate_parcels`) in
-        the structure's CRS.
+        Validated parcels (see :func:`tqspatial.schema.validate_parcels`).  A
+        layer in another CRS than the structure's is reprojected to it (and a
+        ``tq_notes`` entry says so); a layer without a CRS raises.
     structure : PlanStructure
-        Axes, belts, clusters ...
+        Axes, belts, clusters ... (any number of each, including none).
     id_column : str, default "parcel_id"
-        Parcel identifier column (unique).
+        Parcel identifier column, used in the overlap table.
     min_cluster_share : float, default 0.5
         A parcel's largest cluster becomes its ``cluster_id`` only if at least
         this share of the parcel's area lies in it; otherwise the parcel is
-        ``"unassigned"``.
+        ``"unassigned"`` (see :data:`MIN_CLUSTER_SHARE`).  Ties between
+        clusters go to the one listed first in the structure.
+    min_element_share : float, default 0.5
+        Least share for ``on_<element_id>`` to be true
+        (see :data:`MIN_ELEMENT_SHARE`).
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The district; defaults to ``structure.district``.  When either is
+        known, ``district_share`` is added.
 
     Returns
     -------
     assigned : geopandas.GeoDataFrame
-        The same rows, in the same order, plus ``cluster_id``,
-        ``cluster_share`` (share of area in ``cluster_id``; for unassigned
-        parcels the largest cluster share, possibly 0), ``unassigned_share``
-        (1 minus the sum of all cluster shares) and one ``share_<element_id>``
-        column per non-cluster element.
+        The same rows, in the same order, in the structure's CRS, plus
+        ``cluster_id`` (text), ``cluster_share`` (share of area in
+        ``cluster_id``; for unassigned parcels the largest cluster share,
+        possibly 0), ``unassigned_share`` (1 minus the sum of all cluster
+        shares), per non-cluster element ``share_<element_id>`` (float) and
+        ``on_<element_id>`` (bool), and ``district_share`` (share of the
+        parcel's area inside the district) when the district is known.
     overlaps : pandas.DataFrame
-        Long table: ``parcel_id``, ``element_id``, ``kind``, ``overlap_m2``,
-        ``share`` for every parcel-element pair sharing area.
+        Long table with :data:`OVERLAP_COLUMNS`: ``parcel_id``,
+        ``element_id``, ``kind``, ``overlap_m2`` and ``share`` (of the
+        parcel's area) for every parcel-element pair sharing area, ordered by
+        parcel row then element order.
+
+    Raises
+    ------
+    CRSError
+        If ``parcels`` has no CRS.
 
     Examples
     --------
     >>> import geopandas as gpd
-    >>> from shapely.geometry import box
+    >>> from shapely.geometry import LineString, box
     >>> from tqspatial.structure import PlanStructure
-    >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
-    ...     {"element_id": ["c"], "kind": ["cluster"], "name_zh": ["组团"], "name_en": ["C"]},
-    ...     geometry=[box(0, 0, 150, 100)], crs="EPSG:4548"))
+    >>> s = PlanStructure.from_records([
+    ...     {"element_id": "c", "kind": "cluster", "name_zh": "组团", "name_en": "C",
+    ...      "geometry": box(0, 0, 150, 100)},
+    ...     {"element_id": "b", "kind": "belt", "name_zh": "带", "name_en": "B",
+    ...      "geometry": LineString([(0, 50), (200, 50)]), "width_m": 40}])
     >>> parcels = gpd.GeoDataFrame({"parcel_id": ["p1", "p2"]},
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
-    >>> out, _ = assign_parcels(parcels, s)
+    >>> out, overlaps = assign_parcels(parcels, s)
     >>> out["cluster_id"].tolist(), out["cluster_share"].round(2).tolist()
     (['c', 'c'], [1.0, 0.5])
+    >>> out["share_b"].round(2).tolist(), out["on_b"].tolist(), len(overlaps)
+    ([0.4, 0.4], [False, False], 4)
     """
+    out = _in_structure_crs(parcels, structure)
     elements = structure.elements
-    overlaps = overlap_table(parcels, elements.geometry, id_column=id_column)
-    overlaps.insert(2, "kind", elements["kind"].reindex(overlaps["element_id"]).to_numpy())
-    out = parcels.copy()
-    ids = out[id_column]
+    n = len(out)
+    pgeoms = out.geometry.to_numpy()
+    p, z, overlap = _overlap_pairs(pgeoms, elements.geometry.to_numpy())
+    area = shapely.area(pgeoms)
+    share = overlap / area[p] if len(p) else np.empty(0, dtype=float)
+    kinds = elements["kind"].to_numpy(dtype=object)
+    overlaps = pd.DataFrame(
+        {
+            "parcel_id": out[id_column].to_numpy()[p] if len(p) else out[id_column].iloc[:0],
+            "element_id": pd.array(elements.index.to_numpy(dtype=object)[z], dtype="str"),
+            "kind": pd.array(kinds[z], dtype="str"),
+            "overlap_m2": overlap,
+            "share": share,
+        }
+    )
 
-    clusters = overlaps[overlaps["kind"] == CLUSTER_KIND]
-    wide = clusters.pivot_table(
-        index="parcel_id", columns="element_id", values="share", aggfunc="sum", fill_value=0.0
-    ).reindex(index=ids.to_numpy(), columns=structure.cluster_ids, fill_value=0.0)
-    shares = wide.to_numpy()
-    if shares.shape[1]:
-        best = shares.argmax(axis=1)
-        best_share = shares[np.arange(len(shares)), best]
-        cluster = np.asarray(structure.cluster_ids, dtype=object)[best]
-    else:
-        best_share = np.zeros(len(out))
-        cluster = np.full(len(out), UNASSIGNED, dtype=object)
-    cluster = np.where(best_share >= min_cluster_share, cluster, UNASSIGNED)
-    out["cluster_id"] = pd.array(cluster, dtype="string")
+    cluster_pos = np.flatnonzero(kinds == CLUSTER_KIND)
+    is_cluster = np.isin(z, cluster_pos)
+    cp, cz, cs = p[is_cluster], z[is_cluster], share[is_cluster]
+    # Largest share per parcel; among equal shares the cluster listed first wins.
+    order = np.lexsort((cz, -cs, cp))
+    first = order[np.r_[True, cp[order][1:] != cp[order][:-1]]] if len(order) else order
+    best_share = np.zeros(n)
+    best_share[cp[first]] = cs[first]
+    cluster = np.full(n, UNASSIGNED, dtype=object)
+    cluster[cp[first]] = elements.index.to_numpy(dtype=object)[cz[first]]
+    cluster[best_share < min_cluster_share] = UNASSIGNED
+    out["cluster_id"] = pd.array(cluster, dtype="str")
     out["cluster_share"] = best_share
-    out["unassigned_share"] = np.clip(1.0 - shares.sum(axis=1), 0.0, 1.0)
+    out["unassigned_share"] = np.clip(1.0 - _column_sum(cp, cs, n), 0.0, 1.0)
 
-    corridors = overlaps[overlaps["kind"] != CLUSTER_KIND]
-    cwide = corridors.pivot_table(
-        index="parcel_id", columns="element_id", values="share", aggfunc="sum", fill_value=0.0
-    ).reindex(index=ids.to_numpy(), columns=structure.corridor_ids, fill_value=0.0)
-    for element_id in structure.corridor_ids:
-        out[f"share_{element_id}"] = cwide[element_id].to_numpy()
+    for pos in np.flatnonzero(kinds != CLUSTER_KIND):
+        element_id = str(elements.index[pos])
+        mine = z == pos
+        values = _column_sum(p[mine], share[mine], n)
+        out[f"share_{element_id}"] = values
+        out[f"on_{element_id}"] = values >= min_element_share
+
+    district = structure.district if boundary is None else district_geometry(boundary, out.crs)
+    if district is not None:
+        dp, _, dover = _overlap_pairs(pgeoms, np.array([district], dtype=object))
+        out["district_share"] = _column_sum(dp, dover / area[dp], n)
     logger.info(
-        "assigned %d parcels: %s",
-        len(out),
+        "assigned %d parcels (%d overlaps): %s",
+        n,
+        len(overlaps),
         out["cluster_id"].value_counts().to_dict(),
     )
-    return out, overlaps.reset_index(drop=True)
+    return out, overlaps
 
 
 def summarise_clusters(
@@ -194,27 +292,42 @@ def summarise_clusters(
     structure: PlanStructure,
     *,
     area_column: str = "area_m2",
+    class_column: str | None = None,
+    boundary: BoundaryLike | None = None,
 ) -> pd.DataFrame:
     """Summarise assigned parcels per cluster (plus one ``unassigned`` row).
 
     Parameters
     ----------
     assigned : geopandas.GeoDataFrame
-        Output of :func:`assign_parcels` with an area column.
+        Output of :func:`assign_parcels`.
     structure : PlanStructure
         The structure the parcels were assigned to.
     area_column : str, default "area_m2"
-        Parcel area in m².
+        Parcel area in m²; when the column is absent the area is taken from
+        the geometry (the structure's CRS is in metres).
+    class_column : str, optional
+        A land-use class column (e.g. ``landuse_category``) to break land
+        area down by; missing values count as class ``missing``.
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The district; defaults to ``structure.district``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per cluster in structure order, then ``unassigned``:
+        One row per cluster in structure order, then ``unassigned``, with
         ``cluster_id``, ``name_zh``, ``name_en``, ``parcel_count``,
         ``land_area_ha`` (whole parcels by primary cluster),
-        ``share_of_land`` and, per corridor element, ``<element_id>_ha``: the
-        part of those parcels' area lying in the corridor.  Counts and areas
-        sum to the totals of ``assigned``.
+        ``share_of_land`` (of all parcel land), ``cluster_area_ha`` (the
+        cluster polygon's area, inside the district when it is known; for
+        ``unassigned`` the district's area outside every cluster, NaN when
+        the district is not known), ``share_of_district``
+        (``cluster_area_ha`` / district area, NaN when not known), per
+        non-cluster element ``<element_id>_ha`` (the part of the row's
+        parcels' area lying in that element, e.g. on the axis or in a belt)
+        and, with ``class_column``, one ``class_<value>_ha`` column per class
+        in sorted order.  Counts and every area column sum over the rows to
+        the totals of ``assigned``.
 
     Examples
     --------
@@ -223,39 +336,65 @@ def summarise_clusters(
     >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
     ...     {"element_id": ["c"], "kind": ["cluster"], "name_zh": ["组团"], "name_en": ["C"]},
     ...     geometry=[box(0, 0, 100, 100)], crs="EPSG:4548"))
-    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["p1", "p2"], "area_m2": [1e4, 1e4]},
+    >>> parcels = gpd.GeoDataFrame(
+    ...     {"parcel_id": ["p1", "p2"], "area_m2": [1e4, 1e4], "use": ["farm", None]},
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
     >>> out, _ = assign_parcels(parcels, s)
-    >>> summarise_clusters(out, s)[["cluster_id", "parcel_count", "land_area_ha"]].values.tolist()
-    [['c', 1, 1.0], ['unassigned', 1, 1.0]]
+    >>> table = summarise_clusters(out, s, class_column="use")
+    >>> table[["cluster_id", "parcel_count", "land_area_ha", "class_farm_ha"]].values.tolist()
+    [['c', 1, 1.0, 1.0], ['unassigned', 1, 1.0, 0.0]]
     """
     order = [*structure.cluster_ids, UNASSIGNED]
+    if area_column in assigned.columns:
+        area_m2 = assigned[area_column].to_numpy(dtype=float)
+    else:
+        area_m2 = shapely.area(assigned.geometry.to_numpy())
     frame = pd.DataFrame(
-        {
-            "cluster_id": assigned["cluster_id"].astype(str).to_numpy(),
-            "area_m2": assigned[area_column].to_numpy(dtype=float),
-        }
+        {"cluster_id": assigned["cluster_id"].astype(str).to_numpy(), "area_ha": area_m2 / 1e4}
     )
+    value_columns = ["area_ha"]
     for element_id in structure.corridor_ids:
-        frame[f"{element_id}_ha"] = (
-            assigned[f"share_{element_id}"].to_numpy() * frame["area_m2"] / 1e4
-        )
+        frame[f"{element_id}_ha"] = assigned[f"share_{element_id}"].to_numpy() * frame["area_ha"]
+        value_columns.append(f"{element_id}_ha")
+    class_columns: list[str] = []
+    if class_column is not None:
+        classes = assigned[class_column].astype(object).where(assigned[class_column].notna())
+        labels = classes.fillna("missing").astype(str).to_numpy()
+        for value in sorted(set(labels)):
+            column = f"class_{value}_ha"
+            frame[column] = np.where(labels == value, frame["area_ha"], 0.0)
+            class_columns.append(column)
     grouped = frame.groupby("cluster_id", sort=False)
-    table = pd.DataFrame(
-        {
-            "parcel_count": grouped.size(),
-            "land_area_ha": grouped["area_m2"].sum() / 1e4,
-        }
+    sums = grouped[[*value_columns, *class_columns]].sum().reindex(order, fill_value=0.0)
+    table = pd.DataFrame(index=pd.Index(order, name="cluster_id"))
+    table["parcel_count"] = grouped.size().reindex(order, fill_value=0).astype(int)
+    table["land_area_ha"] = sums["area_ha"]
+    total = float(table["land_area_ha"].sum())
+    table["share_of_land"] = table["land_area_ha"] / total if total > 0 else 0.0
+    table["cluster_area_ha"], table["share_of_district"] = _cluster_areas(
+        structure, order, boundary
     )
-    for element_id in structure.corridor_ids:
-        table[f"{element_id}_ha"] = grouped[f"{element_id}_ha"].sum()
-    table = table.reindex(order).fillna(0.0)
-    table["parcel_count"] = table["parcel_count"].astype(int)
-    total = table["land_area_ha"].sum()
-    table.insert(2, "share_of_land", table["land_area_ha"] / total if total > 0 else 0.0)
-    names = structure.elements[["name_zh", "name_en"]].reindex(order)
+    for column in [*value_columns[1:], *class_columns]:
+        table[column] = sums[column]
+    names = structure.elements[["name_zh", "name_en"]].astype(object).reindex(order)
     names.loc[UNASSIGNED] = ["未纳入组团", "Not in a cluster"]
-    table = names.join(table)
-    table.index.name = "cluster_id"
-    result: pd.DataFrame = table.reset_index()
+    names.index.name = "cluster_id"
+    result: pd.DataFrame = names.join(table).reset_index()
     return result
+
+
+def _cluster_areas(
+    structure: PlanStructure, order: list[str], boundary: BoundaryLike | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return cluster areas (ha, inside the district) and their shares of the district."""
+    district = (
+        structure.district if boundary is None else district_geometry(boundary, structure.crs)
+    )
+    clusters = structure.elements.geometry.reindex(order[:-1]).to_numpy()
+    if district is None:
+        area = np.append(shapely.area(clusters), np.nan) / 1e4
+        return area, np.full(len(order), np.nan)
+    inside = shapely.area(shapely.intersection(clusters, district)) / 1e4
+    district_ha = float(shapely.area(district)) / 1e4
+    area = np.append(inside, district_ha - inside.sum())
+    return area, area / district_ha

@@ -29,7 +29,15 @@ from tqspatial.errors import DataFileError
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 
-__all__ = ["RAW_FILES", "TianqiaoData", "build", "raw_dir", "raw_path", "tianqiao"]
+__all__ = [
+    "RAW_FILES",
+    "TianqiaoData",
+    "build",
+    "raw_dir",
+    "raw_path",
+    "tianqiao",
+    "tianqiao_structure",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +179,32 @@ def tianqiao() -> TianqiaoData:
         population_path=raw_path("population_100m.tif"),
         road_network_path=raw_path("roads.osm"),
     )
+
+
+def tianqiao_structure() -> PlanStructure:
+    """Load the default (indicative) 一轴两带五组团 structure, checked against the district.
+
+    Returns
+    -------
+    PlanStructure
+        One axis, two belts and five clusters from
+        ``data/raw/plan_structure.geojson``, validated against the Tianqiao
+        boundary (so :attr:`PlanStructure.district` is set and
+        :func:`tqspatial.assign.assign_parcels` reports ``district_share``).
+
+    Raises
+    ------
+    DataFileError
+        If a file of the embedded dataset is missing.
+
+    Examples
+    --------
+    >>> s = tianqiao_structure()
+    >>> s.kinds, len(s.cluster_ids), round(s.district.area / 1e6, 1)
+    (['axis', 'belt', 'cluster'], 5, 259.2)
+    """
+    structure = io.read_structure(raw_path("plan_structure.geojson"))
+    return structure.validate(io.read_districts(raw_path("tianqiao_boundary.geojson")))
 
 
 def build(raw: Path | None = None) -> dict[str, Path]:
