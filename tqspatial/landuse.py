@@ -1,0 +1,743 @@
+"""Land-use codes: three code schemes, one canonical table, one planning category.
+
+Chinese parcel data arrive coded in one of three schemes that reuse the same
+strings for different things:
+
+``"2023"``
+    《国土空间调查、规划、用途管制用地用海分类指南》(自然资发〔2023〕234号):
+    24 first-level classes (``01`` 耕地 … ``24`` 其他海域), second-level codes
+    such as ``0701`` 城镇住宅用地 and third-level codes such as ``070102``
+    二类城镇住宅用地 or ``100101`` 一类工业用地.  This is the canonical scheme.
+``"gb50137"``
+    The older urban-planning letters of GB 50137-2011 《城市用地分类与规划建设用地标准》
+    (``R2`` 二类居住用地, ``M1`` 一类工业用地, ``H14`` 村庄建设用地 …).
+``"sandiao"``
+    The Third National Land Survey (三调) working classification
+    (``0101`` 水田, ``05H1`` 商业服务业设施用地, ``1001`` 铁路用地 …).
+
+``1001`` is 工业用地 in 2023 but 铁路用地 in 三调; ``0702``, ``1101``,
+``1201``, ``05`` and many more collide the same way.  :func:`detect_scheme`
+therefore looks at a whole column, and :func:`classify_landuse` refuses to
+guess (:class:`SchemeError`) when the column could be read either way with
+different meanings.  Letter codes are always GB 50137: no other scheme uses
+them, so a column that mixes 2023 numbers with a few legacy letters is
+unambiguous.
+
+The code tables are package data (``tqspatial/data/landuse_*.csv``, sources in
+``tqspatial/data/README.md``); GB 50137 and 三调 codes reach the 2023 table
+through mapping tables whose rows say whether the match is ``exact``,
+``broader`` (a coarser 2023 class), ``approximate`` or ``aggregate`` (no single
+2023 class).  Callers can override any row (``overrides=``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import pandas as pd
+
+from tqspatial.errors import ConfigError, SchemaError
+
+__all__ = [
+    "CATEGORIES",
+    "LANDUSE_COLOURS",
+    "SCHEMES",
+    "SchemeError",
+    "category_colour",
+    "classify_landuse",
+    "detect_scheme",
+    "landuse_table",
+]
+
+logger = logging.getLogger(__name__)
+
+Scheme = Literal["2023", "gb50137", "sandiao"]
+
+#: Code schemes understood by :func:`classify_landuse`.
+SCHEMES: tuple[str, ...] = ("2023", "gb50137", "sandiao")
+
+#: Planning categories, in legend order.  ``"unknown"`` marks codes that could
+#: not be classified (unknown, missing or too coarse): never treat it as
+#: "not renewable".
+CATEGORIES: tuple[str, ...] = (
+    "residential",
+    "public_service",
+    "commercial",
+    "industrial",
+    "warehouse",
+    "transport",
+    "utilities",
+    "green_open",
+    "special",
+    "reserve",
+    "agricultural",
+    "ecological",
+    "water",
+    "marine",
+    "other",
+    "unknown",
+)
+
+#: Map colour of each planning category (hex RGB).  Built-up categories follow
+#: the GB 50137-2011 drawing legend (R yellow, A magenta, B red, M brown,
+#: W purple, S grey, U dark cyan, G green, E1 water blue, E2 farm green);
+#: ``reserve``, ``marine``, ``other`` and ``unknown`` are this package's
+#: choices.  See ``tqspatial/data/README.md`` for sources.
+LANDUSE_COLOURS: dict[str, str] = {
+    "residential": "#FFFF00",
+    "public_service": "#FF00FF",
+    "commercial": "#FF0000",
+    "industrial": "#7F5F3F",
+    "warehouse": "#5F3F7F",
+    "transport": "#808080",
+    "utilities": "#005F7F",
+    "green_open": "#00FF00",
+    "special": "#172613",
+    "reserve": "#F0F0F0",
+    "agricultural": "#BFFF7F",
+    "ecological": "#7CA552",
+    "water": "#7FBFFF",
+    "marine": "#BFDFFF",
+    "other": "#C8C8C8",
+    "unknown": "#000000",
+}
+
+#: Columns returned by :func:`classify_landuse`.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "landuse_scheme",
+    "landuse_canonical",
+    "landuse_name_zh",
+    "landuse_name_en",
+    "landuse_category",
+    "landuse_issue",
+)
+
+#: Share of the rows carrying scheme-specific codes that the winning scheme
+#: must hold for :func:`detect_scheme` to decide; below it the column is
+#: ambiguous and :class:`SchemeError` is raised.
+MIN_EVIDENCE_SHARE = 0.95
+
+#: Number of example codes quoted in notes and error messages.
+MAX_EXAMPLES = 5
+
+_TABLE_FILES = {
+    "2023": "landuse_2023.csv",
+    "gb50137": "landuse_gb50137.csv",
+    "sandiao": "landuse_sandiao.csv",
+}
+_SCHEME_LABEL = {"2023": "2023 用地用海分类", "gb50137": "GB 50137-2011", "sandiao": "三调"}
+_NUMERIC_SCHEMES = ("2023", "sandiao")
+_LETTER_CODE = re.compile(r"[A-Z][0-9]{0,3}")
+_GROUPED_DIGITS = re.compile(r"[0-9]{2}(?:[-._/ ][0-9]{2})+")
+_FLOAT_TEXT = re.compile(r"([0-9]+)\.0+")
+_PAD_LENGTHS = (1, 3, 5)
+
+
+class SchemeError(SchemaError):
+    """The code scheme of a land-use column cannot be decided from its values.
+
+    The message lists the candidate schemes and colliding codes; pass
+    ``scheme=`` to :func:`classify_landuse` to decide.
+    """
+
+
+# ---------------------------------------------------------------------------
+# tables
+
+
+@functools.cache
+def _read_table(scheme: str) -> pd.DataFrame:
+    """Read one packaged code table (cached; callers must copy before changing)."""
+    resource = importlib.resources.files("tqspatial").joinpath("data", _TABLE_FILES[scheme])
+    text = resource.read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return table.set_index("code", drop=False)
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in SCHEMES:
+        msg = f"Unknown land-use scheme {scheme!r}; expected one of {', '.join(SCHEMES)}."
+        raise ConfigError(msg)
+
+
+def landuse_table(scheme: str = "2023") -> pd.DataFrame:
+    """Return the code list of a scheme.
+
+    Parameters
+    ----------
+    scheme : {"2023", "gb50137", "sandiao"}, default "2023"
+        Which table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per code (all as text), indexed by the code.  The 2023 table has ``code``,
+        ``level`` (1-3), ``parent``, ``name_zh``, ``name_en`` and
+        ``category``.  The GB 50137 and 三调 tables have ``code``,
+        ``name_zh``, ``name_en``, ``canonical`` (the 2023 code, empty when
+        there is none), ``match`` (``exact``, ``broader``, ``approximate`` or
+        ``aggregate``), ``category`` and ``note``.
+
+    Raises
+    ------
+    ConfigError
+        If ``scheme`` is not one of :data:`SCHEMES`.
+
+    Examples
+    --------
+    >>> t = landuse_table()
+    >>> t.loc["070102", "name_zh"], t.loc["100101", "category"]
+    ('二类城镇住宅用地', 'industrial')
+    >>> int((t["level"] == "1").sum())
+    24
+    >>> landuse_table("sandiao").loc["1001", ["name_zh", "canonical"]].tolist()
+    ['铁路用地', '1201']
+    """
+    _check_scheme(scheme)
+    table = _read_table(scheme).copy()
+    table.index.name = None
+    return table
+
+
+def category_colour(category: str) -> str:
+    """Return the map colour (hex RGB) of a planning category.
+
+    Parameters
+    ----------
+    category : str
+        One of :data:`CATEGORIES`.
+
+    Returns
+    -------
+    str
+        ``"#RRGGBB"``.
+
+    Raises
+    ------
+    ConfigError
+        If the category is not known.
+
+    Examples
+    --------
+    >>> category_colour("residential"), category_colour("commercial")
+    ('#FFFF00', '#FF0000')
+    """
+    try:
+        return LANDUSE_COLOURS[category]
+    except KeyError:
+        msg = f"Unknown land-use category {category!r}; expected one of {', '.join(CATEGORIES)}."
+        raise ConfigError(msg) from None
+
+
+# ---------------------------------------------------------------------------
+# normalisation
+
+
+def _normalise_one(value: object, *, numeric_input: bool) -> str | None:
+    """Return the cleaned code text, or None when the value is missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().upper()
+    if not text:
+        return None
+    float_text = _FLOAT_TEXT.fullmatch(text)
+    if float_text:
+        text = float_text.group(1)
+    if _GROUPED_DIGITS.fullmatch(text):
+        text = re.sub(r"[-._/ ]", "", text)
+    text = re.sub(r"\s+", "", text)
+    # A number column lost the leading zero (0701 -> 701); restore it unless
+    # the short form is itself a code (三调 201-205).
+    if (
+        numeric_input
+        and text.isdigit()
+        and len(text) in _PAD_LENGTHS
+        and text not in _read_table("sandiao").index
+    ):
+        text = "0" + text
+    return text
+
+
+def _known_anywhere(code: str) -> bool:
+    return any(code in _read_table(s).index for s in SCHEMES)
+
+
+def _normalise(codes: pd.Series) -> tuple[pd.Series, int]:
+    """Clean codes; return them (object dtype, None for missing) and how many changed."""
+    numeric_input = pd.api.types.is_numeric_dtype(codes.dtype)
+    raw = codes.astype(object)
+    cleaned: list[str | None] = []
+    changed = 0
+    for value in raw:
+        text = _normalise_one(value, numeric_input=numeric_input)
+        if (
+            text is not None
+            and not numeric_input
+            and text.isdigit()
+            and len(text) in _PAD_LENGTHS
+            and not _known_anywhere(text)
+            and _known_anywhere("0" + text)
+        ):
+            text = "0" + text  # "701" typed as text: the zero was lost on the way
+        if text is not None and text != value:
+            changed += 1
+        cleaned.append(text)
+    return pd.Series(cleaned, index=codes.index, dtype=object), changed
+
+
+# ---------------------------------------------------------------------------
+# detection
+
+
+def _is_letter_code(code: str) -> bool:
+    return _LETTER_CODE.fullmatch(code) is not None
+
+
+def _same_meaning(code: str) -> bool:
+    """Tell whether a code valid in both numeric schemes means the same in both."""
+    row = _read_table("sandiao").loc[code]
+    return bool(row["canonical"] == code and row["match"] == "exact")
+
+
+def _examples(codes: Iterable[str]) -> str:
+    shown = sorted(set(codes))[:MAX_EXAMPLES]
+    return ", ".join(shown)
+
+
+def _describe(code: str, scheme: str) -> str:
+    name = str(_read_table(scheme).loc[code, "name_zh"])
+    return f"{code} = {name} ({_SCHEME_LABEL[scheme]})"
+
+
+def _detect_numeric(numeric: pd.Series) -> tuple[str, list[str]]:
+    """Scheme of the digit-led codes and the codes that speak against it."""
+    counts = numeric.value_counts()
+    in_2023 = {c for c in counts.index if c in _read_table("2023").index}
+    in_sandiao = {c for c in counts.index if c in _read_table("sandiao").index}
+    only = {"2023": in_2023 - in_sandiao, "sandiao": in_sandiao - in_2023}
+    weight = {s: int(counts[list(only[s])].sum()) for s in _NUMERIC_SCHEMES}
+    total = sum(weight.values())
+    if total:
+        best = max(_NUMERIC_SCHEMES, key=lambda s: weight[s])
+        other = "sandiao" if best == "2023" else "2023"
+        if weight[best] / total >= MIN_EVIDENCE_SHARE:
+            return best, sorted(only[other])
+        msg = (
+            "Land-use codes mix two numeric schemes: "
+            f"{weight['2023']} rows have codes found only in the 2023 classification "
+            f"(e.g. {_examples(only['2023'])}) and {weight['sandiao']} rows codes found only "
+            f"in 三调 (e.g. {_examples(only['sandiao'])}). Candidate schemes: 2023, sandiao. "
+            "Pass scheme='2023' or scheme='sandiao' to classify_landuse; codes that are not "
+            "in the chosen scheme are then reported as unknown."
+        )
+        raise SchemeError(msg)
+    both = in_2023 & in_sandiao
+    colliding = sorted(c for c in both if not _same_meaning(c))
+    if colliding:
+        examples = "; ".join(
+            f"{_describe(c, '2023')} but {_describe(c, 'sandiao')}"
+            for c in colliding[:MAX_EXAMPLES]
+        )
+        msg = (
+            "Cannot tell the land-use code scheme: every code is valid both in the 2023 "
+            f"classification and in 三调, and {len(colliding)} mean different things "
+            f"({examples}). Candidate schemes: 2023, sandiao. Pass scheme='2023' or "
+            "scheme='sandiao' to classify_landuse."
+        )
+        raise SchemeError(msg)
+    return "2023", []
+
+
+def _detect(cleaned: pd.Series, scheme: str | None) -> tuple[str, str, list[str]]:
+    """Return (label, numeric scheme, codes contradicting the numeric scheme)."""
+    present = cleaned.dropna()
+    letters = present.map(_is_letter_code).astype(bool)
+    numeric = present[~letters]
+    against: list[str]
+    if scheme is not None:
+        _check_scheme(scheme)
+        numeric_scheme, against = scheme, []
+    elif numeric.empty:
+        numeric_scheme, against = ("gb50137" if letters.any() else "2023"), []
+    else:
+        numeric_scheme, against = _detect_numeric(numeric)
+    label = numeric_scheme
+    if letters.any() and not numeric.empty and numeric_scheme != "gb50137":
+        label = f"{numeric_scheme}+gb50137"
+    elif letters.any() and numeric.empty:
+        label = "gb50137"
+    return label, numeric_scheme, against
+
+
+def detect_scheme(codes: Iterable[object]) -> str:
+    """Decide which code scheme a land-use column uses, from all its values.
+
+    Letter codes (``R2``, ``H14``) are GB 50137.  Digit-led codes are 2023 or
+    三调: codes valid in only one of them (``070102``, ``1301`` for 2023;
+    ``05H1``, ``1004``, ``201`` for 三调) decide, provided the winning scheme
+    holds at least :data:`MIN_EVIDENCE_SHARE` of the rows carrying such codes
+    (a few stray codes of the other scheme are then reported as unknown by
+    :func:`classify_landuse`).  When only codes valid in both remain, the
+    column is read as 2023 if they mean the same in both (``0101`` 水田),
+    and refused otherwise.
+
+    Parameters
+    ----------
+    codes : iterable
+        The land-use codes of one column (text or numbers; missing values
+        are ignored).
+
+    Returns
+    -------
+    str
+        ``"2023"``, ``"sandiao"`` or ``"gb50137"``, or ``"2023+gb50137"`` /
+        ``"sandiao+gb50137"`` for a column mixing numeric codes with GB 50137
+        letters.
+
+    Raises
+    ------
+    SchemeError
+        If the column could be read in more than one scheme with different
+        meanings; the message lists the candidates and colliding codes.
+
+    Examples
+    --------
+    >>> detect_scheme(["070102", "1001", "0101"])
+    '2023'
+    >>> detect_scheme(["05H1", "1001", "0101"])
+    'sandiao'
+    >>> detect_scheme(["070102", "R2", "H14"])
+    '2023+gb50137'
+    >>> detect_scheme(["1001", "0702"])
+    Traceback (most recent call last):
+    ...
+    tqspatial.landuse.SchemeError: Cannot tell the land-use code scheme: ...
+    """
+    series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
+    cleaned, _ = _normalise(series)
+    return _detect(cleaned, None)[0]
+
+
+# ---------------------------------------------------------------------------
+# overrides
+
+
+def _override_table(overrides: Mapping[str, str] | pd.DataFrame | None) -> dict[str, str]:
+    """Validate overrides; return {normalised source code: 2023 code}."""
+    if overrides is None:
+        return {}
+    if isinstance(overrides, pd.DataFrame):
+        missing = {"code", "canonical"} - set(overrides.columns)
+        if missing:
+            msg = (
+                f"Land-use override table lacks column(s) {sorted(missing)}; expected columns "
+                "'code' (source code) and 'canonical' (2023 code)."
+            )
+            raise ConfigError(msg)
+        pairs = list(zip(overrides["code"], overrides["canonical"], strict=True))
+    else:
+        pairs = list(overrides.items())
+    table = _read_table("2023")
+    result: dict[str, str] = {}
+    bad: list[str] = []
+    for source, target in pairs:
+        key = _normalise_one(source, numeric_input=False)
+        value = _normalise_one(target, numeric_input=False)
+        if key is None or value is None or value not in table.index:
+            bad.append(f"{source!r} -> {target!r}")
+            continue
+        result[key] = value
+    if bad:
+        msg = (
+            f"Land-use overrides must map a code to a 2023 code; invalid: {', '.join(bad[:10])}. "
+            "See tqspatial.landuse.landuse_table('2023') for valid targets."
+        )
+        raise ConfigError(msg)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# classification
+
+
+def _lookup(code: str, scheme: str) -> tuple[str | None, str, str, str, str | None]:
+    """Return (canonical, name_zh, name_en, category, issue) for a code known in scheme."""
+    row = _read_table(scheme).loc[code]
+    if scheme == "2023":
+        return code, str(row["name_zh"]), str(row["name_en"]), str(row["category"]), None
+    canonical = str(row["canonical"]) or None
+    match = str(row["match"])
+    issue: str | None = None
+    label = f"{_SCHEME_LABEL[scheme]} {code} {row['name_zh']}"
+    if canonical is None:
+        issue = f"aggregate_code: {label} has no single 2023 class ({row['note']})"
+        return None, str(row["name_zh"]), str(row["name_en"]), str(row["category"]), issue
+    target = _read_table("2023").loc[canonical]
+    if match == "approximate":
+        issue = f"approximate_mapping: {label} -> {canonical} {target['name_zh']}" + (
+            f" ({row['note']})" if row["note"] else ""
+        )
+    return canonical, str(target["name_zh"]), str(target["name_en"]), str(target["category"]), issue
+
+
+def _unknown_reason(code: str, scheme: str) -> str:
+    elsewhere = [s for s in SCHEMES if s != scheme and code in _read_table(s).index]
+    reason = f"unknown_code: {code!r} is not a {_SCHEME_LABEL[scheme]} code"
+    if elsewhere:
+        meanings = "; ".join(_describe(code, s) for s in elsewhere)
+        reason += f" (it is {meanings}; pass scheme= or overrides= if that is meant)"
+    return reason
+
+
+def _note(
+    frame: pd.DataFrame, *, kind: str, message: str, level: str = "info", **extra: object
+) -> None:
+    note: dict[str, str | int | float | None] = {
+        "layer": "landuse",
+        "stage": "landuse",
+        "kind": kind,
+        "level": level,
+        "message": message,
+    }
+    for key, value in extra.items():
+        note[key] = value if isinstance(value, str | int | float) or value is None else str(value)
+    frame.attrs.setdefault("tq_notes", []).append(note)
+    logger.log(logging.WARNING if level == "warning" else logging.INFO, "%s", message)
+
+
+def classify_landuse(
+    codes: pd.Series,
+    *,
+    scheme: str | None = None,
+    overrides: Mapping[str, str] | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Classify land-use codes into canonical 2023 codes and planning categories.
+
+    The scheme of the column is detected from all its values
+    (:func:`detect_scheme`) unless ``scheme`` is given; letter codes are
+    always read as GB 50137.  Codes are cleaned first where that is
+    unambiguous: surrounding and inner blanks, full-width characters
+    (``０７０１``), lower case (``r2``), ``07-01`` / ``07.01`` separators,
+    ``701.0`` from spreadsheets, and a leading zero lost by a number column
+    (``701`` -> ``0701``; 三调 ``201``-``205`` stay as they are).
+
+    Nothing is dropped or guessed silently: a code that is not in the scheme
+    gets category ``"unknown"`` and a ``landuse_issue`` saying why (and what
+    it would mean in another scheme); missing codes get ``"unknown"`` too.
+    Their count and up to :data:`MAX_EXAMPLES` examples are logged as a
+    warning and recorded as a note in ``result.attrs["tq_notes"]``.
+    ``"unknown"`` means *undetermined*, never "not renewable".
+
+    Parameters
+    ----------
+    codes : pandas.Series
+        Land-use codes as found in the source (text or numbers).
+    scheme : {"2023", "gb50137", "sandiao"}, optional
+        Scheme of the digit-led codes; detected when None.
+    overrides : mapping or pandas.DataFrame, optional
+        Replacements for the mapping tables: source code -> 2023 code, as a
+        dict or a frame with columns ``code`` and ``canonical`` (e.g. a CSV a
+        caller read with :mod:`tqspatial.io`).  Applied to every row whose
+        cleaned code matches, in any scheme; local codes absent from every
+        table can be mapped this way too.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``codes``, columns :data:`RESULT_COLUMNS`:
+        ``landuse_scheme`` (``"2023"``, ``"gb50137"``, ``"sandiao"``; None for
+        a missing code), ``landuse_canonical`` (2023 code, None when there is
+        none), ``landuse_name_zh`` / ``landuse_name_en`` (of the canonical
+        code, else of the source code), ``landuse_category`` (one of
+        :data:`CATEGORIES`) and ``landuse_issue`` (None, or a reason starting
+        with ``unknown_code``, ``missing_code``, ``aggregate_code`` or
+        ``approximate_mapping``).  ``attrs["tq_notes"]`` holds notes on
+        detection, cleaning, overrides and unknown codes;
+        ``attrs["landuse_scheme"]`` the detected label.
+
+    Raises
+    ------
+    SchemeError
+        If ``scheme`` is None and the column is ambiguous.
+    ConfigError
+        If ``scheme`` or ``overrides`` are invalid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = classify_landuse(pd.Series(["070102", "1001", "R2", "9999"]))
+    >>> out["landuse_canonical"].tolist()
+    ['070102', '1001', '070102', None]
+    >>> out["landuse_category"].tolist()
+    ['residential', 'industrial', 'residential', 'unknown']
+    >>> classify_landuse(pd.Series(["1001"]), scheme="sandiao")["landuse_name_zh"].tolist()
+    ['铁路用地']
+    """
+    if not isinstance(codes, pd.Series):
+        msg = f"classify_landuse expects a pandas Series of codes, got {type(codes).__name__}."
+        raise SchemaError(msg)
+    override_map = _override_table(overrides)
+    cleaned, n_changed = _normalise(codes)
+    label, numeric_scheme, against = _detect(cleaned, scheme)
+
+    scheme_col: list[str | None] = []
+    canonical_col: list[str | None] = []
+    zh_col: list[str | None] = []
+    en_col: list[str | None] = []
+    category_col: list[str] = []
+    issue_col: list[str | None] = []
+    cache: dict[str, tuple[str, str | None, str | None, str | None, str, str | None]] = {}
+    for code in cleaned:
+        if code is None:
+            row: tuple[str | None, str | None, str | None, str | None, str, str | None] = (
+                None,
+                None,
+                None,
+                None,
+                "unknown",
+                "missing_code: no land-use code",
+            )
+        else:
+            if code not in cache:
+                row_scheme = "gb50137" if _is_letter_code(code) else numeric_scheme
+                if code in override_map:
+                    target = _read_table("2023").loc[override_map[code]]
+                    cache[code] = (
+                        row_scheme,
+                        override_map[code],
+                        str(target["name_zh"]),
+                        str(target["name_en"]),
+                        str(target["category"]),
+                        None,
+                    )
+                elif code in _read_table(row_scheme).index:
+                    cache[code] = (row_scheme, *_lookup(code, row_scheme))
+                else:
+                    cache[code] = (
+                        row_scheme,
+                        None,
+                        None,
+                        None,
+                        "unknown",
+                        _unknown_reason(code, row_scheme),
+                    )
+            row = cache[code]
+        scheme_col.append(row[0])
+        canonical_col.append(row[1])
+        zh_col.append(row[2])
+        en_col.append(row[3])
+        category_col.append(row[4])
+        issue_col.append(row[5])
+
+    result = pd.DataFrame(
+        {
+            "landuse_scheme": pd.Series(scheme_col, dtype=object),
+            "landuse_canonical": pd.Series(canonical_col, dtype=object),
+            "landuse_name_zh": pd.Series(zh_col, dtype=object),
+            "landuse_name_en": pd.Series(en_col, dtype=object),
+            "landuse_category": pd.Series(category_col, dtype=object),
+            "landuse_issue": pd.Series(issue_col, dtype=object),
+        }
+    )
+    result.index = codes.index
+    result.attrs["landuse_scheme"] = label
+    _report(
+        result,
+        cleaned,
+        label=label,
+        given=scheme,
+        n_changed=n_changed,
+        against=against,
+        override_map=override_map,
+    )
+    return result
+
+
+def _report(
+    result: pd.DataFrame,
+    cleaned: pd.Series,
+    *,
+    label: str,
+    given: str | None,
+    n_changed: int,
+    against: list[str],
+    override_map: dict[str, str],
+) -> None:
+    """Attach notes on what classify_landuse decided and found."""
+    how = "given" if given is not None else "detected"
+    _note(result, kind="landuse_scheme", message=f"Land-use code scheme {how}: {label}.", raw=label)
+    if "+" in label:
+        n_letters = int((result["landuse_scheme"] == "gb50137").sum())
+        _note(
+            result,
+            kind="mixed_schemes",
+            message=(
+                f"{n_letters} land-use codes are GB 50137 letters among {label.partition('+')[0]} "
+                "codes; they were mapped to 2023 codes through the GB 50137 table."
+            ),
+            count=n_letters,
+        )
+    if n_changed:
+        _note(
+            result,
+            kind="codes_cleaned",
+            message=f"{n_changed} land-use codes were cleaned (blanks, full-width, separators, "
+            "lost leading zeros).",
+            count=n_changed,
+        )
+    if override_map:
+        used = cleaned.isin(list(override_map)).sum()
+        _note(
+            result,
+            kind="landuse_overrides",
+            message=f"Land-use overrides applied to {int(used)} rows ({len(override_map)} codes).",
+            count=int(used),
+        )
+    if against:
+        _note(
+            result,
+            kind="foreign_codes",
+            message=(
+                f"Codes valid only in another scheme were found in a {label} column: "
+                f"{_examples(against)}; they are classified as unknown."
+            ),
+            count=int(cleaned.isin(against).sum()),
+            level="warning",
+        )
+    unknown = (
+        result["landuse_issue"]
+        .astype(object)
+        .map(lambda issue: isinstance(issue, str) and issue.startswith("unknown_code"))
+        .astype(bool)
+    )
+    if unknown.any():
+        examples = _examples(cleaned[unknown].astype(str))
+        _note(
+            result,
+            kind="unknown_codes",
+            message=(
+                f"{int(unknown.sum())} parcels have land-use codes unknown in their scheme "
+                f"(examples: {examples}); their category is 'unknown' (undetermined)."
+            ),
+            count=int(unknown.sum()),
+            raw=examples,
+            level="warning",
+        )
+    missing = int(cleaned.isna().sum())
+    if missing:
+        _note(
+            result,
+            kind="missing_codes",
+            message=f"{missing} parcels have no land-use code; their category is 'unknown'.",
+            count=missing,
+            level="warning",
+        )
