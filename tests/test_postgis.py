@@ -1,0 +1,316 @@
+"""PostGIS inventory against a real throwaway PostgreSQL + PostGIS server (no mocks).
+
+The server (tests/pg_server.py) is started once for this module; each test writes into its own
+schema. Expected values come from the input frames, from shapely/geopandas, or from PostGIS
+itself (ST_Area, ST_SRID, pg_indexes), never from the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+import shapely
+from shapely.geometry import Point
+
+import tqspatial as tq
+from tests.conftest import make_grid9
+from tests.pg_server import PgServer, PgServerError, free_port, start
+from tqspatial.errors import ConfigError, DataFileError
+from tqspatial.postgis import read_inventory_postgis, write_inventory_postgis
+
+_schemas = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgServer]:
+    try:
+        server = start()
+    except PgServerError as exc:  # fail, never skip: the test command installs the server
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def schema() -> str:
+    return f"inv_{next(_schemas)}"
+
+
+def _sql(pg: PgServer, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with psycopg.connect(pg.url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _parcels(n: int) -> gpd.GeoDataFrame:
+    """The first n embedded parcels plus a Chinese text column with a missing value."""
+    parcels = tq.datasets.tianqiao().parcels.head(n).copy()
+    names = ["天桥区 泺口", "药山街道", "北园·工商河", None]
+    parcels["name_zh"] = pd.Series([names[i % 4] for i in range(n)], index=parcels.index)
+    return parcels
+
+
+def _facilities_with_nul() -> gpd.GeoDataFrame:
+    """Five valid rows, then a name PostgreSQL cannot store (NUL byte): COPY fails midway."""
+    names = ["小学", "社区卫生服务中心", "农贸市场", "地铁站", "幼儿园", "bad\x00name"]
+    return gpd.GeoDataFrame(
+        {"facility_id": [f"f{i}" for i in range(6)], "name_zh": names},
+        geometry=[Point(500_000 + 10 * i, 4_060_000) for i in range(6)],
+        crs="EPSG:4548",
+    )
+
+
+def test_round_trip_parcels(pg: PgServer, schema: str) -> None:
+    parcels = _parcels(2000)
+    written = write_inventory_postgis(pg.url, {"parcels": parcels}, schema=schema, run_info={})
+    assert written.rows == {"parcels": 2000}
+    assert "@127.0.0.1" in written.target
+
+    back = read_inventory_postgis(pg.url, "parcels", schema=schema)
+    assert isinstance(back, gpd.GeoDataFrame)
+    assert back.crs.to_epsg() == 4548
+    assert list(back.columns) == list(parcels.columns)
+    assert len(back) == len(parcels)
+    # geometry: vertex-by-vertex within 1e-6 m, and the same area as computed by PostGIS itself
+    assert shapely.equals_exact(back.geometry.values, parcels.geometry.values, tolerance=1e-6).all()
+    areas = dict(_sql(pg, f"SELECT parcel_id, ST_Area(geometry) FROM {schema}.parcels"))
+    expected = parcels.set_index("parcel_id").area
+    np.testing.assert_allclose([areas[k] for k in expected.index], expected.to_numpy(), rtol=1e-9)
+    # attributes, Chinese text and missing values included
+    attrs = [c for c in parcels.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(
+        back[attrs].astype(object).where(back[attrs].notna(), None),
+        parcels[attrs].reset_index(drop=True).astype(object).where(parcels[attrs].notna(), None),
+    )
+    names = back["name_zh"].head(4).tolist()
+    assert names[:3] == ["天桥区 泺口", "药山街道", "北园·工商河"]
+    assert pd.isna(names[3])
+    assert back["residents"].dtype == np.int64
+    assert back["is_idle"].dtype == bool
+
+
+def test_srid_geometry_type_and_indexes(pg: PgServer, schema: str) -> None:
+    grid = make_grid9()
+    overlaps = pd.DataFrame(  # no unique single id: composite key on both id columns
+        {"parcel_id": ["p00", "p00", "p01"], "element_id": ["a", "b", "a"], "share": [0.5] * 3}
+    )
+    write_inventory_postgis(
+        pg.url, {"parcels": grid, "overlaps": overlaps}, schema=schema, run_info={}
+    )
+    assert _sql(
+        pg,
+        "SELECT srid, type FROM geometry_columns WHERE f_table_schema = %s",
+        (schema,),
+    ) == [(4548, "POLYGON")]
+    assert _sql(pg, f"SELECT DISTINCT ST_SRID(geometry) FROM {schema}.parcels") == [(4548,)]
+    indexes = dict(
+        _sql(pg, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s", (schema,))
+    )
+    assert "USING gist (geometry)" in indexes["parcels_geometry_gist"]
+    assert "(parcel_id)" in indexes["parcels_pkey"]
+    assert "(parcel_id, element_id)" in indexes["overlaps_pkey"]
+    assert not any(name.startswith("_tq_") for name in indexes)
+    # the planner can use the spatial index for a bounding-box query
+    with psycopg.connect(pg.url) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = conn.execute(
+            f"EXPLAIN SELECT parcel_id FROM {schema}.parcels"
+            " WHERE geometry && ST_MakeEnvelope(500000, 4060000, 500050, 4060050, 4548)"
+        ).fetchall()
+    assert "parcels_geometry_gist" in " ".join(str(r[0]) for r in plan)
+
+
+def test_second_write_replaces_first_and_history_has_two_rows(pg: PgServer, schema: str) -> None:
+    first = make_grid9()
+    extra = pd.DataFrame({"cluster_id": ["a", "b"], "land_area_ha": [1.5, 2.5]})
+    info = {
+        "run_id": "run-1",
+        "started_at": "2026-01-02T03:04:05+08:00",
+        "counts": {"parcels_in": 9},
+        "inputs": {"parcels.gpkg": {"sha256": "ab" * 32, "kind": "vector"}},
+    }
+    write_inventory_postgis(
+        pg.url, {"parcels": first, "clusters": extra}, schema=schema, run_info=info
+    )
+    second = make_grid9().iloc[[8, 0, 4]].reset_index(drop=True)
+    second["parcel_id"] = ["q8", "q0", "q4"]
+    result = write_inventory_postgis(
+        pg.url,
+        {"parcels": second},
+        schema=schema,
+        run_info={"run_id": "run-2", "input_checksums": {"parcels.gpkg": "cd" * 32}},
+    )
+
+    back = read_inventory_postgis(pg.url, "parcels", schema=schema)
+    assert back["parcel_id"].tolist() == ["q8", "q0", "q4"]  # the order they were written in
+    assert shapely.equals_exact(back.geometry.values, second.geometry.values, 1e-6).all()
+    tables = {
+        r[0]
+        for r in _sql(
+            pg,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,),
+        )
+    }
+    assert tables == {"parcels", "refresh_history", "inventory_layers"}  # 'clusters' dropped
+    layers = read_inventory_postgis(pg.url, "inventory_layers", schema=schema)
+    assert layers["layer"].tolist() == ["parcels"]
+    assert layers["rows"].tolist() == [3]
+
+    history = read_inventory_postgis(pg.url, "refresh_history", schema=schema)
+    assert history["run_id"].tolist() == ["run-1", "run-2"]
+    assert history["status"].tolist() == ["succeeded", "succeeded"]
+    assert history["layer_rows"].tolist() == [{"parcels": 9, "clusters": 2}, {"parcels": 3}]
+    assert history["counts"].tolist() == [{"parcels_in": 9}, None]
+    assert history["input_checksums"].tolist() == [
+        {"parcels.gpkg": "ab" * 32},
+        {"parcels.gpkg": "cd" * 32},
+    ]
+    assert history["started_at"][0] == pd.Timestamp("2026-01-01T19:04:05Z")
+    assert (history["finished_at"] >= history["started_at"]).all()
+    assert history["finished_at"][1] == pd.Timestamp(result.finished_at)
+    assert history["package_version"].tolist() == [tq.__version__] * 2
+    assert history["error"].isna().all()
+
+
+def test_failed_write_leaves_previous_inventory(pg: PgServer, schema: str) -> None:
+    good = {"parcels": make_grid9(), "facilities": _facilities_with_nul().head(5)}
+    write_inventory_postgis(pg.url, good, schema=schema, run_info={"run_id": "good"})
+
+    replacement = make_grid9().head(2)
+    replacement["parcel_id"] = ["new0", "new1"]
+    bad = {"parcels": replacement, "facilities": _facilities_with_nul()}
+    with pytest.raises(DataFileError, match=r"failed while loading layer 'facilities'.*intact"):
+        write_inventory_postgis(pg.url, bad, schema=schema, run_info={"run_id": "bad"})
+
+    # parcels of the failed run were loaded before facilities failed: they must not show
+    back = read_inventory_postgis(pg.url, "parcels", schema=schema)
+    assert back["parcel_id"].tolist() == make_grid9()["parcel_id"].tolist()
+    facilities = read_inventory_postgis(pg.url, "facilities", schema=schema)
+    assert facilities["name_zh"].tolist() == [
+        "小学",
+        "社区卫生服务中心",
+        "农贸市场",
+        "地铁站",
+        "幼儿园",
+    ]
+    leftovers = _sql(
+        pg,
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = %s AND table_name LIKE '\\_tq%%'",
+        (schema,),
+    )
+    assert leftovers == []
+    history = read_inventory_postgis(pg.url, "refresh_history", schema=schema)
+    assert history["run_id"].tolist() == ["good", "bad"]
+    assert history["status"].tolist() == ["succeeded", "failed"]
+    assert "0x00" in history["error"][1]
+
+
+def test_duplicate_key_fails_and_changes_nothing(pg: PgServer, schema: str) -> None:
+    write_inventory_postgis(pg.url, {"parcels": make_grid9()}, schema=schema, run_info={})
+    dup = make_grid9()
+    dup.loc[8, "parcel_id"] = "p00"  # the last row repeats the first id
+    with pytest.raises(DataFileError, match=r"parcels.*p00.*previous inventory is intact"):
+        write_inventory_postgis(
+            pg.url,
+            {"parcels": dup},
+            schema=schema,
+            run_info={},
+            primary_keys={"parcels": "parcel_id"},
+        )
+    back = read_inventory_postgis(pg.url, "parcels", schema=schema)
+    assert back["parcel_id"].tolist() == make_grid9()["parcel_id"].tolist()
+
+
+def test_other_crs_is_stored_in_4548(pg: PgServer, schema: str) -> None:
+    lonlat = gpd.GeoDataFrame(
+        {"facility_id": ["a"]}, geometry=[Point(117.0, 36.7)], crs="EPSG:4490"
+    )
+    write_inventory_postgis(pg.url, {"facilities": lonlat}, schema=schema, run_info={})
+    xy = _sql(
+        pg, f"SELECT ST_X(geometry), ST_Y(geometry), ST_SRID(geometry) FROM {schema}.facilities"
+    )
+    expected = lonlat.to_crs(4548).geometry.iloc[0]
+    assert xy[0][2] == 4548
+    assert xy[0][0] == pytest.approx(expected.x, abs=1e-6)
+    assert xy[0][1] == pytest.approx(expected.y, abs=1e-6)
+
+
+def test_concurrent_refreshes_wait_for_each_other(pg: PgServer, schema: str) -> None:
+    write_inventory_postgis(pg.url, {"parcels": make_grid9()}, schema=schema, run_info={})
+    done = threading.Event()
+    with psycopg.connect(pg.url) as holder:  # plays a refresh that holds the schema's lock
+        holder.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"tqspatial:{schema}",)
+        )
+        worker = threading.Thread(
+            target=lambda: (
+                write_inventory_postgis(
+                    pg.url, {"parcels": make_grid9().head(1)}, schema=schema, run_info={}
+                ),
+                done.set(),
+            )
+        )
+        worker.start()
+        time.sleep(0.5)
+        assert not done.is_set()  # still waiting for the lock
+        assert len(read_inventory_postgis(pg.url, "parcels", schema=schema)) == 9
+        holder.rollback()
+    worker.join(timeout=20)
+    assert done.is_set()
+    assert len(read_inventory_postgis(pg.url, "parcels", schema=schema)) == 1
+
+
+def test_bad_url_is_a_config_error_without_password() -> None:
+    with pytest.raises(ConfigError, match="not a postgresql:// URL") as info:
+        write_inventory_postgis("mysql://u:hunter2@db/x", {}, run_info={})
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(ConfigError, match="cannot be parsed") as info:
+        read_inventory_postgis("postgresql://u:hunter2@db/x?nosuchoption=1", "parcels")
+    assert "hunter2" not in str(info.value)
+
+
+def test_unreachable_server_and_missing_database(pg: PgServer) -> None:
+    closed = free_port()  # nothing listens there
+    url = f"postgresql://tqtest:hunter2@127.0.0.1:{closed}/tqtest"
+    with pytest.raises(DataFileError, match="cannot connect to PostgreSQL at") as info:
+        write_inventory_postgis(url, {"parcels": make_grid9()}, run_info={})
+    assert "hunter2" not in str(info.value)
+    assert f"postgresql://tqtest@127.0.0.1:{closed}/tqtest" in str(info.value)
+    missing_db = pg.url.rsplit("/", 1)[0] + "/no_such_db"
+    with pytest.raises(DataFileError, match="no_such_db"):
+        read_inventory_postgis(missing_db, "parcels")
+
+
+def test_database_without_postgis(pg: PgServer) -> None:
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS plain_pg")
+        conn.execute("CREATE DATABASE plain_pg")
+    url = pg.url.rsplit("/", 1)[0] + "/plain_pg"
+    with pytest.raises(DataFileError, match=r"no PostGIS extension.*CREATE EXTENSION postgis"):
+        write_inventory_postgis(url, {"parcels": make_grid9()}, run_info={})
+
+
+def test_missing_layer_lists_the_tables(pg: PgServer, schema: str) -> None:
+    write_inventory_postgis(pg.url, {"parcels": make_grid9()}, schema=schema, run_info={})
+    with pytest.raises(DataFileError, match=r"no table 'roads'.*'parcels'"):
+        read_inventory_postgis(pg.url, "roads", schema=schema)
+
+
+def test_layer_names_are_checked_before_connecting() -> None:
+    # nothing listens on this URL: the name check must come first
+    url = "postgresql://u@127.0.0.1:9/x"
+    with pytest.raises(ConfigError, match="'Parcels'"):
+        write_inventory_postgis(url, {"Parcels": make_grid9()}, run_info={})
+    with pytest.raises(ConfigError, match="reserved"):
+        write_inventory_postgis(url, {"refresh_history": make_grid9()}, run_info={})
