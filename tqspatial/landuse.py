@@ -134,7 +134,7 @@ _TABLE_FILES = {
 }
 _SCHEME_LABEL = {"2023": "2023 用地用海分类", "gb50137": "GB 50137-2011", "sandiao": "三调"}
 _NUMERIC_SCHEMES = ("2023", "sandiao")
-_LETTER_CODE = re.compile(r"[A-Z][0-9]{0,3}")
+_LETTER_LED = re.compile(r"[A-Z]")
 _GROUPED_DIGITS = re.compile(r"[0-9]{2}(?:[-._/ ][0-9]{2})+")
 _FLOAT_TEXT = re.compile(r"([0-9]+)\.0+")
 _PAD_LENGTHS = (1, 3, 5)
@@ -299,7 +299,8 @@ def _normalise(codes: pd.Series) -> tuple[pd.Series, int]:
 
 
 def _is_letter_code(code: str) -> bool:
-    return _LETTER_CODE.fullmatch(code) is not None
+    """Tell whether a code is letter-led, hence GB 50137 (or a local letter code)."""
+    return _LETTER_LED.match(code) is not None
 
 
 def _same_meaning(code: str) -> bool:
@@ -357,9 +358,15 @@ def _detect_numeric(numeric: pd.Series) -> tuple[str, list[str]]:
     return "2023", []
 
 
-def _detect(cleaned: pd.Series, scheme: str | None) -> tuple[str, str, list[str]]:
-    """Return (label, numeric scheme, codes contradicting the numeric scheme)."""
+def _detect(
+    cleaned: pd.Series, scheme: str | None, ignore: Iterable[str] = ()
+) -> tuple[str, str, list[str]]:
+    """Return (label, numeric scheme, codes contradicting the numeric scheme).
+
+    Codes in ``ignore`` (those the caller overrides) are no evidence either way.
+    """
     present = cleaned.dropna()
+    present = present[~present.isin(list(ignore))]
     letters = present.map(_is_letter_code).astype(bool)
     numeric = present[~letters]
     against: list[str]
@@ -381,7 +388,7 @@ def _detect(cleaned: pd.Series, scheme: str | None) -> tuple[str, str, list[str]
 def detect_scheme(codes: Iterable[object]) -> str:
     """Decide which code scheme a land-use column uses, from all its values.
 
-    Letter codes (``R2``, ``H14``) are GB 50137.  Digit-led codes are 2023 or
+    Letter-led codes (``R2``, ``H14``) are GB 50137.  Digit-led codes are 2023 or
     三调: codes valid in only one of them (``070102``, ``1301`` for 2023;
     ``05H1``, ``1004``, ``201`` for 三调) decide, provided the winning scheme
     holds at least :data:`MIN_EVIDENCE_SHARE` of the rows carrying such codes
@@ -524,7 +531,8 @@ def classify_landuse(
 
     The scheme of the column is detected from all its values
     (:func:`detect_scheme`) unless ``scheme`` is given; letter codes are
-    always read as GB 50137.  Codes are cleaned first where that is
+    always read as GB 50137 (letter-led codes such as ``RB`` that the table lacks
+    are reported as unknown GB 50137 codes).  Codes are cleaned first where that is
     unambiguous: surrounding and inner blanks, full-width characters
     (``０７０１``), lower case (``r2``), ``07-01`` / ``07.01`` separators,
     ``701.0`` from spreadsheets, and a leading zero lost by a number column
@@ -587,7 +595,7 @@ def classify_landuse(
         raise SchemaError(msg)
     override_map = _override_table(overrides)
     cleaned, n_changed = _normalise(codes)
-    label, numeric_scheme, against = _detect(cleaned, scheme)
+    label, numeric_scheme, against = _detect(cleaned, scheme, override_map)
 
     scheme_col: list[str | None] = []
     canonical_col: list[str | None] = []
