@@ -100,7 +100,7 @@ class PgServer:
             shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-def find_bindir() -> Path:
+def find_bindir(search_root: Path = Path("/usr/lib/postgresql")) -> Path:
     """Folder with ``initdb`` and ``pg_ctl``: ``$PATH`` first, else the newest Debian install.
 
     Raises
@@ -112,14 +112,14 @@ def find_bindir() -> Path:
     if on_path and shutil.which("initdb"):
         return Path(on_path).resolve().parent
     candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        search_root.glob("*/bin/pg_ctl"),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     if candidates and (candidates[-1].parent / "initdb").exists():
         return candidates[-1].parent
     msg = (
         "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in "
-        f"/usr/lib/postgresql/*/bin. Install them (Debian, as root): {INSTALL_COMMAND}"
+        f"{search_root}/*/bin. Install them (Debian, as root): {INSTALL_COMMAND}"
     )
     raise PgServerError(msg)
 
@@ -178,7 +178,9 @@ def start() -> PgServer:
     t0 = time.perf_counter()
     bindir = find_bindir()
     run_as = _unprivileged_account()
-    root = Path(tempfile.mkdtemp(prefix="tqspatial-pg-"))
+    # as root, /tmp: $TMPDIR may sit below folders the server account cannot enter
+    parent = "/tmp" if run_as is not None else None
+    root = Path(tempfile.mkdtemp(prefix="tqspatial-pg-", dir=parent))
     try:
         if run_as is not None:
             os.chown(root, *run_as)

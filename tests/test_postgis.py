@@ -8,6 +8,9 @@ itself (ST_Area, ST_SRID, pg_indexes), never from the code under test.
 from __future__ import annotations
 
 import itertools
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +25,7 @@ from shapely.geometry import Point
 
 import tqspatial as tq
 from tests.conftest import make_grid9
-from tests.pg_server import PgServer, PgServerError, free_port, start
+from tests.pg_server import PgServer, PgServerError, find_bindir, free_port, start
 from tqspatial.errors import ConfigError, DataFileError
 from tqspatial.postgis import read_inventory_postgis, write_inventory_postgis
 
@@ -314,3 +317,99 @@ def test_layer_names_are_checked_before_connecting() -> None:
         write_inventory_postgis(url, {"Parcels": make_grid9()}, run_info={})
     with pytest.raises(ConfigError, match="reserved"):
         write_inventory_postgis(url, {"refresh_history": make_grid9()}, run_info={})
+
+
+def test_missing_server_binaries_name_the_install_command(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(PgServerError, match=r"apt-get install -y .*postgresql postgresql-postgis"):
+        find_bindir(tmp_path)
+
+
+def test_column_types_round_trip(pg: PgServer, schema: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "row_id": [1, 2, 3],
+            "flag": [True, False, True],
+            "maybe_count": pd.array([1, None, 3], dtype="Int64"),
+            "ratio": [0.1, np.nan, 1 / 3],
+            "when": pd.to_datetime(["2026-01-01 08:00", "2026-06-30 23:59", None], utc=True),
+            "kind": pd.Categorical(["学校", "医院", "学校"]),
+            "note": ["a", None, "丙"],
+        }
+    )
+    write_inventory_postgis(pg.url, {"mixed": frame}, schema=schema, run_info={})
+    types = dict(
+        _sql(
+            pg,
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = 'mixed'",
+            (schema,),
+        )
+    )
+    assert types == {
+        "row_id": "bigint",
+        "flag": "boolean",
+        "maybe_count": "bigint",
+        "ratio": "double precision",
+        "when": "timestamp with time zone",
+        "kind": "text",
+        "note": "text",
+    }
+    back = read_inventory_postgis(pg.url, "mixed", schema=schema)
+    assert not isinstance(back, gpd.GeoDataFrame)
+    assert back["row_id"].tolist() == [1, 2, 3]
+    assert back["flag"].tolist() == [True, False, True]
+    assert back["maybe_count"].dtype == "Int64"
+    assert back["maybe_count"].isna().tolist() == [False, True, False]
+    assert back["ratio"][2] == 1 / 3  # doubles survive exactly
+    assert np.isnan(back["ratio"][1])
+    pd.testing.assert_series_equal(back["when"], frame["when"], check_dtype=False)
+    assert back["kind"].tolist() == ["学校", "医院", "学校"]
+    assert back["note"].astype(object).where(back["note"].notna(), None).tolist() == [
+        "a",
+        None,
+        "丙",
+    ]
+
+
+_KILL_SCRIPT = """
+import sys
+import geopandas as gpd, numpy as np
+from tqspatial.postgis import write_inventory_postgis
+n = 400_000
+x = np.arange(n, dtype=float)
+big = gpd.GeoDataFrame({"parcel_id": [f"k{i}" for i in range(n)]},
+                       geometry=gpd.points_from_xy(500_000 + x % 1000, 4_060_000 + x // 1000),
+                       crs="EPSG:4548")
+write_inventory_postgis(sys.argv[1], {"parcels": big}, schema=sys.argv[2], run_info={})
+"""
+
+
+def test_killed_writer_leaves_previous_inventory(pg: PgServer, schema: str) -> None:
+    write_inventory_postgis(pg.url, {"parcels": make_grid9()}, schema=schema, run_info={})
+    proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, pg.url, schema])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # wait until its COPY is running, then kill it
+            busy = _sql(
+                pg,
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = 'tqspatial' AND query LIKE 'COPY%%'",
+            )
+            if busy[0][0] or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the writer finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    back = read_inventory_postgis(pg.url, "parcels", schema=schema)
+    assert back["parcel_id"].tolist() == make_grid9()["parcel_id"].tolist()
+    # the server drops the dead session (and its lock): the next refresh goes through
+    result = write_inventory_postgis(
+        pg.url, {"parcels": make_grid9().head(2)}, schema=schema, run_info={}
+    )
+    assert result.rows == {"parcels": 2}
+    history = read_inventory_postgis(pg.url, "refresh_history", schema=schema)
+    assert history["status"].tolist() == ["succeeded", "succeeded"]

@@ -161,7 +161,7 @@ def _conninfo(url: str) -> tuple[str, str | None]:
     except psycopg.ProgrammingError as exc:
         reason = _scrub(str(exc), _url_password(plain))
         msg = (
-            f"PostgreSQL target {safe_url(url)!r} cannot be parsed ({reason}). Expected "
+            f"PostgreSQL target {safe_url(url)!r} cannot be parsed: {reason} Expected "
             "postgresql://user:password@host:port/database with valid libpq options."
         )
         raise ConfigError(msg) from None
@@ -179,8 +179,10 @@ def _url_password(url: str) -> str | None:
 
 
 def _scrub(text: str, password: str | None) -> str:
-    """One line of server text, without the password and without a final full stop."""
-    text = " ".join(text.split()).rstrip(".")
+    """One sentence of server text on one line, without the password."""
+    text = " ".join(text.split())
+    if not text.endswith((".", "?", "!")):
+        text += "."
     return text.replace(password, "***") if password else text
 
 
@@ -190,7 +192,7 @@ def _connect(url: str) -> tuple[psycopg.Connection[Any], str | None]:
         conn = psycopg.connect(conninfo, autocommit=True)
     except psycopg.Error as exc:
         msg = (
-            f"cannot connect to PostgreSQL at {safe_url(url)}: {_scrub(str(exc), password)}. "
+            f"cannot connect to PostgreSQL at {safe_url(url)}: {_scrub(str(exc), password)} "
             "Check that the server is running and that host, port, database, user and "
             "password in the URL are right."
         )
@@ -648,7 +650,7 @@ def write_inventory_postgis(
             )
             msg = (
                 f"writing the inventory to {safe_url(url)} (schema {schema!r}) failed{where}: "
-                f"{reason}. Nothing was changed: the previous inventory is intact."
+                f"{reason} Nothing was changed: the previous inventory is intact."
             )
             raise DataFileError(msg) from None
     logger.info(
