@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import box
 
 from tqspatial import datasets, io
-from tqspatial.errors import CRSError, DataFileError, TqspatialError
+from tqspatial.errors import ConfigError, DataFileError, TqspatialError
 
 
 def test_vector_formats_round_trip_in_working_crs(tmp_path, grid9):
@@ -33,7 +33,7 @@ def test_missing_file_is_named(tmp_path):
 def test_html_error_page_saved_as_geojson_is_a_clear_error(tmp_path):
     bad = tmp_path / "parcels.geojson"
     bad.write_text("<html><body>502 Bad Gateway</body></html>", encoding="utf-8")
-    with pytest.raises(DataFileError, match=r"cannot read .*parcels\.geojson"):
+    with pytest.raises(DataFileError, match=r"parcels\.geojson is not GeoJSON but an HTML"):
         io.read_parcels(bad)
 
 
@@ -44,13 +44,33 @@ def test_unsupported_suffix_lists_the_supported_ones(tmp_path):
         io.read_parcels(bad)
 
 
-def test_shapefile_without_prj_needs_a_crs(tmp_path, grid9):
+def test_shapefile_without_prj_uses_crs_or_source_crs(tmp_path, grid9):
     pyogrio.write_dataframe(grid9, tmp_path / "noprj.shp")
     (tmp_path / "noprj.prj").unlink()
-    with pytest.raises(CRSError, match=r"declares no coordinate reference system; pass crs="):
-        io.read_parcels(tmp_path / "noprj.shp")
     back = io.read_parcels(tmp_path / "noprj.shp", crs="EPSG:4548")
     assert back.geometry.geom_equals(grid9.geometry).all()  # shapefiles reorient rings
+    assert "crs_from_caller" in [n["kind"] for n in back.attrs["tq_notes"]]
+    same = io.read_parcels(tmp_path / "noprj.shp", source_crs="EPSG:4548")
+    assert same.geometry.geom_equals(grid9.geometry).all()
+
+
+def test_crs_fallback_never_overrides_a_declared_crs(tmp_path, grid9):
+    wgs = grid9.to_crs("EPSG:4326")
+    path = io.write_geojson(tmp_path / "p.geojson", wgs)
+    back = io.read_parcels(path, crs="EPSG:4548")  # ignored: the file declares EPSG:4326
+    np.testing.assert_allclose(back.area.to_numpy(), grid9.area.to_numpy(), rtol=1e-6)
+
+
+def test_source_crs_and_crs_must_agree(tmp_path, grid9):
+    path = io.write_layers(tmp_path / "p.gpkg", {"parcels": grid9})
+    with pytest.raises(ConfigError, match="pass only one"):
+        io.read_parcels(path, source_crs="EPSG:4548", crs="EPSG:4527")
+
+
+def test_encoding_option_is_refused_for_utf8_formats(tmp_path, grid9):
+    path = io.write_layers(tmp_path / "p.gpkg", {"parcels": grid9})
+    with pytest.raises(ConfigError, match=r"encoding='gbk' applies to shapefiles"):
+        io.read_parcels(path, encoding="gbk")
 
 
 def test_raster_round_trip_and_wrong_crs(tmp_path):
@@ -81,9 +101,9 @@ def test_errors_are_tqspatial_errors():
 
 def test_points_csv_reports_missing_columns(tmp_path):
     path = tmp_path / "pts.csv"
-    path.write_text("name,x,y\na,1,2\n", encoding="utf-8")
+    path.write_text("name,a,b\na,1,2\n", encoding="utf-8")
     with pytest.raises(
-        DataFileError, match=r"no column\(s\) \['lon', 'lat'\].*Pass x=\.\.\. and y="
+        DataFileError, match=r"pts\.csv has no coordinate columns.*Pass x=\.\.\. and y="
     ):
         io.read_points_csv(path)
 
@@ -106,3 +126,10 @@ def test_embedded_paths_exist():
         assert datasets.raw_path(name).stat().st_size > 0
     with pytest.raises(DataFileError, match="valid names are"):
         datasets.raw_path("cadastre.gpkg")
+
+
+def test_points_csv_names_a_missing_explicit_column(tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("name,lon,lat\na,117.0,36.7\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"pts\.csv has no column\(s\) \['east'\]"):
+        io.read_points_csv(path, x="east", y="lat")

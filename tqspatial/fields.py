@@ -363,9 +363,11 @@ def _parse_column(
         return pd.Series(values, index=out.index, dtype="str")
     if kind == "flag":
         return pd.Series(values, index=out.index, dtype="boolean")
-    if kind == "year":
-        return pd.Series(values, index=out.index, dtype="float64").astype("Int64")
-    return pd.Series(values, index=out.index, dtype="float64")
+    numbers = pd.Series(values, index=out.index, dtype="float64")
+    whole = bool(((numbers % 1) == 0).where(numbers.notna(), other=True).all())
+    if kind == "year" or (kind == "count" and whole):
+        return numbers.astype("Int64")
+    return numbers
 
 
 def _coverage_as_share(

@@ -11,12 +11,19 @@ columns (points).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import glob
 import json
 import logging
 import os
+import struct
+import unicodedata
+import warnings
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterable, Mapping
+from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,8 +33,11 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from tqspatial.crs import to_working_crs
-from tqspatial.errors import CRSError, DataFileError
+from tqspatial import encoding as _enc
+from tqspatial import fields as _fields
+from tqspatial.crs import resolve_crs
+from tqspatial.errors import ConfigError, DataFileError
+from tqspatial.quality import add_note
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
     from affine import Affine
 
 __all__ = [
+    "COORDINATE_COLUMNS",
     "Raster",
     "read_districts",
     "read_facilities",
@@ -57,6 +68,28 @@ logger = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet", ".zip"}
 
+#: At most this many bytes of a ``.dbf`` are read to detect its encoding.
+DBF_SNIFF_BYTES = 64 * 1024 * 1024
+
+#: Shapefile and .shx headers are 100 bytes; each .shx record is 8.
+_SHP_HEADER = 100
+_SHX_RECORD = 8
+_SHP_FILE_CODE = 9994
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_HEADER = 100
+
+#: Column pairs recognised as point coordinates in a CSV, best first (case-insensitive).
+COORDINATE_COLUMNS = (
+    ("lon", "lat"),
+    ("lng", "lat"),
+    ("longitude", "latitude"),
+    ("经度", "纬度"),
+    ("x", "y"),
+    ("x坐标", "y坐标"),
+    ("东坐标", "北坐标"),
+    ("point_x", "point_y"),
+)
+
 
 def _check_exists(path: Path, what: str) -> None:
     if not path.exists():
@@ -69,38 +102,322 @@ def _check_exists(path: Path, what: str) -> None:
         raise DataFileError(msg)
 
 
+def _broken(what: str, path: Path, problem: str, fix: str) -> DataFileError:
+    return DataFileError(f"{what}: {path} {problem}; {fix}")
+
+
+@dataclasses.dataclass(frozen=True)
+class _ShapefileParts:
+    """The bytes of a shapefile's parts needed to check it, from a folder or a zip."""
+
+    shp_size: int
+    shp_head: bytes
+    shx: bytes
+    dbf: bytes
+    dbf_size: int
+    cpg: str | None
+
+
+def _sidecar(shp: Path, suffix: str) -> Path | None:
+    for candidate in shp.parent.glob(glob.escape(shp.stem) + ".*"):
+        if candidate.suffix.lower() == suffix and candidate.stem == shp.stem:
+            return candidate
+    return None
+
+
+def _shapefile_parts_on_disk(shp: Path, what: str) -> _ShapefileParts:
+    shx, dbf, cpg = _sidecar(shp, ".shx"), _sidecar(shp, ".dbf"), _sidecar(shp, ".cpg")
+    if shx is None or dbf is None:
+        missing = [s for s, found in ((".shx", shx), (".dbf", dbf)) if found is None]
+        raise _broken(
+            what,
+            shp,
+            f"has no {' and no '.join(missing)} file next to it",
+            "a shapefile needs its .shp, .shx and .dbf (and .prj, .cpg) files with the same "
+            "name in the same folder; copy the missing ones (or send the layer as a zip or "
+            "GeoPackage)",
+        )
+    with shp.open("rb") as handle:
+        shp_head = handle.read(_SHP_HEADER)
+    with dbf.open("rb") as handle:
+        dbf_bytes = handle.read(DBF_SNIFF_BYTES)
+    return _ShapefileParts(
+        shp_size=shp.stat().st_size,
+        shp_head=shp_head,
+        shx=shx.read_bytes(),
+        dbf=dbf_bytes,
+        dbf_size=dbf.stat().st_size,
+        cpg=cpg.read_text(encoding="ascii", errors="replace") if cpg is not None else None,
+    )
+
+
+def _check_shapefile(parts: _ShapefileParts, path: Path, what: str) -> None:
+    """Raise one DataFileError listing every inconsistency between .shp, .shx and .dbf."""
+    problems: list[str] = []
+    declared_shp = _declared_length(parts.shp_head)
+    if declared_shp is None:
+        problems.append(".shp header is missing or damaged (not a shapefile)")
+    elif parts.shp_size < declared_shp:
+        problems.append(
+            f".shp is truncated: its header says {declared_shp} bytes, the file has "
+            f"{parts.shp_size}"
+        )
+    declared_shx = _declared_length(parts.shx)
+    n_shapes = max(0, (len(parts.shx) - _SHP_HEADER) // _SHX_RECORD)
+    if declared_shx is None:
+        problems.append(".shx header is missing or damaged")
+    elif len(parts.shx) < declared_shx:
+        problems.append(
+            f".shx is truncated: its header says {declared_shx} bytes, the file has "
+            f"{len(parts.shx)}"
+        )
+    if n_shapes:
+        index = np.frombuffer(parts.shx[_SHP_HEADER : _SHP_HEADER + n_shapes * _SHX_RECORD], ">i4")
+        ends = index[0::2].astype(np.int64) * 2 + 8 + index[1::2].astype(np.int64) * 2
+        beyond = int((ends > parts.shp_size).sum())
+        if beyond:
+            problems.append(
+                f"{beyond} of {n_shapes} shapes lie beyond the end of the .shp "
+                f"({parts.shp_size} bytes): the .shp is truncated"
+            )
+    header = _enc.dbf_header(parts.dbf, source=str(path.with_suffix(".dbf")))
+    if declared_shx is not None and header.n_records != n_shapes:
+        problems.append(
+            f".dbf has {header.n_records} records but the .shp/.shx has {n_shapes} shapes "
+            "(GDAL would silently drop or misalign rows)"
+        )
+    needed = header.header_size + header.n_records * header.record_size
+    if parts.dbf_size < needed:
+        problems.append(
+            f".dbf is truncated: {header.n_records} records need {needed} bytes, the file has "
+            f"{parts.dbf_size}"
+        )
+    if problems:
+        raise _broken(
+            what,
+            path,
+            "is a damaged shapefile: " + "; ".join(problems),
+            "export or copy the layer again (all of .shp, .shx and .dbf together)",
+        )
+
+
+def _declared_length(head: bytes) -> int | None:
+    """File length in bytes declared by a .shp/.shx header, or None if the header is bad."""
+    if len(head) < _SHP_HEADER or struct.unpack(">i", head[:4])[0] != _SHP_FILE_CODE:
+        return None
+    return int(struct.unpack(">i", head[24:28])[0]) * 2
+
+
+def _shapefile_encoding(
+    parts: _ShapefileParts, path: Path, what: str, explicit: str | None
+) -> tuple[str | None, _enc.EncodingGuess]:
+    guess = _enc.sniff_dbf_encoding(
+        parts.dbf, cpg=parts.cpg, encoding=explicit, source=f"{what}: {path.with_suffix('.dbf')}"
+    )
+    gdal_name = None if guess.ascii_only else _enc.gdal_encoding_name(guess.encoding)
+    return gdal_name, guess
+
+
+def _check_geojson(path: Path, what: str) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if not text:
+        raise _broken(what, path, "is empty", "download or export it again")
+    if text[:1] == b"<":
+        start = text[:40].decode("utf-8", errors="replace")
+        raise _broken(
+            what,
+            path,
+            f"is not GeoJSON but an HTML/XML page (it starts with {start!r}), probably an error "
+            "page saved by a failed download",
+            "download it again and check that the file starts with '{'",
+        )
+
+
+def _check_geopackage(path: Path, what: str) -> None:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(_SQLITE_HEADER)
+    if not head.startswith(_SQLITE_MAGIC):
+        if len(head) < len(_SQLITE_MAGIC):
+            raise _broken(what, path, f"is empty or truncated ({size} bytes)", "copy it again")
+        raise _broken(what, path, "is not a GeoPackage (no SQLite header)", "check the file type")
+    if len(head) < _SQLITE_HEADER:
+        raise _broken(what, path, f"is truncated ({size} bytes)", "copy it again")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count is valid when the "version-valid-for" number equals the change counter.
+    if pages and head[24:28] == head[92:96] and size < page_size * pages:
+        raise _broken(
+            what,
+            path,
+            f"is truncated: its header says {page_size * pages} bytes, the file has {size}",
+            "copy or download it again (a GeoPackage must be copied whole, not while open)",
+        )
+
+
+def _open_zip(path: Path, what: str) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+        damaged = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise _broken(
+            what,
+            path,
+            f"is not a readable zip archive ({exc})",
+            "it is probably truncated; download or copy it again",
+        ) from exc
+    if damaged is not None:
+        archive.close()
+        raise _broken(
+            what,
+            path,
+            f"is a damaged zip archive (member {damaged!r} fails its checksum)",
+            "download or copy it again",
+        )
+    return archive
+
+
+def _zip_member(path: Path, layer: str | None, what: str) -> tuple[str, _ShapefileParts | None]:
+    """Choose the vector member of a zip; for a shapefile also return its parts."""
+    with _open_zip(path, what) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+        shps = [n for n in names if n.lower().endswith(".shp")]
+        others = [n for n in names if Path(n).suffix.lower() in {".gpkg", ".geojson", ".json"}]
+        candidates = shps or others
+        if layer is not None:
+            candidates = [n for n in candidates if Path(n).stem == layer] or candidates
+        if len(candidates) != 1:
+            found = ", ".join(shps + others) or "none"
+            raise _broken(
+                what,
+                path,
+                f"holds {len(candidates)} vector layers ({found})",
+                "pass layer=<name without suffix> to pick one"
+                if candidates
+                else "zip a shapefile (.shp, .shx, .dbf ...), a GeoPackage or a GeoJSON",
+            )
+        member = candidates[0]
+        if not member.lower().endswith(".shp"):
+            return member, None
+        stem = member[:-4]
+        by_suffix = {n[len(stem) :].lower(): n for n in names if n.startswith(stem + ".")}
+        missing = [s for s in (".shx", ".dbf") if s not in by_suffix]
+        if missing:
+            raise _broken(
+                what,
+                path,
+                f"has {member} but no {' and no '.join(missing)} for it",
+                "zip all the shapefile's files (.shp, .shx, .dbf, .prj, .cpg) together",
+            )
+        info = {s: archive.getinfo(by_suffix[s]) for s in (".shp", ".dbf")}
+        with archive.open(by_suffix[".shp"]) as handle:
+            shp_head = handle.read(_SHP_HEADER)
+        with archive.open(by_suffix[".dbf"]) as handle:
+            dbf_bytes = handle.read(DBF_SNIFF_BYTES)
+        cpg = (
+            archive.read(by_suffix[".cpg"]).decode("ascii", errors="replace")
+            if ".cpg" in by_suffix
+            else None
+        )
+        parts = _ShapefileParts(
+            shp_size=info[".shp"].file_size,
+            shp_head=shp_head,
+            shx=archive.read(by_suffix[".shx"]),
+            dbf=dbf_bytes,
+            dbf_size=info[".dbf"].file_size,
+            cpg=cpg,
+        )
+        return member, parts
+
+
+def _gdal_read(
+    source: str | Path, path: Path, *, layer: str | None, gdal_encoding: str | None, what: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read with pyogrio; GDAL errors become DataFileError, GDAL warnings are returned."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pyogrio.read_dataframe(source, layer=layer, encoding=gdal_encoding)
+        except (RuntimeError, OSError, ValueError) as exc:
+            msg = (
+                f"{what}: cannot read {path}: {exc}. The file is damaged, truncated or not a "
+                "vector format GDAL knows; export or download it again"
+            )
+            raise DataFileError(msg) from exc
+    return frame, [str(w.message) for w in caught]
+
+
+def _source_crs(source_crs: str | None, crs: str | None, what: str) -> str | None:
+    if source_crs is not None and crs is not None and source_crs != crs:
+        msg = (
+            f"{what}: got source_crs={source_crs!r} and crs={crs!r}; pass only one "
+            "(source_crs overrides the file's CRS, crs is used only when the file has none)"
+        )
+        raise ConfigError(msg)
+    return source_crs
+
+
 def read_vector(
     path: str | os.PathLike[str],
     *,
     layer: str | None = None,
+    source_crs: str | None = None,
     crs: str | None = None,
+    encoding: str | None = None,
     what: str = "vector",
 ) -> gpd.GeoDataFrame:
-    """Read a vector file into the working CRS.
+    """Read a vector file into the working CRS, checking it and saying what was assumed.
+
+    Before GDAL reads anything the file is checked, so a broken file raises
+    one :class:`~tqspatial.errors.DataFileError` naming it and the problem
+    instead of a C-library traceback or a partial load: an empty or HTML
+    "GeoJSON", a truncated GeoPackage or zip, a shapefile with a missing
+    ``.shx``/``.dbf``, a truncated ``.shp``/``.dbf``, or a ``.dbf`` whose
+    record count differs from the number of shapes (GDAL silently drops or
+    misaligns rows then).  The text encoding of a shapefile's ``.dbf`` is
+    detected (see :mod:`tqspatial.encoding`) so Chinese GBK tables without a
+    ``.cpg`` decode correctly; a note says which encoding was used.
 
     Parameters
     ----------
     path : str or os.PathLike
-        GeoPackage, Shapefile, GeoJSON or GeoParquet file.
+        GeoPackage, Shapefile (or a ``.zip`` holding one), GeoJSON or GeoParquet.
+        Non-ASCII names (``天桥区地块.shp``) are fine.
     layer : str, optional
-        Layer name in a multi-layer file (GeoPackage).
+        Layer name in a GeoPackage, or shapefile name (without suffix) in a
+        zip holding several.
+    source_crs : str, optional
+        The CRS the coordinates are really in (``"EPSG:4527"``, ``"gcj02"``,
+        ``"bd09"`` ...); overrides what the file declares.  See
+        :func:`tqspatial.crs.resolve_crs`; when None the declared CRS is used,
+        or one is inferred from the coordinates when unambiguous.
     crs : str, optional
-        CRS to assume when the file declares none.  A CRS the file declares
-        is never overridden.
+        CRS to use only when the file declares none (kept from earlier
+        versions; a declared CRS is never overridden by it).
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf`` (``"gbk"``, ``"utf-8"``);
+        detected when None.  Other formats are always UTF-8.
     what : str, default "vector"
-        What the file is, for messages ("parcels", "facilities" ...).
+        What the file is, for messages and notes ("parcels", "facilities" ...).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        All features, in the working CRS.
+        All features, in the working CRS, with notes (encoding, CRS) in
+        ``attrs["tq_notes"]``.
 
     Raises
     ------
     DataFileError
-        If the file is missing or cannot be read; the message names the file.
+        If the file is missing, damaged or cannot be read; the message names
+        the file and the problem.
     CRSError
-        If the file declares no CRS and ``crs`` is not given.
+        If the file declares no CRS and none can be inferred or was passed.
+    ConfigError
+        If ``source_crs`` and ``crs`` are both given and differ.
 
     Examples
     --------
@@ -110,6 +427,7 @@ def read_vector(
     """
     path = Path(path)
     _check_exists(path, what)
+    source_crs = _source_crs(source_crs, crs, what)
     suffix = path.suffix.lower()
     if suffix not in VECTOR_SUFFIXES:
         msg = (
@@ -117,28 +435,65 @@ def read_vector(
             f"expected one of {sorted(VECTOR_SUFFIXES)}"
         )
         raise DataFileError(msg)
-    try:
-        if suffix in {".parquet", ".geoparquet"}:
+    read_notes: list[dict[str, str | int]] = []
+    gdal_encoding: str | None = None
+    source: str | Path = path
+    parts: _ShapefileParts | None = None
+    if suffix == ".zip":
+        member, parts = _zip_member(path, layer, what)
+        source, layer = f"/vsizip/{path}/{member}", None
+    elif suffix == ".shp":
+        parts = _shapefile_parts_on_disk(path, what)
+    elif suffix in {".geojson", ".json"}:
+        _check_geojson(path, what)
+    elif suffix == ".gpkg":
+        _check_geopackage(path, what)
+    if parts is not None:
+        _check_shapefile(parts, path, what)
+        gdal_encoding, guess = _shapefile_encoding(parts, path, what, encoding)
+        read_notes.append(
+            {
+                "kind": "encoding",
+                "level": "info",
+                "message": f"{path.name}: attribute text read as {guess.encoding} "
+                f"because {guess.reason}",
+                "raw": guess.encoding,
+            }
+        )
+    elif encoding is not None and suffix != ".zip":
+        msg = (
+            f"{what}: encoding={encoding!r} applies to shapefiles (.dbf) and CSV files; "
+            f"{path.name} is {suffix} whose text is always UTF-8. Drop encoding=."
+        )
+        raise ConfigError(msg)
+    if suffix in {".parquet", ".geoparquet"}:
+        try:
             frame = gpd.read_parquet(path)
-        else:
-            frame = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        msg = f"{what}: cannot read {path}: {exc}"
-        raise DataFileError(msg) from exc
-    except (OSError, ValueError) as exc:  # pyarrow and GDAL format errors
-        msg = f"{what}: cannot read {path}: {exc}"
-        raise DataFileError(msg) from exc
-    if frame.crs is None:
-        if crs is None:
-            msg = (
-                f"{what}: {path} declares no coordinate reference system; pass crs=... "
-                "(e.g. crs='EPSG:4548' for CGCS2000 3-degree Gauss-Krueger 117E)"
-            )
-            raise CRSError(msg)
-        logger.warning("%s: %s declares no CRS; using %s as passed by the caller", what, path, crs)
-        frame = frame.set_crs(crs)
+        except (OSError, ValueError) as exc:  # pyarrow format errors
+            msg = f"{what}: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
+            raise DataFileError(msg) from exc
+        gdal_warnings: list[str] = []
+    else:
+        frame, gdal_warnings = _gdal_read(
+            source, path, layer=layer, gdal_encoding=gdal_encoding, what=what
+        )
+    read_notes.extend(
+        {"kind": "gdal_warning", "level": "warning", "message": f"{path.name}: GDAL: {text}"}
+        for text in gdal_warnings
+    )
+    frame.attrs["tq_notes"] = []
+    for note in read_notes:
+        add_note(frame, layer=what, stage="read", **note)
     logger.info("%s: read %d features from %s", what, len(frame), path)
-    return to_working_crs(frame, working_crs=get_settings().working_crs, source=str(path))
+    if frame.crs is None and source_crs is None and crs is not None:
+        add_note(
+            frame, layer=what, stage="crs", kind="crs_from_caller",
+            message=f"{path.name} declares no CRS; used crs={crs!r} as passed by the caller",
+        )  # fmt: skip
+        source_crs = crs
+    return resolve_crs(
+        frame, source_crs=source_crs, layer=what, working_crs=get_settings().working_crs
+    )
 
 
 def read_districts(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
@@ -164,23 +519,47 @@ def read_districts(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
 
 
 def read_parcels(
-    path: str | os.PathLike[str], *, layer: str | None = None, crs: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    source_crs: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    map_fields: bool = True,
+    area_unit: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a land-parcel layer (no rows are dropped here; see ``validate_parcels``).
+
+    The file is checked and decoded as in :func:`read_vector`; then Chinese
+    and pinyin field names (``地块编号``/``DKBH``, ``用地性质``/``YDXZ``,
+    ``面积``/``MJ`` ...) are mapped to the canonical columns and their values
+    cleaned by :func:`tqspatial.fields.map_fields` (original columns kept).
 
     Parameters
     ----------
     path : str or os.PathLike
-        Vector file of parcel polygons.
+        Vector file of parcel polygons (shapefile, zipped shapefile,
+        GeoPackage, GeoJSON, GeoParquet).
     layer : str, optional
-        Layer name in a GeoPackage.
+        Layer name in a GeoPackage (or shapefile name in a zip).
+    source_crs : str, optional
+        The CRS the coordinates are really in; overrides the file's CRS
+        (see :func:`tqspatial.crs.resolve_crs`).
     crs : str, optional
-        CRS to assume when the file declares none.
+        CRS to use only when the file declares none.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``; detected when None.
+    map_fields : bool, default True
+        Map field names and clean values; False returns the columns as read.
+    area_unit : str, optional
+        Unit of the declared area attribute when its name does not say
+        (``"m2"``, ``"mu"``/``"亩"``, ``"ha"``/``"公顷"``).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Parcels in the working CRS, every feature of the file.
+        Every feature of the file in the working CRS, canonical columns added,
+        notes (read, crs, fields) in ``attrs["tq_notes"]``.
 
     Examples
     --------
@@ -188,16 +567,37 @@ def read_parcels(
     >>> len(read_parcels(datasets.raw_path("parcels.gpkg"))) >= 10_000
     True
     """
-    return read_vector(path, layer=layer, crs=crs, what="parcels")
+    frame = read_vector(
+        path, layer=layer, source_crs=source_crs, crs=crs, encoding=encoding, what="parcels"
+    )
+    if not map_fields:
+        return frame
+    return _fields.map_fields(frame, layer="parcels", area_unit=area_unit)
 
 
-def read_facilities(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+def read_facilities(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    source_crs: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
     """Read facility points (schools, clinics, markets ...).
 
     Parameters
     ----------
     path : str or os.PathLike
         Vector file of points with ``kind`` and ``capacity`` columns.
+    layer : str, optional
+        Layer name in a GeoPackage (or shapefile name in a zip).
+    source_crs : str, optional
+        The CRS the coordinates are really in (``"gcj02"`` for web-map
+        points); overrides the file's CRS.
+    crs : str, optional
+        CRS to use only when the file declares none.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``; detected when None.
 
     Returns
     -------
@@ -210,7 +610,9 @@ def read_facilities(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     >>> "metro_station" in set(read_facilities(datasets.raw_path("facilities.gpkg"))["kind"])
     True
     """
-    return read_vector(path, what="facilities")
+    return read_vector(
+        path, layer=layer, source_crs=source_crs, crs=crs, encoding=encoding, what="facilities"
+    )
 
 
 def read_structure(path: str | os.PathLike[str], *, layer: str | None = None) -> PlanStructure:
@@ -239,31 +641,82 @@ def read_structure(path: str | os.PathLike[str], *, layer: str | None = None) ->
     return PlanStructure.from_frame(read_vector(path, layer=layer, what="plan structure"))
 
 
+def _coordinate_columns(columns: list[str]) -> tuple[str, str] | None:
+    folded = {unicodedata.normalize("NFKC", str(c)).strip().casefold(): c for c in columns}
+    for x, y in COORDINATE_COLUMNS:
+        if x in folded and y in folded:
+            return folded[x], folded[y]
+    return None
+
+
+def _coordinates(
+    table: pd.DataFrame, column: str, frame_notes: list[dict[str, str | int]]
+) -> pd.Series:
+    """Numeric coordinates; unparseable values become NaN with a note per row."""
+    raw = table[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64")
+    text = raw.astype("string").map(
+        lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+    )
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy()).tolist()
+    frame_notes.extend(
+        {
+            "kind": "value_missing",
+            "level": "warning",
+            "row": position,
+            "column": column,
+            "raw": str(raw.iloc[position]),
+            "message": f"{column} row {position}: {raw.iloc[position]!r} is not a "
+            "coordinate; the point has no geometry",
+        }
+        for position in bad
+    )
+    return values
+
+
 def read_points_csv(
     path: str | os.PathLike[str],
     *,
-    x: str = "lon",
-    y: str = "lat",
-    crs: str = "EPSG:4326",
-    encoding: str = "utf-8",
+    x: str | None = None,
+    y: str | None = None,
+    source_crs: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    what: str = "points CSV",
 ) -> gpd.GeoDataFrame:
-    """Read a CSV of points with coordinate columns.
+    """Read a CSV of points with coordinate columns (UTF-8 or GBK, with or without BOM).
 
     Parameters
     ----------
     path : str or os.PathLike
         CSV file.
-    x, y : str, default "lon", "lat"
-        Coordinate columns.
-    crs : str, default "EPSG:4326"
-        CRS of the coordinates.
-    encoding : str, default "utf-8"
-        Text encoding of the file.
+    x, y : str, optional
+        Coordinate columns; when None the first pair found of
+        :data:`COORDINATE_COLUMNS` (``lon``/``lat``, ``经度``/``纬度``, ``x``/``y``
+        ...), case-insensitive.
+    source_crs : str, optional
+        CRS of the coordinates (``"EPSG:4326"``, ``"gcj02"``, ``"bd09"``,
+        ``"EPSG:4527"`` ...); inferred from the coordinates when None and
+        unambiguous (see :func:`tqspatial.crs.resolve_crs`).
+    crs : str, optional
+        Same as ``source_crs`` (a CSV declares no CRS); kept from earlier versions.
+    encoding : str, optional
+        Text encoding; detected when None (BOM, UTF-8, then GBK/GB18030).
+    what : str, default "points CSV"
+        What the file is, for messages and notes.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Points in the working CRS, all columns kept.
+        Points in the working CRS, all columns kept; a row whose coordinates
+        are not numbers keeps its attributes with no geometry (and a note).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, empty, not parseable, or has no coordinate columns.
 
     Examples
     --------
@@ -273,21 +726,52 @@ def read_points_csv(
     True
     """
     path = Path(path)
-    _check_exists(path, "points CSV")
+    _check_exists(path, what)
+    source_crs = _source_crs(source_crs, crs, what) or crs
+    raw = path.read_bytes()
+    guess = _enc.sniff_text_encoding(raw, encoding=encoding, source=f"{what}: {path}")
     try:
-        table = pd.read_csv(path, encoding=encoding)
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        msg = f"points CSV: cannot read {path}: {exc}"
+        table = pd.read_csv(StringIO(raw.decode(guess.encoding)))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{what}: cannot read {path}: {exc}; check that it is a comma-separated text file"
         raise DataFileError(msg) from exc
-    missing = [c for c in (x, y) if c not in table.columns]
+    if x is None and y is None:
+        found = _coordinate_columns([str(c) for c in table.columns])
+        if found is None:
+            msg = (
+                f"{what}: {path} has no coordinate columns; columns are {list(table.columns)}, "
+                f"expected a pair such as {COORDINATE_COLUMNS[:4]}. Pass x=... and y=..."
+            )
+            raise DataFileError(msg)
+        x, y = found
+    missing = [c for c in (x, y) if c is None or c not in table.columns]
     if missing:
         msg = (
-            f"points CSV: {path} has no column(s) {missing}; columns are {list(table.columns)}. "
+            f"{what}: {path} has no column(s) {missing}; columns are {list(table.columns)}. "
             "Pass x=... and y=..."
         )
         raise DataFileError(msg)
-    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table[x], table[y]), crs=crs)
-    return to_working_crs(frame, working_crs=get_settings().working_crs, source=str(path))
+    if x is None or y is None:  # both given by the caller or both found
+        msg = f"{what}: pass both x=... and y=... for {path}"
+        raise ConfigError(msg)
+    notes: list[dict[str, str | int]] = [
+        {
+            "kind": "encoding",
+            "level": "info",
+            "raw": guess.encoding,
+            "message": f"{path.name}: read as {guess.encoding} because {guess.reason}",
+        }
+    ]
+    xs, ys = _coordinates(table, x, notes), _coordinates(table, y, notes)
+    points = gpd.points_from_xy(xs, ys)
+    points[(xs.isna() | ys.isna()).to_numpy()] = None
+    frame = gpd.GeoDataFrame(table, geometry=points)
+    for note in notes:
+        add_note(frame, layer=what, stage="read", **note)
+    logger.info("%s: read %d points from %s (x=%s, y=%s)", what, len(frame), path, x, y)
+    return resolve_crs(
+        frame, source_crs=source_crs, layer=what, working_crs=get_settings().working_crs
+    )
 
 
 @dataclasses.dataclass(frozen=True)
