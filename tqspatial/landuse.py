@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from tqspatial.errors import ConfigError, SchemaError
@@ -272,12 +273,16 @@ def _known_anywhere(code: str) -> bool:
 
 
 def _normalise(codes: pd.Series) -> tuple[pd.Series, int]:
-    """Clean codes; return them (object dtype, None for missing) and how many changed."""
+    """Clean codes; return them (object dtype, None for missing) and how many changed.
+
+    Works on the distinct values only, so a million parcels cost what their
+    few dozen codes cost.
+    """
     numeric_input = pd.api.types.is_numeric_dtype(codes.dtype)
-    raw = codes.astype(object)
-    cleaned: list[str | None] = []
-    changed = 0
-    for value in raw:
+    labels, uniques = pd.factorize(codes.astype(object), use_na_sentinel=True)
+    cleaned_uniques: list[str | None] = []
+    changed_uniques: list[bool] = []
+    for value in uniques:
         text = _normalise_one(value, numeric_input=numeric_input)
         if (
             text is not None
@@ -288,10 +293,13 @@ def _normalise(codes: pd.Series) -> tuple[pd.Series, int]:
             and _known_anywhere("0" + text)
         ):
             text = "0" + text  # "701" typed as text: the zero was lost on the way
-        if text is not None and text != value:
-            changed += 1
-        cleaned.append(text)
-    return pd.Series(cleaned, index=codes.index, dtype=object), changed
+        cleaned_uniques.append(text)
+        changed_uniques.append(text is not None and text != str(value))
+    lookup = np.array([*cleaned_uniques, None], dtype=object)  # label -1 -> None
+    cleaned = pd.Series(lookup[labels], index=codes.index, dtype=object)
+    counts = np.bincount(labels[labels >= 0], minlength=len(uniques))
+    changed = int(counts[np.array(changed_uniques, dtype=bool)].sum()) if len(uniques) else 0
+    return cleaned, changed
 
 
 # ---------------------------------------------------------------------------
@@ -319,9 +327,8 @@ def _describe(code: str, scheme: str) -> str:
     return f"{code} = {name} ({_SCHEME_LABEL[scheme]})"
 
 
-def _detect_numeric(numeric: pd.Series) -> tuple[str, list[str]]:
-    """Scheme of the digit-led codes and the codes that speak against it."""
-    counts = numeric.value_counts()
+def _detect_numeric(counts: pd.Series) -> tuple[str, list[str]]:
+    """Scheme of the digit-led codes (rows per code) and the codes against it."""
     in_2023 = {c for c in counts.index if c in _read_table("2023").index}
     in_sandiao = {c for c in counts.index if c in _read_table("sandiao").index}
     only = {"2023": in_2023 - in_sandiao, "sandiao": in_sandiao - in_2023}
@@ -365,10 +372,10 @@ def _detect(
 
     Codes in ``ignore`` (those the caller overrides) are no evidence either way.
     """
-    present = cleaned.dropna()
-    present = present[~present.isin(list(ignore))]
-    letters = present.map(_is_letter_code).astype(bool)
-    numeric = present[~letters]
+    counts = cleaned.value_counts()  # distinct codes and their rows; missing dropped
+    counts = counts[~counts.index.isin(list(ignore))]
+    letters = pd.Series([_is_letter_code(str(c)) for c in counts.index], dtype=bool)
+    numeric = counts[~letters.to_numpy()]
     against: list[str]
     if scheme is not None:
         _check_scheme(scheme)
@@ -496,6 +503,27 @@ def _lookup(code: str, scheme: str) -> tuple[str | None, str, str, str, str | No
     return canonical, str(target["name_zh"]), str(target["name_en"]), str(target["category"]), issue
 
 
+_Row = tuple[str | None, str | None, str | None, str | None, str, str | None]
+
+
+def _classify_code(code: str, numeric_scheme: str, override_map: Mapping[str, str]) -> _Row:
+    """Return the result row (see RESULT_COLUMNS) of one cleaned, present code."""
+    row_scheme = "gb50137" if _is_letter_code(code) else numeric_scheme
+    if code in override_map:
+        target = _read_table("2023").loc[override_map[code]]
+        return (
+            row_scheme,
+            override_map[code],
+            str(target["name_zh"]),
+            str(target["name_en"]),
+            str(target["category"]),
+            None,
+        )
+    if code in _read_table(row_scheme).index:
+        return (row_scheme, *_lookup(code, row_scheme))
+    return (row_scheme, None, None, None, "unknown", _unknown_reason(code, row_scheme))
+
+
 def _unknown_reason(code: str, scheme: str) -> str:
     elsewhere = [s for s in SCHEMES if s != scheme and code in _read_table(s).index]
     reason = f"unknown_code: {code!r} is not a {_SCHEME_LABEL[scheme]} code"
@@ -597,64 +625,13 @@ def classify_landuse(
     cleaned, n_changed = _normalise(codes)
     label, numeric_scheme, against = _detect(cleaned, scheme, override_map)
 
-    scheme_col: list[str | None] = []
-    canonical_col: list[str | None] = []
-    zh_col: list[str | None] = []
-    en_col: list[str | None] = []
-    category_col: list[str] = []
-    issue_col: list[str | None] = []
-    cache: dict[str, tuple[str, str | None, str | None, str | None, str, str | None]] = {}
-    for code in cleaned:
-        if code is None:
-            row: tuple[str | None, str | None, str | None, str | None, str, str | None] = (
-                None,
-                None,
-                None,
-                None,
-                "unknown",
-                "missing_code: no land-use code",
-            )
-        else:
-            if code not in cache:
-                row_scheme = "gb50137" if _is_letter_code(code) else numeric_scheme
-                if code in override_map:
-                    target = _read_table("2023").loc[override_map[code]]
-                    cache[code] = (
-                        row_scheme,
-                        override_map[code],
-                        str(target["name_zh"]),
-                        str(target["name_en"]),
-                        str(target["category"]),
-                        None,
-                    )
-                elif code in _read_table(row_scheme).index:
-                    cache[code] = (row_scheme, *_lookup(code, row_scheme))
-                else:
-                    cache[code] = (
-                        row_scheme,
-                        None,
-                        None,
-                        None,
-                        "unknown",
-                        _unknown_reason(code, row_scheme),
-                    )
-            row = cache[code]
-        scheme_col.append(row[0])
-        canonical_col.append(row[1])
-        zh_col.append(row[2])
-        en_col.append(row[3])
-        category_col.append(row[4])
-        issue_col.append(row[5])
-
+    labels, uniques = pd.factorize(cleaned, use_na_sentinel=True)
+    rows = [_classify_code(str(code), numeric_scheme, override_map) for code in uniques]
+    rows.append((None, None, None, None, "unknown", "missing_code: no land-use code"))
+    table = np.array(rows, dtype=object).reshape(len(rows), len(RESULT_COLUMNS))
+    taken = table[labels]  # label -1 (missing) takes the last row
     result = pd.DataFrame(
-        {
-            "landuse_scheme": pd.Series(scheme_col, dtype=object),
-            "landuse_canonical": pd.Series(canonical_col, dtype=object),
-            "landuse_name_zh": pd.Series(zh_col, dtype=object),
-            "landuse_name_en": pd.Series(en_col, dtype=object),
-            "landuse_category": pd.Series(category_col, dtype=object),
-            "landuse_issue": pd.Series(issue_col, dtype=object),
-        }
+        {name: pd.Series(taken[:, i], dtype=object) for i, name in enumerate(RESULT_COLUMNS)}
     )
     result.index = codes.index
     result.attrs["landuse_scheme"] = label
@@ -721,12 +698,7 @@ def _report(
             count=int(cleaned.isin(against).sum()),
             level="warning",
         )
-    unknown = (
-        result["landuse_issue"]
-        .astype(object)
-        .map(lambda issue: isinstance(issue, str) and issue.startswith("unknown_code"))
-        .astype(bool)
-    )
+    unknown = result["landuse_issue"].str.startswith("unknown_code", na=False).astype(bool)
     if unknown.any():
         examples = _examples(cleaned[unknown].astype(str))
         _note(
