@@ -193,6 +193,7 @@ SAMPLE_GB50137 = {
     "S42": ("社会停车场用地", "120803"),
     "U12": ("供电用地", "1303"),
     "U21": ("排水用地", "1302"),
+    "U23": ("环保用地", "1312"),
     "U31": ("消防用地", "1310"),
     "G1": ("公园绿地", "1401"),
     "G2": ("防护绿地", "1402"),
@@ -358,6 +359,14 @@ def test_ambiguity_message_names_the_colliding_codes():
         detect_scheme(["1001", "0702"])
     assert "1001 = 工业用地" in str(info.value)
     assert "1001 = 铁路用地" in str(info.value)
+
+
+def test_detected_label_can_be_passed_back():
+    codes = pd.Series(["070102", "R2"])
+    label = detect_scheme(codes)
+    out = classify_landuse(codes, scheme=label)
+    assert label == "2023+gb50137"
+    assert out["landuse_scheme"].tolist() == ["2023", "gb50137"]
 
 
 def test_passing_scheme_resolves_ambiguity():

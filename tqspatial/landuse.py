@@ -100,7 +100,7 @@ LANDUSE_COLOURS: dict[str, str] = {
     "transport": "#808080",
     "utilities": "#005F7F",
     "green_open": "#00FF00",
-    "special": "#172613",
+    "special": "#2F4C26",
     "reserve": "#F0F0F0",
     "agricultural": "#BFFF7F",
     "ecological": "#7CA552",
@@ -378,6 +378,7 @@ def _detect(
     numeric = counts[~letters.to_numpy()]
     against: list[str]
     if scheme is not None:
+        scheme = scheme.removesuffix("+gb50137")  # accept detect_scheme's labels
         _check_scheme(scheme)
         numeric_scheme, against = scheme, []
     elif numeric.empty:
@@ -578,7 +579,8 @@ def classify_landuse(
     codes : pandas.Series
         Land-use codes as found in the source (text or numbers).
     scheme : {"2023", "gb50137", "sandiao"}, optional
-        Scheme of the digit-led codes; detected when None.
+        Scheme of the digit-led codes; detected when None.  A label returned
+        by :func:`detect_scheme` such as ``"2023+gb50137"`` is accepted too.
     overrides : mapping or pandas.DataFrame, optional
         Replacements for the mapping tables: source code -> 2023 code, as a
         dict or a frame with columns ``code`` and ``canonical`` (e.g. a CSV a
