@@ -26,7 +26,7 @@ from shapely.geometry import Point
 import tqspatial as tq
 from tests.conftest import make_grid9
 from tests.pg_server import PgServer, PgServerError, find_bindir, free_port, start
-from tqspatial.errors import ConfigError, DataFileError
+from tqspatial.errors import ConfigError, CRSError, DataFileError, SchemaError
 from tqspatial.postgis import read_inventory_postgis, write_inventory_postgis
 
 _schemas = itertools.count()
@@ -413,3 +413,20 @@ def test_killed_writer_leaves_previous_inventory(pg: PgServer, schema: str) -> N
     assert result.rows == {"parcels": 2}
     history = read_inventory_postgis(pg.url, "refresh_history", schema=schema)
     assert history["status"].tolist() == ["succeeded", "succeeded"]
+
+
+def test_column_problems_are_listed_together_before_connecting() -> None:
+    url = "postgresql://u@127.0.0.1:9/x"  # nothing listens: the checks must come first
+    frame = pd.DataFrame(
+        {"parcel_id": ["a"], "wait": pd.to_timedelta([5], unit="min"), "长" * 22: [1.0]}
+    )
+    with pytest.raises(SchemaError, match=r"'wait' has dtype timedelta64.*longer than 63 bytes"):
+        write_inventory_postgis(url, {"parcels": frame}, run_info={})
+    with pytest.raises(SchemaError, match=r"primary key column\(s\) \['pid'\]"):
+        write_inventory_postgis(
+            url, {"parcels": make_grid9()}, run_info={}, primary_keys={"parcels": "pid"}
+        )
+    with pytest.raises(CRSError, match="no CRS"):
+        write_inventory_postgis(
+            url, {"parcels": make_grid9().set_crs(None, allow_override=True)}, run_info={}
+        )

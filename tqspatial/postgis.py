@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -241,36 +241,32 @@ def _geometry_type(series: gpd.GeoSeries, layer: str) -> str:
     return f"{base}Z" if dims == {True} else base
 
 
-def _plain_type(series: pd.Series, layer: str) -> str:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "bigint"
-    if pd.api.types.is_float_dtype(dtype):
-        return "double precision"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "timestamptz"
-    if pd.api.types.is_datetime64_dtype(dtype):
-        return "timestamp"
-    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        return "text"
-    msg = (
-        f"layer {layer!r}, column {series.name!r} has dtype {dtype}, which has no PostgreSQL "
-        "mapping here; convert it to text, number, bool or datetime first."
-    )
-    raise SchemaError(msg)
+#: Non-geometry dtypes and their PostgreSQL types, checked in this order.
+_PLAIN_TYPES: tuple[tuple[Callable[[pd.Series], bool], str], ...] = (
+    (pd.api.types.is_bool_dtype, "boolean"),
+    (pd.api.types.is_integer_dtype, "bigint"),
+    (pd.api.types.is_float_dtype, "double precision"),
+    (lambda s: isinstance(s.dtype, pd.DatetimeTZDtype), "timestamptz"),
+    (pd.api.types.is_datetime64_dtype, "timestamp"),
+    (lambda s: isinstance(s.dtype, pd.CategoricalDtype), "text"),
+    (lambda s: pd.api.types.is_string_dtype(s.dtype), "text"),  # the dtype: objects included
+)
+
+
+def _plain_type(series: pd.Series) -> str | None:
+    """PostgreSQL type for a non-geometry column, or None when there is no mapping."""
+    return next((pg for test, pg in _PLAIN_TYPES if test(series)), None)
 
 
 def _column_values(series: pd.Series, pg_type: str) -> list[Any]:
-    if pg_type == "text":
-        objects = series.astype(object)
-        odd = {type(v).__name__ for v in objects[series.notna()] if not isinstance(v, str)}
-        if odd:
-            logger.warning("column %s: %s values written as their text", series.name, odd)
-        return [None if pd.isna(v) else str(v) for v in objects]
-    objects = series.astype(object)
-    return [None if pd.isna(v) else v for v in objects]
+    missing = series.isna().tolist()
+    objects = series.astype(object).tolist()
+    if pg_type != "text":
+        return [None if gone else v for v, gone in zip(objects, missing, strict=True)]
+    odd = {type(v).__name__ for v, gone in zip(objects, missing, strict=True)} - {"str"}
+    if odd - {"NoneType", "float", "NAType"}:  # object columns: anything else becomes its text
+        logger.warning("column %s: %s values written as their text", series.name, sorted(odd))
+    return [None if gone else str(v) for v, gone in zip(objects, missing, strict=True)]
 
 
 def _geometry_values(series: gpd.GeoSeries) -> list[Any]:
@@ -297,6 +293,24 @@ def _default_key(frame: pd.DataFrame) -> tuple[str, ...]:
     return ()
 
 
+def _convert(layer: str, column: str, series: pd.Series) -> tuple[_Column, list[Any]] | str:
+    """Column definition and cell values, or the problem (text) preventing them."""
+    if isinstance(series.dtype, gpd.array.GeometryDtype):
+        geo = gpd.GeoSeries(series)
+        if geo.crs is None:
+            msg = f"layer {layer!r}, column {column!r} has no CRS; set EPSG:{SRID} first."
+            raise CRSError(msg)
+        if geo.crs.to_epsg() != SRID:
+            logger.info("layer %s: %s reprojected to EPSG:%d", layer, column, SRID)
+            geo = geo.to_crs(SRID)
+        kind = _geometry_type(geo, layer)
+        return _Column(column, f"geometry({kind}, {SRID})", geometry=True), _geometry_values(geo)
+    plain = _plain_type(series)
+    if plain is None:
+        return f"{column!r} has dtype {series.dtype}, which has no PostgreSQL type"
+    return _Column(column, plain, geometry=False), _column_values(series, plain)
+
+
 def _prepare(
     name: str,
     frame: pd.DataFrame,
@@ -313,41 +327,42 @@ def _prepare(
         raise CRSError(msg)
     columns: list[_Column] = []
     values: list[list[Any]] = []
-    seen: set[str] = set()
+    problems: list[str] = []
     for label in frame.columns:
         column = str(label)
-        series = frame[label]
-        if len(column.encode()) > MAX_IDENTIFIER_BYTES or column in seen:
-            msg = (
-                f"layer {name!r}: column name {column!r} is duplicated or longer than "
-                f"{MAX_IDENTIFIER_BYTES} bytes; PostgreSQL would truncate it. Rename the column."
-            )
-            raise SchemaError(msg)
-        seen.add(column)
-        if isinstance(series.dtype, gpd.array.GeometryDtype):
-            geo = gpd.GeoSeries(series)
-            if geo.crs is None:
-                msg = f"layer {name!r}, column {column!r} has no CRS; set EPSG:{SRID} first."
-                raise CRSError(msg)
-            if geo.crs.to_epsg() != SRID:
-                logger.info("layer %s: %s reprojected to EPSG:%d", name, column, SRID)
-                geo = geo.to_crs(SRID)
-            kind = _geometry_type(geo, name)
-            columns.append(_Column(column, f"geometry({kind}, {SRID})", geometry=True))
-            values.append(_geometry_values(geo))
+        if len(column.encode()) > MAX_IDENTIFIER_BYTES:
+            problems.append(f"name {column!r} is longer than {MAX_IDENTIFIER_BYTES} bytes")
+        elif column in {c.name for c in columns}:
+            problems.append(f"name {column!r} appears twice")
         else:
-            plain = _plain_type(series, name)
-            columns.append(_Column(column, plain, geometry=False))
-            values.append(_column_values(series, plain))
+            converted = _convert(name, column, frame[label])
+            if isinstance(converted, str):
+                problems.append(converted)
+            else:
+                columns.append(converted[0])
+                values.append(converted[1])
+    if problems:
+        msg = (
+            f"layer {name!r} cannot be stored in PostgreSQL: {'; '.join(problems)}. Rename the "
+            "columns (at most 63 bytes, unique) and convert them to text, number, bool or "
+            "datetime."
+        )
+        raise SchemaError(msg)
+    return _Layer(name, tuple(columns), tuple(values), _primary_key(name, frame, key), len(frame))
+
+
+def _primary_key(
+    name: str, frame: pd.DataFrame, key: str | Sequence[str] | None
+) -> tuple[str, ...]:
     if key is None:
-        primary_key = _default_key(frame)
-    else:
-        primary_key = (key,) if isinstance(key, str) else tuple(key)
-        missing = [c for c in primary_key if c not in seen]
-        if missing:
-            msg = f"layer {name!r}: primary key column(s) {missing} not in {sorted(seen)}."
-            raise SchemaError(msg)
-    return _Layer(name, tuple(columns), tuple(values), primary_key, len(frame))
+        return _default_key(frame)
+    primary_key = (key,) if isinstance(key, str) else tuple(key)
+    have = [str(c) for c in frame.columns]
+    missing = [c for c in primary_key if c not in have]
+    if missing:
+        msg = f"layer {name!r}: primary key column(s) {missing} not among its columns {have}."
+        raise SchemaError(msg)
+    return primary_key
 
 
 # --------------------------------------------------------------------------- run information
