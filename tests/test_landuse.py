@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import (
     CATEGORIES,
+    CATEGORY_NAMES,
     LANDUSE_COLOURS,
     RESULT_COLUMNS,
     SchemeError,
@@ -508,8 +509,10 @@ def test_non_series_input_is_refused():
 # --- colours ------------------------------------------------------------------------------
 
 
-def test_every_category_has_a_colour():
+def test_every_category_has_a_colour_and_names():
     assert set(LANDUSE_COLOURS) == set(CATEGORIES)
+    assert set(CATEGORY_NAMES) == set(CATEGORIES)
+    assert CATEGORY_NAMES["warehouse"][0] == landuse_table("2023").loc["11", "name_zh"]
     assert category_colour("residential") == "#FFFF00"  # R yellow
     assert category_colour("commercial") == "#FF0000"  # B red
     assert category_colour("green_open") == "#00FF00"  # G green

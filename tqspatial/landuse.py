@@ -48,6 +48,7 @@ from tqspatial.errors import ConfigError, SchemaError
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_NAMES",
     "LANDUSE_COLOURS",
     "SCHEMES",
     "SchemeError",
@@ -85,6 +86,26 @@ CATEGORIES: tuple[str, ...] = (
     "other",
     "unknown",
 )
+
+#: Legend names (Chinese, English) of each planning category.
+CATEGORY_NAMES: dict[str, tuple[str, str]] = {
+    "residential": ("居住用地", "Residential"),
+    "public_service": ("公共管理与公共服务用地", "Public services"),
+    "commercial": ("商业服务业用地", "Commercial"),
+    "industrial": ("工矿用地", "Industrial and mining"),
+    "warehouse": ("仓储用地", "Warehousing"),
+    "transport": ("交通运输用地", "Transport"),
+    "utilities": ("公用设施用地", "Utilities"),
+    "green_open": ("绿地与开敞空间用地", "Green and open space"),
+    "special": ("特殊用地", "Special use"),
+    "reserve": ("留白用地", "Reserved land"),
+    "agricultural": ("农业用地", "Agricultural"),
+    "ecological": ("林地、草地与湿地", "Forest, grassland and wetland"),
+    "water": ("陆地水域", "Inland water"),
+    "marine": ("海域", "Sea"),
+    "other": ("其他土地", "Other land"),
+    "unknown": ("未识别", "Unknown"),
+}
 
 #: Map colour of each planning category (hex RGB).  Built-up categories follow
 #: the GB 50137-2011 drawing legend (R yellow, A magenta, B red, M brown,
