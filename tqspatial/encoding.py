@@ -64,6 +64,10 @@ LDID_CODEPAGES = {
 #: before bytes are accepted as GB18030 text.
 MIN_COMMON_CHINESE_SHARE = 0.8
 
+#: Largest share of non-ASCII characters that may stand alone between two ASCII
+#: letters, as misread accented Latin letters do.
+MAX_ISOLATED_SHARE = 0.2
+
 #: Encodings whose characters use more than one byte: a strict decode is a real test.
 _MULTIBYTE = {"utf-8", "gbk", "gb18030", "gb2312", "big5", "cp932", "cp949", "cp950", "shift_jis"}
 
@@ -251,18 +255,30 @@ def _decodes(raw: bytes, encoding: str) -> str | None:
 
 
 def _looks_chinese(text: str) -> bool:
-    """Whether most non-ASCII characters of ``text`` are common Chinese characters."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]  # noqa: PLR2004 - ASCII range
+    """Whether the non-ASCII characters of ``text`` read as Chinese rather than misread Latin-1.
+
+    Most must be common characters (in GB2312), and few may sit alone between
+    two ASCII letters (``"Gr鲞e"`` is ``"Größe"`` misread; Chinese words come
+    in runs of characters).
+    """
+    wide = [i for i, ch in enumerate(text) if ord(ch) > 0x7F]  # noqa: PLR2004 - ASCII range
     if not wide:
         return True
     common = 0
-    for ch in wide:
+    isolated = 0
+    for i in wide:
         try:
-            ch.encode("gb2312")
+            text[i].encode("gb2312")
         except UnicodeEncodeError:
             continue
         common += 1
-    return common / len(wide) >= MIN_COMMON_CHINESE_SHARE
+        before, after = text[i - 1 : i], text[i + 1 : i + 2]
+        if before.isascii() and before.isalpha() and after.isascii() and after.isalpha():
+            isolated += 1
+    return (
+        common / len(wide) >= MIN_COMMON_CHINESE_SHARE
+        and isolated / len(wide) <= MAX_ISOLATED_SHARE
+    )
 
 
 def _sniff(raw: bytes, source: str, tried: str) -> EncodingGuess:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pyproj
 from shapely.geometry import box
@@ -47,7 +48,7 @@ def build() -> Path:
     for row in range(4, len(cut), 13):
         area_text[row] = f"{area[row]:.1f}㎡"
     area_text[len(cut) // 2] = "不详"
-    years = ["" if y != y else str(int(y)) for y in cut["build_year"]]  # NaN != NaN
+    years = ["" if pd.isna(y) else str(int(y)) for y in cut["build_year"]]
     for row in range(3, len(cut), 11):
         years[row] = f"约{years[row]}" if years[row] else "不详"
     years[1] = "1990年代"
