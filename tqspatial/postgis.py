@@ -13,6 +13,8 @@
 - ``<schema>.inventory_layers`` lists the current layers; ``<schema>.refresh_history`` gets
   one row per attempt (run id, start and finish times, status, rows per layer, input
   checksums, package version, the run information given, and the error of a failed run).
+- inventory tables are replaced, not updated: views or foreign keys that other people build
+  on them make the refresh fail (cleanly, nothing changed); build those on copies instead.
 
 Only ``psycopg`` (version 3) is needed: geometries travel as EWKB through shapely, so neither
 SQLAlchemy nor GeoAlchemy2 is involved. Messages never contain the password of the URL.
