@@ -399,6 +399,14 @@ def test_result_shape_and_index():
     assert out.loc[30, "landuse_issue"].startswith("missing_code")
 
 
+def test_string_dtype_with_missing_values():
+    codes = pd.Series(["070102", None, "R2"], dtype="string")
+    out = classify_landuse(codes)
+    assert out["landuse_category"].tolist() == ["residential", "unknown", "residential"]
+    note = next(n for n in out.attrs["tq_notes"] if n["kind"] == "missing_codes")
+    assert note["count"] == 1
+
+
 def test_mixed_2023_and_letters_keep_both_and_report_the_mix():
     codes = pd.Series(["070102", "R2", "H14", "100101", "M1"])
     out = classify_landuse(codes)
