@@ -17,6 +17,7 @@ from tqspatial.constraints import (
     VectorConstraint,
     constrained_areas,
     constraint_polygons,
+    summarise_constraints,
     tianqiao_constraints,
 )
 from tqspatial.errors import ConfigError, SchemaError
@@ -178,3 +179,19 @@ def test_tianqiao_constraints_need_rivers(tianqiao):
 
 def object_with_raster(tianqiao):
     return io.read_raster(tianqiao.flood_depth_path)
+
+
+def test_summarise_constraints_per_group(grid9):
+    a = VectorConstraint("a", gs(box(X0, Y0, X0 + 150, Y0 + 300)))
+    b = VectorConstraint("b", gs(box(X0 + 100, Y0, X0 + 200, Y0 + 300)))
+    frame = grid9.join(constrained_areas(grid9, [a, b]))
+    frame["group"] = ["left" if pid.endswith("0") else "rest" for pid in frame["parcel_id"]]
+    table = summarise_constraints(frame, by="group").set_index(["group", "constraint"])
+    # Left column (x 0-100): a covers all 3 ha, b none.
+    assert table.loc[("left", "a"), "area_ha"] == pytest.approx(3.0)
+    assert table.loc[("left", "b"), "area_ha"] == pytest.approx(0.0)
+    # Rest (x 100-300): a 50 m x 300 m, b 100 m x 300 m, union 100 m x 300 m.
+    assert table.loc[("rest", "a"), "area_ha"] == pytest.approx(1.5)
+    assert table.loc[("rest", "all (union)"), "area_ha"] == pytest.approx(3.0)
+    only_left = summarise_constraints(frame, rows=frame["group"] == "left")
+    assert only_left.set_index("constraint").loc["all (union)", "area_ha"] == pytest.approx(3.0)

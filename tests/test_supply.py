@@ -22,6 +22,7 @@ from tqspatial.supply import (
     Capacity,
     Phasing,
     cluster_totals,
+    ledger_zh,
     renewal_supply,
     supply_ledger,
 )
@@ -252,6 +253,12 @@ def test_ledger_reproduced_by_parcels_and_sums_to_district(tianqiao):
     }
     # The ledger recomputed from the parcel table is identical.
     pd.testing.assert_frame_equal(supply_ledger(out, tianqiao.structure), ledger)
+    # The planners' version keeps every row and translates names.
+    zh = ledger_zh(ledger, tianqiao.structure)
+    assert len(zh) == len(ledger)
+    assert set(zh["组团"]) <= {*tianqiao.structure.elements["name_zh"], "未纳入组团"}
+    assert "老旧小区" in set(zh["更新类型"])
+    assert zh["净供给面积（公顷）"].sum() == pytest.approx(ledger["net_supply_ha"].sum(), abs=0.5)
 
 
 def test_precomputed_landuse_columns_are_used():

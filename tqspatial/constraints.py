@@ -50,6 +50,7 @@ __all__ = [
     "VectorConstraint",
     "constrained_areas",
     "constraint_polygons",
+    "summarise_constraints",
     "tianqiao_constraints",
 ]
 
@@ -392,6 +393,57 @@ def constrained_areas(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["constrained_share"] = np.where(area > 0, constrained / area, 0.0)
     return out
+
+
+def summarise_constraints(
+    frame: pd.DataFrame,
+    *,
+    by: str | None = None,
+    rows: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Total the per-parcel constraint areas, per constraint and for their union.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Parcels with the columns of :func:`constrained_areas`.
+    by : str, optional
+        Column to group by (e.g. ``"cluster_id"``); one total when None.
+    rows : pandas.Series of bool, optional
+        Restrict to these parcels (e.g. renewal candidates).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table: ``constraint`` (each name, then ``"all (union)"``),
+        ``area_ha`` (constrained parcel area) and the ``by`` column if given.
+        Per-constraint areas may add up to more than the union where
+        constraints overlap; the union is what supply removes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"constrained_a_m2": [5e3], "constrained_b_m2": [5e3],
+    ...                   "constrained_m2": [7.5e3]})
+    >>> summarise_constraints(f)[["constraint", "area_ha"]].values.tolist()
+    [['a', 0.5], ['b', 0.5], ['all (union)', 0.75]]
+    """
+    data = frame if rows is None else frame[rows.to_numpy(dtype=bool)]
+    columns = [
+        c
+        for c in data.columns
+        if c.startswith("constrained_") and c.endswith("_m2") and c != "constrained_m2"
+    ]
+    names = [c.removeprefix("constrained_").removesuffix("_m2") for c in columns]
+    columns.append("constrained_m2")
+    names.append("all (union)")
+    if by is None:
+        sums = data[columns].sum()
+        return pd.DataFrame({"constraint": names, "area_ha": sums.to_numpy() / 1e4})
+    grouped = data.groupby(by, sort=False)[columns].sum() / 1e4
+    grouped.columns = pd.Index(names)
+    long = grouped.reset_index().melt(id_vars=by, var_name="constraint", value_name="area_ha")
+    return long[[by, "constraint", "area_ha"]]
 
 
 def tianqiao_constraints(

@@ -68,7 +68,13 @@ from tqspatial.constraints import Constraint, constrained_areas
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
 from tqspatial.quality import add_note
-from tqspatial.renewal import RENEWAL_TYPES, UNDETERMINED, RenewalRules, renewal_candidates
+from tqspatial.renewal import (
+    RENEWAL_TYPE_ZH,
+    RENEWAL_TYPES,
+    UNDETERMINED,
+    RenewalRules,
+    renewal_candidates,
+)
 from tqspatial.structure import PlanStructure
 
 __all__ = [
@@ -78,6 +84,7 @@ __all__ = [
     "Phasing",
     "cluster_totals",
     "default_targets",
+    "ledger_zh",
     "renewal_supply",
     "supply_ledger",
 ]
@@ -110,6 +117,9 @@ LEDGER_COLUMNS = [
     "jobs",
     "capacity_issues",
 ]
+
+#: Chinese names of the default phases.
+PHASE_ZH = {"near": "近期", "mid": "中期", "long": "远期", PHASE_UNDETERMINED: "待定"}
 
 #: Chinese headers of the ledger (for planners' workbooks).
 LEDGER_HEADERS_ZH = {
@@ -815,3 +825,47 @@ def cluster_totals(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFra
     sums.index.name = "cluster_id"
     result: pd.DataFrame = sums.reset_index()
     return result
+
+
+def ledger_zh(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFrame:
+    """Return the ledger for planners: Chinese headers, cluster / type / phase names in Chinese.
+
+    Parameters
+    ----------
+    ledger : pandas.DataFrame
+        Output of :func:`supply_ledger` (or :func:`cluster_totals`, whose
+        ``name_zh`` column is kept as 组团名称).
+    structure : PlanStructure
+        For the Chinese cluster names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same rows; ``cluster_id`` becomes the Chinese cluster name (未纳入组团
+        for ``unassigned``), renewal types and phases are translated, areas
+        rounded to 0.01 ha and counts of people and jobs to whole numbers.
+
+    Examples
+    --------
+    >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
+    ...     {"element_id": ["c"], "kind": ["cluster"], "name_zh": ["组团"], "name_en": ["C"]},
+    ...     geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4548"))
+    >>> ledger_zh(pd.DataFrame(columns=LEDGER_COLUMNS), s).columns.tolist()[:3]
+    ['组团', '更新类型', '时序']
+    """
+    out = ledger.copy()
+    names = structure.elements["name_zh"].astype(str).to_dict()
+    names.update({UNASSIGNED: "未纳入组团", "district": "全区合计"})
+    if "name_zh" in out.columns:
+        out = out.drop(columns="name_zh")
+    out["cluster_id"] = out["cluster_id"].map(lambda c: names.get(str(c), str(c)))
+    if "renewal_type" in out.columns:
+        out["renewal_type"] = out["renewal_type"].map(lambda t: RENEWAL_TYPE_ZH.get(str(t), str(t)))
+    if "phase" in out.columns:
+        out["phase"] = out["phase"].map(lambda p: PHASE_ZH.get(str(p), str(p)))
+    for column in out.columns:
+        if column.endswith("_ha"):
+            out[column] = out[column].astype(float).round(2)
+        elif column in ("new_floor_area_m2", "households", "residents", "jobs"):
+            out[column] = out[column].astype(float).round(0)
+    return out.rename(columns=LEDGER_HEADERS_ZH)
