@@ -13,3 +13,21 @@ install_tqspatial() {  # $1: extras, e.g. "" or "[test]"
     -c "$ROOT/requirements/constraints.txt" -e "$ROOT$1" 2>&1 | grep -v "^WARNING: Location" >&2 || true
   "$VENV/bin/python" -c "import tqspatial" || { echo "installing tqspatial failed" >&2; exit 1; }
 }
+install_debian_packages() {  # system packages the tests need (browser, PostGIS ...); skipped when present
+  local missing=() pkg sudo=""
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+prepare_postgresql_common() {  # Debian: do not create and start a default cluster on port 5432
+  local sudo="" conf=/etc/postgresql-common/createcluster.d/tqspatial.conf
+  [[ -f "$conf" ]] && return 0
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  $sudo mkdir -p "$(dirname "$conf")"
+  echo "create_main_cluster = false" | $sudo tee "$conf" >/dev/null
+}

@@ -3,6 +3,10 @@
 # (unit tests, doctests, the import-layer check and the embedded-data checks).
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 install_tqspatial "[test]"
+# System packages for the PostGIS round trip (tests start their own throwaway server, never a
+# default cluster) and the headless-browser test of the HTML map. Installed once, then offline.
+prepare_postgresql_common
+install_debian_packages postgresql-15 postgresql-15-postgis-3 chromium
 cd "$ROOT"
 "$VENV/bin/ruff" check tqspatial tests
 "$VENV/bin/ruff" format --check tqspatial tests

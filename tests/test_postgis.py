@@ -430,3 +430,20 @@ def test_column_problems_are_listed_together_before_connecting() -> None:
         write_inventory_postgis(
             url, {"parcels": make_grid9().set_crs(None, allow_override=True)}, run_info={}
         )
+
+
+def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path) -> None:
+    from tqspatial import cli
+
+    url = f"{pg.url}"
+    assert cli.main(["-q", "refresh", "--out", str(tmp_path), "--to", url]) == cli.EXIT_OK
+    files = gpd.read_parquet(tmp_path / "parcels.parquet")
+    db = read_inventory_postgis(url, "parcels")
+    assert db["parcel_id"].tolist() == files["parcel_id"].tolist()
+    assert db.area.sum() == pytest.approx(files.area.sum(), rel=1e-12)
+    history = read_inventory_postgis(url, "refresh_history")
+    assert history["status"].tolist() == ["succeeded"]
+    # a bad URL is bad input: exit 2, files already published, database untouched
+    bad = url.rsplit("/", 1)[0] + "/no_such_db"
+    assert cli.main(["-q", "refresh", "--out", str(tmp_path), "--to", bad]) == cli.EXIT_BAD_INPUT
+    assert len(read_inventory_postgis(url, "refresh_history")) == 1

@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip when inputs and config are unchanged since the last published run",
     )
+    run.add_argument(
+        "--to",
+        metavar="URL",
+        default=None,
+        help="also write the inventory into PostGIS (postgresql://user@host:port/db)",
+    )
     init = sub.add_parser("init-config", help="write the default config to a file to edit")
     init.add_argument("path", type=Path, help="file to write, e.g. tqspatial.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -83,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dry_run=args.dry_run,
                 if_changed=args.if_changed,
                 progress=sys.stderr.isatty() and not args.quiet,
+                to=args.to,
             )
             if result.files:
                 logger.info("outputs: %s", ", ".join(str(p) for p in result.files))

@@ -175,6 +175,7 @@ def refresh(
     dry_run: bool = False,
     if_changed: bool = False,
     progress: bool = False,
+    to: str | None = None,
 ) -> RefreshResult:
     """Run the inventory refresh (by default on the embedded Tianqiao dataset).
 
@@ -193,6 +194,10 @@ def refresh(
         same input fingerprint.
     progress : bool, default False
         Show a progress bar (the command line turns it on in a terminal).
+    to : str, optional
+        A ``postgresql://`` URL: also write the inventory into PostGIS (schema
+        ``tqspatial``) in one transaction, after the files are published; see
+        :func:`tqspatial.postgis.write_inventory_postgis`.
 
     Returns
     -------
@@ -229,13 +234,19 @@ def refresh(
     watch = _Stopwatch(len(stages), progress=progress)
     try:
         with output_lock(target):
-            return _run(config, target, watch, dry_run=dry_run, if_changed=if_changed)
+            return _run(config, target, watch, dry_run=dry_run, if_changed=if_changed, to=to)
     finally:
         watch.close()
 
 
 def _run(
-    config: Config, target: Path, watch: _Stopwatch, *, dry_run: bool, if_changed: bool
+    config: Config,
+    target: Path,
+    watch: _Stopwatch,
+    *,
+    dry_run: bool,
+    if_changed: bool,
+    to: str | None,
 ) -> RefreshResult:
     counts: dict[str, int] = {}
     with watch.stage("read"):
@@ -259,19 +270,17 @@ def _run(
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
         return RefreshResult(target, [], counts, watch.timings)
+    layers = {
+        "parcels": assigned,
+        "structure": data.structure.elements.reset_index(),
+        "rejects": rejects,
+        "overlaps": overlaps,
+    }
     staging = staging_dir(target)
     try:
         with watch.stage("write"):
             tables: dict[str, Any] = {
-                "inventory.gpkg": lambda p: io.write_layers(
-                    p,
-                    {
-                        "parcels": assigned,
-                        "structure": data.structure.elements.reset_index(),
-                        "rejects": rejects,
-                        "overlaps": overlaps,
-                    },
-                ),
+                "inventory.gpkg": lambda p: io.write_layers(p, layers),
                 "parcels.parquet": lambda p: io.write_geoparquet(p, assigned),
                 "cluster_summary.csv": lambda p: io.write_csv(p, summary),
             }
@@ -294,6 +303,11 @@ def _run(
         publish(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if to is not None:
+        from tqspatial.postgis import write_inventory_postgis  # noqa: PLC0415 - optional
+
+        with watch.stage("postgis"):
+            write_inventory_postgis(to, layers, run_info=manifest)
     logger.info(
         "refresh: %d parcels in, %d kept, %d rejected; outputs in %s",
         counts["parcels_in"],
