@@ -1,10 +1,24 @@
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, Polygon, box
+import shapely
+from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
 from tqspatial.errors import SchemaError
-from tqspatial.schema import validate_parcels
+from tqspatial.schema import validate_parcels, validate_points
+
+X0, Y0 = 500_000.0, 4_060_000.0
+
+
+def frame_of(ids, geoms, **columns):
+    return gpd.GeoDataFrame({"parcel_id": ids, **columns}, geometry=geoms, crs="EPSG:4548")
+
+
+def conserved(frame, kept, rejects):
+    """Every input index is in exactly one of kept / rejects."""
+    assert len(kept) + len(rejects) == len(frame)
+    assert sorted([*kept.index, *rejects.index]) == sorted(frame.index)
 
 
 def test_clean_layer_is_kept_whole_with_areas(grid9):
@@ -12,42 +26,216 @@ def test_clean_layer_is_kept_whole_with_areas(grid9):
     assert len(kept) == 9
     assert len(rejects) == 0
     np.testing.assert_allclose(kept["area_m2"], 100.0 * 100.0)
+    assert kept["repair"].isna().all()
 
 
 def test_every_row_is_kept_or_rejected_with_its_reason(grid9):
+    # Deliberate change from the first version: invalid rings are now repaired, and a later
+    # parcel sharing an id with a *different* geometry is kept under a suffixed id.
     bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
-    extra = gpd.GeoDataFrame(
-        {"parcel_id": ["n", "e", "l", "b", "s", None, "p00", " p01 "]},
-        geometry=[
+    extra = frame_of(
+        ["n", "e", "l", "b", "s", None, "p00", " p01 ", "p02"],
+        [
             None,
             Polygon(),
             LineString([(0, 0), (1, 1)]),
             bowtie,
-            box(0, 0, 0.5, 0.5),
-            box(0, 0, 10, 10),
-            box(0, 0, 10, 10),
-            box(20, 0, 30, 10),
+            box(50, 50, 50.5, 50.5),
+            box(100, 100, 110, 110),
+            box(200, 0, 210, 10),
+            box(300, 0, 310, 10),
+            box(X0 + 200, Y0, X0 + 300, Y0 + 100),  # exact copy of grid cell p02
         ],
-        crs="EPSG:4548",
     )
-    frame = gpd.GeoDataFrame(gpd.pd.concat([grid9, extra], ignore_index=True), crs="EPSG:4548")
+    frame = gpd.GeoDataFrame(pd.concat([grid9, extra], ignore_index=True), crs="EPSG:4548")
     kept, rejects = validate_parcels(frame)
-    assert len(kept) + len(rejects) == len(frame)
-    assert set(kept.index).isdisjoint(rejects.index)
+    conserved(frame, kept, rejects)
     ids = rejects["parcel_id"].astype(object).where(rejects["parcel_id"].notna(), "<missing>")
-    reasons = dict(zip(ids, rejects["reason"], strict=True))
-    assert reasons == {
+    assert dict(zip(ids, rejects["reason"], strict=True)) == {
         "n": "null_geometry",
         "e": "empty_geometry",
         "l": "not_polygonal",
-        "b": "invalid_geometry",
         "s": "sliver",
         "<missing>": "missing_id",
-        "p00": "duplicate_id",
-        " p01 ": "duplicate_id",
+        "p02": "duplicate_feature",
     }
-    # The first occurrence of each id is the one kept: its area is a whole grid cell.
-    assert kept.set_index("parcel_id").loc["p00", "area_m2"] == pytest.approx(1e4)
+    by_id = kept.set_index("parcel_id")
+    # The bow-tie is two 10x10/4 triangles: 2 * (10 * 5 / 2) = 50 m².
+    assert by_id.loc["b", "area_m2"] == pytest.approx(50.0, rel=1e-9)
+    assert by_id.loc["b", "repair"].startswith("made_valid: Self-intersection")
+    assert by_id.loc["p00", "area_m2"] == pytest.approx(1e4)
+    assert by_id.loc["p00#2", "area_m2"] == pytest.approx(100.0)
+    assert "id_conflict" in by_id.loc["p00#2", "repair"]
+    assert by_id.loc["p01#2", "area_m2"] == pytest.approx(100.0)
+    assert "stripped" in by_id.loc["p01#2", "repair"]
+
+
+@pytest.mark.parametrize(
+    ("wkt", "expected_area"),
+    [
+        # self-touching ring: a 10x10 square with a triangular notch pinched at (5, 10):
+        # 100 - triangle (3,5)-(7,5)-(5,10) = 100 - 10 = 90
+        ("POLYGON((0 0,10 0,10 10,5 10,7 5,3 5,5 10,0 10,0 0))", 90.0),
+        # zero-width spike along y=5 adds no area
+        ("POLYGON((0 0,10 0,10 5,15 5,10 5,10 10,0 10,0 0))", 100.0),
+        # a hole lying outside its shell removes nothing: the shell's 100 m² stay
+        ("POLYGON((0 0,10 0,10 10,0 10,0 0),(20 20,30 20,30 30,20 30,20 20))", 100.0),
+        # a hole crossing the shell removes only the part inside: 100 - 25
+        ("POLYGON((0 0,10 0,10 10,0 10,0 0),(5 5,15 5,15 15,5 15,5 5))", 75.0),
+        # overlapping parts of a multipolygon count once: 100 + 100 - 25
+        ("MULTIPOLYGON(((0 0,10 0,10 10,0 10,0 0)),((5 5,15 5,15 15,5 15,5 5)))", 175.0),
+    ],
+)
+def test_invalid_rings_are_repaired_with_area_conserved(wkt, expected_area):
+    geom = shapely.affinity.translate(shapely.from_wkt(wkt), X0, Y0)
+    assert not geom.is_valid
+    frame = frame_of(["x"], [geom])
+    kept, rejects = validate_parcels(frame)
+    assert len(rejects) == 0
+    assert kept.geometry.iloc[0].is_valid
+    assert kept["area_m2"].iloc[0] == pytest.approx(expected_area, rel=1e-6)
+    assert kept["repair"].iloc[0].startswith("made_valid: ")
+    assert [n["kind"] for n in kept.attrs["tq_notes"]] == ["made_valid"]
+
+
+def test_repaired_area_matches_independent_shoelace():
+    # A bow-tie with unequal lobes: crossing point of (0,0)-(20,10) and (20,0)-(0,10) at (10,5).
+    coords = [(0, 0), (20, 10), (20, 0), (0, 10), (0, 0)]
+    lobes = [[(0, 0), (10, 5), (0, 10)], [(10, 5), (20, 10), (20, 0)]]
+
+    def shoelace(pts):
+        xs, ys = np.array(pts).T
+        return abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2
+
+    kept, _ = validate_parcels(frame_of(["bt"], [Polygon(coords)]))
+    assert kept["area_m2"].iloc[0] == pytest.approx(sum(map(shoelace, lobes)), rel=1e-9)
+
+
+def test_zero_area_slivers_are_rejected_not_counted():
+    collapsed = Polygon([(0, 0), (10, 0), (20, 0), (0, 0)])  # a ring with no area
+    thin = box(0, 20, 100, 20 + 1e-9)  # valid, 1e-7 m²
+    frame = frame_of(["z", "t", "ok"], [collapsed, thin, box(0, 10, 10, 20)])
+    kept, rejects = validate_parcels(frame)
+    assert kept["parcel_id"].tolist() == ["ok"]
+    assert rejects["reason"].tolist() == ["invalid_geometry", "sliver"]
+    assert "nothing of area" in rejects["detail"].iloc[0]
+    assert kept["area_m2"].sum() == pytest.approx(100.0)
+
+
+def test_rejects_keep_attributes_of_null_geometries():
+    frame = frame_of(
+        ["a", "b"], [None, box(0, 0, 10, 10)], landuse_code=["0701", "1001"], far=[1.5, 0.8]
+    )
+    _, rejects = validate_parcels(frame)
+    row = rejects.iloc[0]
+    assert (row["parcel_id"], row["landuse_code"], row["far"], row["reason"]) == (
+        "a",
+        "0701",
+        1.5,
+        "null_geometry",
+    )
+    assert row["source_row"] == 0
+
+
+def test_duplicate_ids_exact_case_whitespace_and_conflicts():
+    square = box(0, 0, 10, 10)
+    frame = frame_of(
+        ["A-01", " a-01 ", "Ａ－０１", "A-01", "B-02"],
+        [square, square, box(20, 0, 30, 10), box(40, 0, 50, 10), box(60, 0, 70, 10)],
+    )
+    kept, rejects = validate_parcels(frame)
+    conserved(frame, kept, rejects)
+    assert rejects["reason"].tolist() == ["duplicate_feature"]
+    assert "after normalising case and whitespace" in rejects["detail"].iloc[0]
+    assert kept["parcel_id"].tolist() == ["A-01", "A-01#2", "A-01#3", "B-02"]
+    assert kept["parcel_id"].is_unique
+    # 4 distinct 10x10 squares: the exact duplicate is not counted twice.
+    assert kept["area_m2"].sum() == pytest.approx(400.0)
+
+
+def test_overlaps_go_to_the_earlier_parcel_and_are_never_double_counted():
+    frame = frame_of(
+        ["a", "b", "c", "d"],
+        [box(0, 0, 100, 100), box(50, 0, 150, 100), box(10, 10, 20, 20), box(0, 0, 100, 100.005)],
+    )
+    kept, rejects = validate_parcels(frame)
+    conserved(frame, kept, rejects)
+    by_id = kept.set_index("parcel_id")
+    assert by_id.loc["a", "area_m2"] == pytest.approx(1e4)
+    assert by_id.loc["b", "area_m2"] == pytest.approx(5e3)
+    assert "5000.00 m² shared" in by_id.loc["b", "repair"]
+    assert dict(zip(rejects["parcel_id"], rejects["reason"], strict=True)) == {
+        "c": "overlap_covered",
+        "d": "overlap_covered",
+    }
+    # d keeps a 100 x 0.005 m strip (0.5 m²): below the sliver threshold, reported as uncounted.
+    assert rejects.set_index("parcel_id").loc["d", "uncounted_area_m2"] == pytest.approx(0.5)
+    union = shapely.union_all(frame.geometry.array)
+    uncounted = rejects["uncounted_area_m2"].sum()
+    assert kept["area_m2"].sum() + uncounted == pytest.approx(union.area, rel=1e-9)
+    # No two kept parcels overlap (independent check with a geopandas overlay).
+    inter = gpd.overlay(
+        kept[["parcel_id", "geometry"]], kept[["parcel_id", "geometry"]], keep_geom_type=True
+    )
+    inter = inter[inter["parcel_id_1"] != inter["parcel_id_2"]]
+    assert inter.area.sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_geometry_collections_keep_polygons_and_points_lines_are_never_buffered():
+    gc = GeometryCollection([box(0, 0, 10, 10), Point(50, 50), LineString([(0, 0), (30, 30)])])
+    only_lines = GeometryCollection([LineString([(0, 0), (1, 1)]), Point(3, 3)])
+    frame = frame_of(["gc", "gl", "pt"], [gc, only_lines, Point(100, 100)])
+    kept, rejects = validate_parcels(frame)
+    assert kept["parcel_id"].tolist() == ["gc"]
+    assert kept.geometry.iloc[0].geom_type == "Polygon"
+    assert kept["area_m2"].iloc[0] == pytest.approx(100.0)
+    assert "dropped 2 point/line parts" in kept["repair"].iloc[0]
+    assert rejects["reason"].tolist() == ["not_polygonal", "not_polygonal"]
+
+
+@pytest.fixture
+def district():
+    return gpd.GeoDataFrame(geometry=[box(0, 0, 1000, 1000)], crs="EPSG:4548")
+
+
+def test_straddling_parcels_are_clipped_and_outside_ones_rejected(district):
+    frame = frame_of(
+        ["in", "straddle", "out", "touch"],
+        [
+            box(10, 10, 20, 20),
+            box(900, 0, 1100, 100),
+            box(2000, 0, 2100, 100),
+            box(1000, 0, 1100, 100),
+        ],
+    )
+    kept, rejects = validate_parcels(frame, boundary=district)
+    conserved(frame, kept, rejects)
+    by_id = kept.set_index("parcel_id")
+    assert by_id.loc["straddle", "area_m2"] == pytest.approx(100 * 100)
+    assert by_id.loc["straddle", "outside_area_m2"] == pytest.approx(100 * 100)
+    assert by_id.loc["in", "outside_area_m2"] == 0.0
+    assert "clipped: 10000.00 m²" in by_id.loc["straddle", "repair"]
+    assert dict(zip(rejects["parcel_id"], rejects["reason"], strict=True)) == {
+        "out": "outside_district",
+        "touch": "outside_district",
+    }
+    # Independent check: geopandas overlay with the district gives the same kept areas.
+    clipped = gpd.overlay(frame.iloc[[0, 1]], district, how="intersection")
+    assert kept["area_m2"].sum() == pytest.approx(clipped.area.sum(), rel=1e-9)
+
+
+def test_flag_mode_keeps_geometry_and_reports_outside_area(district):
+    frame = frame_of(["straddle"], [box(900, 0, 1100, 100)])
+    kept, rejects = validate_parcels(frame, boundary=district, outside="flag")
+    assert len(rejects) == 0
+    assert kept["area_m2"].iloc[0] == pytest.approx(2e4)
+    assert kept["outside_area_m2"].iloc[0] == pytest.approx(1e4)
+    assert kept["repair"].isna().all()
+
+
+def test_bad_outside_choice_lists_valid_ones(grid9):
+    with pytest.raises(SchemaError, match=r"outside='cut'.*\['clip', 'flag'\]"):
+        validate_parcels(grid9, outside="cut")
 
 
 def test_missing_id_column_raises_and_lists_columns(grid9):
@@ -61,3 +249,54 @@ def test_geographic_crs_is_refused():
     )
     with pytest.raises(SchemaError, match="geographic"):
         validate_parcels(frame)
+
+
+def test_notes_and_log_report_repairs_and_rejects(caplog):
+    frame = frame_of(["a", "a", "b"], [box(0, 0, 10, 10), box(5, 0, 15, 10), None])
+    with caplog.at_level("INFO", logger="tqspatial"):
+        kept, _ = validate_parcels(frame)
+    kinds = {n["kind"]: n["count"] for n in kept.attrs["tq_notes"]}
+    assert kinds == {"id_conflict": 1, "overlap_removed": 1, "rejected_null_geometry": 1}
+    assert "kept 2 of 3 rows" in caplog.text
+
+
+def test_validate_points_rules(district):
+    pts = gpd.GeoDataFrame(
+        {"facility_id": ["s1", " S1", "s1", None, "s2", "s3", "s4"]},
+        geometry=[
+            Point(10, 10),
+            Point(10, 10),
+            Point(20, 20),
+            Point(30, 30),
+            Point(5000, 5000),
+            LineString([(0, 0), (1, 1)]),
+            shapely.MultiPoint([(40, 40)]),
+        ],
+        crs="EPSG:4548",
+    )
+    kept, rejects = validate_points(pts, id_column="facility_id", boundary=district)
+    conserved(pts, kept, rejects)
+    assert kept["facility_id"].tolist() == ["s1", "s1#2", "s2", "s4"]
+    assert kept["outside_district"].tolist() == [False, False, True, False]
+    assert kept.geometry.iloc[-1].geom_type == "Point"
+    assert rejects["reason"].tolist() == ["duplicate_feature", "missing_id", "not_point"]
+    kept2, rejects2 = validate_points(
+        pts, id_column="facility_id", boundary=district, outside="reject"
+    )
+    assert "outside_district" in rejects2["reason"].tolist()
+    assert len(kept2) == 3
+
+
+def test_embedded_parcels_validate_whole_and_fast(tianqiao):
+    import time
+
+    started = time.perf_counter()
+    kept, rejects = validate_parcels(tianqiao.parcels, boundary=tianqiao.boundary)
+    elapsed = time.perf_counter() - started
+    conserved(tianqiao.parcels, kept, rejects)
+    assert len(rejects) == 0
+    assert kept["parcel_id"].is_unique
+    # Clipping only trims numerical slivers at the boundary: total area within 1e-6 relative.
+    before = tianqiao.parcels.area.sum()
+    assert kept["area_m2"].sum() + kept["outside_area_m2"].sum() == pytest.approx(before, rel=1e-9)
+    assert elapsed < 5.0  # generous for a shared 2-core machine; typically ~0.3 s
