@@ -95,6 +95,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _UNIT_IN_NAME = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
 _DECADE = re.compile(r"^\d{2,4}(年代|s)$")
+_SHORT_YEAR = re.compile(r"^\d{2}年?$")
 _YEAR_RANGE = re.compile(r"^\d{4}\s*[-~至到]\s*\d{4}")
 _YEAR = re.compile(r"^(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?|年\d{1,2}月(?:\d{1,2}日)?)?$")
 _TRUE = frozenset({"是", "y", "yes", "true", "t", "1", "闲置"})
@@ -238,6 +239,9 @@ def _year_text(text: str, how: list[str]) -> str | None:
         return None
     if _YEAR_RANGE.match(text):
         how.append("a range of years, not one year")
+        return None
+    if _SHORT_YEAR.match(text):
+        how.append("a two-digit year is ambiguous (19xx or 20xx?)")
         return None
     found = _YEAR.match(text)
     if found is None:
