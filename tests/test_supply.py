@@ -114,6 +114,7 @@ def test_capacity_by_hand():
     assert row["jobs"] == pytest.approx(20)  # 500 m² offices / 25
     assert ledger.iloc[0]["net_supply_ha"] == pytest.approx(0.5)
     assert ledger.iloc[0]["constrained_area_ha"] == pytest.approx(0.5)
+    assert ledger.iloc[0]["redeveloped_ha"] == pytest.approx(0.1)  # 0.2 x 0.5 ha
     # Gross new floor area without subtracting the existing buildings.
     gross = Capacity(
         targets=FLAT.targets,
@@ -208,6 +209,7 @@ def test_ledger_reproduced_by_parcels_and_sums_to_district(tianqiao):
         "constrained_area_ha": ("constrained_m2", 1e4),
         "net_supply_ha": ("supply_net_m2", 1e4),
         "pending_net_ha": ("pending_net_m2", 1e4),
+        "redeveloped_ha": ("redeveloped_m2", 1e4),
         "new_floor_area_m2": ("new_floor_area_m2", 1.0),
         "residents": ("residents", 1.0),
         "jobs": ("jobs", 1.0),

@@ -21,6 +21,13 @@ half of it, else ``"unassigned"``), as in
 a parcel's supply is in exactly one ledger row and the ledger sums to the
 district.
 
+**Net supply vs. rebuilt land.**  ``net_supply_ha`` is the land of the
+renewal candidates net of constraints: the land the renewal programme
+works on.  Not all of it is rebuilt: ``redeveloped_ha`` is net supply times
+the redevelopment share of its renewal type (below), and only that part
+yields new floor area.  An old compound retrofitted in place (综合整治) is
+supply in the first sense, not in the second.
+
 **Undetermined parcels** (missing data, unknown code) keep their gross and
 constrained area in the ledger but supply nothing: their net area is shown
 as ``pending_net_ha``, their floor area, people and jobs are zero.
@@ -111,6 +118,7 @@ LEDGER_COLUMNS = [
     "constrained_area_ha",
     "net_supply_ha",
     "pending_net_ha",
+    "redeveloped_ha",
     "new_floor_area_m2",
     "households",
     "residents",
@@ -132,6 +140,7 @@ LEDGER_HEADERS_ZH = {
     "constrained_area_ha": "受限面积（公顷）",
     "net_supply_ha": "净供给面积（公顷）",
     "pending_net_ha": "待定净面积（公顷）",
+    "redeveloped_ha": "拆除重建面积（公顷）",
     "new_floor_area_m2": "新增建筑面积（平方米）",
     "households": "户数",
     "residents": "人口",
@@ -396,7 +405,9 @@ class Phasing:
     base_phase : Mapping[str, int]
         Base phase index per renewal type.
     core_radius_m, outer_radius_m : float
-        Distance thresholds (m).
+        Distance thresholds (m): 1000 m is about a 15-minute walk from the
+        core; 2500 m is about the half-width of the larger clusters (3-6 km
+        across), so only their outer fringes move later.
 
     Examples
     --------
@@ -420,8 +431,8 @@ class Phasing:
             }
         )
     )
-    core_radius_m: float = 1500.0
-    outer_radius_m: float = 4000.0
+    core_radius_m: float = 1000.0
+    outer_radius_m: float = 2500.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -488,6 +499,7 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
     new_floor = np.where(issue, 0.0, np.maximum(new_floor, 0.0))
     out["target_far"] = target
     out["redevelopment_share"] = redevelop
+    out["redeveloped_m2"] = redevelop * net
     out["existing_floor_area_m2"] = existing
     out["new_floor_area_m2"] = new_floor
     res_floor = new_floor * shares["residential"]
@@ -611,7 +623,8 @@ def renewal_supply(
         ``constrained_m2``, ``net_area_m2``, ``constrained_share``,
         ``supply_net_m2`` (net area of determined candidates, else 0),
         ``pending_net_m2`` (net area of undetermined parcels), ``target_far``,
-        ``redevelopment_share``, ``existing_floor_area_m2``,
+        ``redevelopment_share``, ``redeveloped_m2`` (net area rebuilt),
+        ``existing_floor_area_m2``,
         ``new_floor_area_m2``, ``households``, ``residents``, ``jobs``,
         ``capacity_issue``, ``core_distance_m``, ``phase``,
         ``phase_start_year``, ``phase_end_year``.  Notes (unknown codes,
@@ -754,6 +767,7 @@ def supply_ledger(
             "constrained_area_ha": frame["constrained_m2"].to_numpy(dtype=float) / 1e4,
             "net_supply_ha": frame["supply_net_m2"].to_numpy(dtype=float) / 1e4,
             "pending_net_ha": frame["pending_net_m2"].to_numpy(dtype=float) / 1e4,
+            "redeveloped_ha": frame["redeveloped_m2"].to_numpy(dtype=float) / 1e4,
             "new_floor_area_m2": frame["new_floor_area_m2"].to_numpy(dtype=float),
             "households": frame["households"].to_numpy(dtype=float),
             "residents": frame["residents"].to_numpy(dtype=float),
