@@ -145,7 +145,7 @@ def test_2sfca_equals_access_package(embedded, tianqiao, decay, kwargs):
     reference = _access_reference(table, ps["residents"], clinics["capacity"], max_cost, weight_fn)
     # the fused engine
     po, fo = acc.floating_catchment(
-        net, ps, clinics, max_cost_min=max_cost, decay=decay, batch_size=7, **kwargs
+        net, ps, clinics, max_cost_min=max_cost, decay=decay, n_jobs=2, **kwargs
     )
     # the table-based path
     tab = acc.two_step_fca(
