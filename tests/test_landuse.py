@@ -537,10 +537,9 @@ def test_embedded_parcels_classify(tianqiao):
     assert out.attrs["landuse_scheme"] == "2023+gb50137"
     assert len(out) == len(codes)
     assert out.index.equals(codes.index)
-    # The only code the guide does not have is the generator's "0603" (not in the
-    # 2023 guide; 盐田 in 三调): it must be reported, not absorbed.
+    # Every code of the embedded dataset is in the guide (or GB 50137).
     unknown = set(codes[out["landuse_category"] == "unknown"])
-    assert unknown <= {"0603"}
+    assert unknown == set()
     letters = codes.str.fullmatch(r"[A-Z][0-9]*")
     assert (out.loc[letters, "landuse_scheme"] == "gb50137").all()
     assert (out.loc[~letters, "landuse_scheme"] == "2023").all()
