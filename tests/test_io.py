@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import box
 
 from tqspatial import datasets, io
-from tqspatial.errors import ConfigError, DataFileError, TqspatialError
+from tqspatial.errors import ConfigError, DataFileError, DataQualityWarning, TqspatialError
 
 
 def test_vector_formats_round_trip_in_working_crs(tmp_path, grid9):
@@ -133,3 +133,55 @@ def test_points_csv_names_a_missing_explicit_column(tmp_path):
     path.write_text("name,lon,lat\na,117.0,36.7\n", encoding="utf-8")
     with pytest.raises(DataFileError, match=r"pts\.csv has no column\(s\) \['east'\]"):
         io.read_points_csv(path, x="east", y="lat")
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data/examples/天桥区地块示例/天桥区地块示例.shp"
+FIXTURES = Path(__file__).resolve().parent / "data"
+
+
+def test_real_shaped_example_just_works(tianqiao):
+    parcels = io.read_parcels(EXAMPLE)
+    # Independent decoding: GDAL told the encoding explicitly.
+    truth = pyogrio.read_dataframe(EXAMPLE, encoding="GBK")
+    assert len(parcels) == len(truth) >= 50
+    for column in ["地块编号", "用地代码", "面积", "建成年代", "备注"]:
+        assert parcels[column].tolist() == truth[column].tolist()
+    assert set(parcels["备注"]) == {"泺口片区合成数据，仅供演示"}
+    assert {"parcel_id", "landuse_code", "build_year", "far", "coverage", "area_attr_m2"} <= set(
+        parcels.columns
+    )
+    assert parcels.crs.to_epsg() == 4548
+    # Same parcels as the embedded dataset, same place and area after EPSG:4527 -> 4548.
+    source = tianqiao.parcels.set_index("parcel_id").loc[parcels["parcel_id"]]
+    np.testing.assert_allclose(parcels.area.to_numpy(), source.area.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        parcels.geometry.centroid.x.to_numpy(), source.geometry.centroid.x.to_numpy(), atol=0.01
+    )
+    np.testing.assert_allclose(
+        parcels["area_attr_m2"].to_numpy(), source.area.to_numpy(), rtol=1e-3, atol=0.1
+    )
+    kinds = {n["kind"] for n in parcels.attrs["tq_notes"]}
+    assert {"encoding", "field_mapped", "value_parsed", "value_missing"} <= kinds
+
+
+def test_hand_written_gbk_shapefile_without_prj():
+    shp = FIXTURES / "gbk_noprj" / "宗地.shp"
+    with pytest.warns(DataQualityWarning, match="Gauss-Krueger without zone number"):
+        parcels = io.read_parcels(shp)
+    assert parcels["宗地编号"].tolist() == ["TQ-001", "TQ-002", "TQ-003"]
+    assert parcels["用地性质"].tolist() == ["070102", "1001", "090101"]
+    assert parcels["备注"].tolist() == ["泺口片区老旧小区", "药山工业园区厂房", "北园大街商业"]
+    assert parcels["面积"].tolist() == ["10,000", "约5000㎡", "不详"]
+    assert parcels["parcel_id"].tolist() == ["TQ-001", "TQ-002", "TQ-003"]
+    assert parcels.area.tolist() == [10_000.0, 5_000.0, 5_000.0]  # 100x100, 100x50, 50x100 m
+    assert parcels["area_attr_m2"].tolist() == [10_000.0, 5_000.0, 5_000.0]
+    assert parcels["area_attr_source"].tolist() == ["attribute", "attribute", "geometry"]
+    kinds = [n["kind"] for n in parcels.attrs["tq_notes"]]
+    assert kinds.count("encoding") == 1
+    assert "inferred_crs" in kinds
+
+
+def test_map_fields_can_be_turned_off():
+    parcels = io.read_parcels(EXAMPLE, map_fields=False)
+    assert "parcel_id" not in parcels.columns
+    assert "地块编号" in parcels.columns
