@@ -400,3 +400,47 @@ def test_random_layouts_every_column_matches_overlay(cuts, y_top, belt_y, belt_w
     agree = ours["cluster_id"].astype(object) == ref["cluster_id"].astype(object)
     assert agree.to_numpy()[clear].all()
     np.testing.assert_allclose(ours["unassigned_share"], ref["unassigned_share"], atol=1e-9)
+
+
+def test_grid_screen_gives_the_overlaps_of_every_pair_intersected():
+    """Brute force: intersect every parcel with every zone; the screened result must match."""
+    from benchmarks.synth_parcels import synth_parcels
+
+    x0, y0 = 500_000.0, 4_060_000.0
+    parcels = synth_parcels(900, (x0, y0, x0 + 3000, y0 + 3000), seed=7)
+    extra = gpd.GeoDataFrame(
+        {"parcel_id": ["huge", "tiny", "none"]},
+        geometry=[
+            box(x0 - 100, y0 - 100, x0 + 3100, y0 + 1000),
+            box(x0 + 1500, y0 + 1500, x0 + 1500.01, y0 + 1500.01),
+            None,
+        ],
+        crs="EPSG:4548",
+    )
+    parcels = pd.concat([parcels[["parcel_id", "geometry"]], extra], ignore_index=True)
+    angles = np.linspace(0, 2 * np.pi, 41)[:-1]
+    radius = np.where(np.arange(40) % 2 == 0, 1200.0, 500.0)
+    star = shapely.Polygon(
+        np.c_[x0 + 1500 + radius * np.cos(angles), y0 + 1500 + radius * np.sin(angles)]
+    )
+    ring = box(x0 + 100, y0 + 100, x0 + 900, y0 + 900).difference(
+        box(x0 + 300, y0 + 300, x0 + 700, y0 + 700)
+    )
+    parts = shapely.MultiPolygon(
+        [box(x0 + 2000, y0, x0 + 3000, y0 + 400), box(x0 + 2600, y0 + 2600, x0 + 3000, y0 + 3000)]
+    )
+    aligned = box(x0, y0, x0 + 1000, y0 + 1000)  # edges along parcel rows in places
+    zones = gpd.GeoSeries([star, ring, parts, aligned], index=list("srpa"), crs="EPSG:4548")
+    ours = overlap_table(parcels, zones).set_index(["parcel_id", "element_id"])["overlap_m2"]
+    rows = []
+    for pid, geom in zip(parcels["parcel_id"], parcels.geometry, strict=True):
+        for zid, zone in zones.items():
+            area = 0.0 if geom is None else shapely.intersection(geom, zone).area
+            if area > 0:
+                rows.append((pid, zid, area))
+    brute = pd.DataFrame(rows, columns=["parcel_id", "element_id", "overlap_m2"])
+    brute = brute.set_index(["parcel_id", "element_id"])["overlap_m2"]
+    assert set(ours.index) == set(brute.index)
+    np.testing.assert_allclose(ours.reindex(brute.index), brute, rtol=1e-12)
+    # Inside parcels of the ring's hole have no row; the huge parcel overlaps all four zones.
+    assert sorted(ours.loc["huge"].index) == ["a", "p", "r", "s"]

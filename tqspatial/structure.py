@@ -457,7 +457,12 @@ class PlanStructure:
         """
         district = district_geometry(boundary, self.elements.crs)
         label = self.elements.index.to_numpy(dtype=object)
-        corridor = (self.elements["source_geometry"] != "polygon").to_numpy()
+        source = self.elements.get("source_geometry")
+        corridor = (
+            np.zeros(len(label), dtype=bool)
+            if source is None
+            else (source != "polygon").to_numpy(dtype=bool)
+        )
         problems = _outside(
             self.elements.geometry.to_numpy(),
             label,
