@@ -9,6 +9,8 @@ import shapely
 from affine import Affine
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Polygon, box
 
 from tqspatial import io
@@ -195,3 +197,21 @@ def test_summarise_constraints_per_group(grid9):
     assert table.loc[("rest", "all (union)"), "area_ha"] == pytest.approx(3.0)
     only_left = summarise_constraints(frame, rows=frame["group"] == "left")
     assert only_left.set_index("constraint").loc["all (union)", "area_ha"] == pytest.approx(3.0)
+
+
+boxes = st.tuples(
+    st.floats(-50, 250), st.floats(-50, 250), st.floats(1, 200), st.floats(1, 200)
+).map(lambda t: box(X0 + t[0], Y0 + t[1], X0 + t[0] + t[2], Y0 + t[1] + t[3]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(boxes, min_size=1, max_size=4))
+def test_union_bounds_property(rects):
+    parcels = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 200, Y0 + 200)], crs=CRS)
+    cons = [VectorConstraint(f"c{i}", gs(r)) for i, r in enumerate(rects)]
+    out = constrained_areas(parcels, cons).iloc[0]
+    singles = [out[f"constrained_c{i}_m2"] for i in range(len(rects))]
+    expected = shapely.union_all(rects).intersection(parcels.geometry.iloc[0]).area
+    assert out["constrained_m2"] == pytest.approx(expected, abs=1e-6)
+    assert max(singles) - 1e-6 <= out["constrained_m2"] <= sum(singles) + 1e-6
+    assert out["net_area_m2"] == pytest.approx(40_000 - expected, abs=1e-6)
