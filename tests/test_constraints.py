@@ -22,7 +22,7 @@ from tqspatial.constraints import (
     summarise_constraints,
     tianqiao_constraints,
 )
-from tqspatial.errors import ConfigError, SchemaError
+from tqspatial.errors import ConfigError, CRSError, SchemaError
 
 CRS = "EPSG:4548"
 X0, Y0 = 500_000.0, 4_060_000.0
@@ -162,6 +162,12 @@ def test_duplicate_names_raise(grid9):
     c = VectorConstraint("x", gs(box(X0, Y0, X0 + 1, Y0 + 1)))
     with pytest.raises(ConfigError, match="repeated"):
         constrained_areas(grid9, [c, c])
+
+
+def test_constraint_in_other_crs_raises(grid9):
+    c = VectorConstraint("x", gs(box(X0, Y0, X0 + 1, Y0 + 1)).to_crs("EPSG:4527"))
+    with pytest.raises(CRSError, match="to_crs"):
+        constrained_areas(grid9, [c])
 
 
 def test_geographic_parcels_raise(grid9):

@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 
-from tqspatial.errors import ConfigError, SchemaError
+from tqspatial.errors import ConfigError, CRSError, SchemaError
 
 __all__ = [
     "DEFAULT_TILE_M",
@@ -348,6 +348,8 @@ def constrained_areas(
         If two constraints share a name.
     SchemaError
         If the parcels' CRS is geographic.
+    CRSError
+        If a vector constraint is in another CRS than the parcels.
 
     Examples
     --------
@@ -372,6 +374,20 @@ def constrained_areas(
             "reproject to the working CRS (EPSG:4548) first"
         )
         raise SchemaError(msg)
+    wrong = [
+        f"{c.name} ({c.geometry.crs.to_string()})"
+        for c in constraints
+        if isinstance(c, VectorConstraint)
+        and c.geometry.crs is not None
+        and parcels.crs is not None
+        and c.geometry.crs != parcels.crs
+    ]
+    if wrong:
+        msg = (
+            f"constrained_areas: constraints {wrong} are not in the parcels' CRS "
+            f"{parcels.crs.to_string()}; reproject them with .to_crs(parcels.crs) first"
+        )
+        raise CRSError(msg)
     geoms = parcels.geometry.to_numpy()
     area = shapely.area(geoms)
     out = pd.DataFrame(index=parcels.index)
