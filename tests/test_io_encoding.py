@@ -243,3 +243,21 @@ def test_sniff_text_encoding_utf16_and_undecidable():
     )
     with pytest.raises(DataFileError, match=r"x\.csv: cannot tell the text encoding"):
         sniff_text_encoding("Größe,Straße\n".encode("latin-1"), source="x.csv")
+
+
+class GbkNamedZipInfo(zipfile.ZipInfo):
+    """A zip entry named in GBK without the UTF-8 flag, as Chinese Windows zips are."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 - overrides the zipfile method
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def test_zip_with_gbk_member_names(tmp_path):
+    shp = write_shapefile(tmp_path / "src", "天桥区地块", NAMES)
+    archive = tmp_path / "windows.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in shp.parent.iterdir():
+            zf.writestr(GbkNamedZipInfo(part.name), part.read_bytes())
+    with zipfile.ZipFile(archive) as zf:
+        assert "天桥区地块.shp" not in zf.namelist()  # really GBK-named
+    assert io.read_vector(archive)["名称"].tolist() == NAMES
