@@ -1,17 +1,33 @@
+import warnings
+
 import geopandas as gpd
+import numpy as np
 import pyproj
 import pytest
+import shapely
 from shapely.geometry import Point
 
-from tqspatial.crs import to_working_crs
-from tqspatial.errors import CRSError
+from tqspatial import gcj02
+from tqspatial.crs import check_webmap_offset, infer_crs, resolve_crs, to_working_crs
+from tqspatial.errors import CRSError, DataQualityWarning
+
+JINAN_STATION = (116.985, 36.670)  # lon, lat
+TO_4548 = pyproj.Transformer.from_crs(4326, 4548, always_xy=True)
+
+
+def points(xy, crs=None):
+    return gpd.GeoDataFrame({"n": range(len(xy))}, geometry=[Point(p) for p in xy], crs=crs)
+
+
+def xy_of(frame):
+    return np.column_stack([frame.geometry.x, frame.geometry.y])
 
 
 def test_reprojection_matches_pyproj_directly():
-    lon, lat = 116.985, 36.670  # Jinan railway station
+    lon, lat = JINAN_STATION
     frame = gpd.GeoDataFrame(geometry=[Point(lon, lat)], crs="EPSG:4326")
     out = to_working_crs(frame)
-    x, y = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(lon, lat)
+    x, y = TO_4548.transform(lon, lat)
     assert out.crs.to_epsg() == 4548
     assert out.geometry.x.iloc[0] == pytest.approx(x, abs=1e-6)
     assert out.geometry.y.iloc[0] == pytest.approx(y, abs=1e-6)
@@ -26,3 +42,156 @@ def test_missing_crs_says_which_option_to_pass():
     frame = gpd.GeoDataFrame(geometry=[Point(500_000, 4_060_000)])
     with pytest.raises(CRSError, match=r"parcels.shp has no coordinate reference system.*crs="):
         to_working_crs(frame, source="parcels.shp")
+
+
+def test_4527_and_4548_give_the_same_point():
+    # Zone 39 with and without the zone number: eastings differ by exactly 39,000,000 m.
+    base = [(498_765.4321, 4_061_234.5678), (512_000.0, 4_075_500.0)]
+    with_zone = points([(x + 39_000_000, y) for x, y in base], crs="EPSG:4527")
+    out = resolve_crs(with_zone, layer="z39")
+    np.testing.assert_allclose(xy_of(out), np.array(base), atol=1e-3)
+    assert out.crs.to_epsg() == 4548
+
+
+def test_zone_number_in_eastings_is_inferred_with_a_datum_warning():
+    base = [(498_765.0, 4_061_234.0), (512_000.0, 4_075_500.0)]
+    raw = points([(x + 39_000_000, y) for x, y in base])
+    with pytest.warns(DataQualityWarning, match="EPSG:4527.*Xian 1980"):
+        out = resolve_crs(raw, layer="dk.shp")
+    np.testing.assert_allclose(xy_of(out), np.array(base), atol=1e-3)
+    note = out.attrs["tq_notes"][-1]
+    assert (note["stage"], note["kind"], note["level"]) == ("crs", "inferred_crs", "warning")
+    assert "zone number 39" in note["message"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "epsg"), [(25, 4513), (38, 4526), (40, 4528), (45, 4533), (20, 4498)]
+)
+def test_other_zone_numbers_map_to_their_epsg_codes(zone, epsg):
+    guess = infer_crs((zone * 1e6 + 400_000, 3_000_000, zone * 1e6 + 600_000, 3_100_000))
+    assert guess.crs.to_epsg() == epsg
+    # The code really is that zone (independent: the CRS name from the EPSG database).
+    assert f"zone {zone}" in pyproj.CRS.from_epsg(epsg).name
+
+
+def test_eastings_without_zone_use_the_working_crs_only_as_a_hint():
+    raw = points([(500_100.0, 4_060_100.0)])
+    with pytest.warns(DataQualityWarning, match="central meridian cannot be read"):
+        out = resolve_crs(raw, layer="p.shp")
+    np.testing.assert_allclose(xy_of(out), [[500_100.0, 4_060_100.0]])
+    with pytest.raises(CRSError, match=r"p\.shp.*Pass source_crs='EPSG:4548'"):
+        resolve_crs(raw, layer="p.shp", working_crs="EPSG:4527")
+
+
+def test_lonlat_without_crs_is_wgs84_with_an_info_note(caplog):
+    raw = points([JINAN_STATION])
+    with caplog.at_level("INFO", logger="tqspatial"):
+        out = resolve_crs(raw, layer="pts.csv")
+    x, y = TO_4548.transform(*JINAN_STATION)
+    np.testing.assert_allclose(xy_of(out), [[x, y]], atol=1e-6)
+    assert out.attrs["tq_notes"][-1]["level"] == "info"
+    assert "assumed WGS84" in caplog.text
+
+
+@pytest.mark.parametrize("crs", [None, "EPSG:4326", "EPSG:4490"])
+def test_swapped_lat_lon_is_fixed(crs):
+    lon, lat = JINAN_STATION
+    raw = points([(lat, lon), (lat + 0.01, lon + 0.02)], crs=crs)
+    with pytest.warns(DataQualityWarning, match="swapped"):
+        out = resolve_crs(raw, layer="swapped.csv")
+    truth = np.column_stack(TO_4548.transform([lon, lon + 0.02], [lat, lat + 0.01]))
+    np.testing.assert_allclose(xy_of(out), truth, atol=1.0)  # 4490 vs 4326: ballpark, < 1 m
+
+
+def test_unrecognisable_coordinates_raise_naming_the_option():
+    with pytest.raises(CRSError, match=r"match no CRS.*source_crs="):
+        resolve_crs(points([(1_234.0, 5_678.0)]), layer="odd.shp")
+
+
+def test_source_crs_overrides_declared_crs_with_a_note():
+    raw = points([(39_500_000.0, 4_060_000.0)], crs="EPSG:4548")
+    out = resolve_crs(raw, source_crs="EPSG:4527", layer="mislabelled")
+    np.testing.assert_allclose(xy_of(out), [[500_000.0, 4_060_000.0]], atol=1e-3)
+    assert out.attrs["tq_notes"][0]["kind"] == "declared_crs_overridden"
+
+
+def test_declared_crs_contradicted_by_zone_number_raises():
+    raw = points([(39_500_000.0, 4_060_000.0)], crs="EPSG:4548")
+    with pytest.raises(CRSError, match=r"zone number 39.*source_crs='EPSG:4527'"):
+        resolve_crs(raw, layer="mislabelled")
+
+
+def test_invalid_source_crs_raises():
+    with pytest.raises(CRSError, match="source_crs='EPSG:999999' is not a CRS"):
+        resolve_crs(points([(500_000.0, 4_060_000.0)]), source_crs="EPSG:999999")
+
+
+@pytest.mark.parametrize(("epsg", "datum"), [(2363, "Xian 1980"), (2415, "Beijing 1954")])
+def test_old_datums_warn_about_ballpark_shift(epsg, datum):
+    assert "zone 39" in pyproj.CRS.from_epsg(epsg).name
+    raw = points([(39_500_000.0, 4_060_000.0)])
+    with pytest.warns(DataQualityWarning, match=rf"{datum}.*ballpark.*metres"):
+        out = resolve_crs(raw, source_crs=f"EPSG:{epsg}", layer="old")
+    kinds = [n["kind"] for n in out.attrs["tq_notes"]]
+    assert kinds == ["ballpark_datum_shift"]
+    # Same numbers, different ellipsoid: the point moves by metres to tens of metres, not km.
+    moved = np.hypot(*(xy_of(out)[0] - [500_000.0, 4_060_000.0]))
+    assert 0.0 < moved < 200.0
+
+
+def test_web_map_layers_are_converted_to_within_centimetres():
+    lon, lat = np.meshgrid(np.linspace(116.8, 117.3, 6), np.linspace(36.5, 36.9, 5))
+    lon, lat = lon.ravel(), lat.ravel()
+    truth = np.column_stack(TO_4548.transform(lon, lat))
+    for kind, forward in (("gcj02", gcj02.wgs84_to_gcj02), ("bd09", gcj02.wgs84_to_bd09)):
+        wlon, wlat = forward(lon, lat)
+        raw = points(list(zip(wlon, wlat, strict=True)))
+        out = resolve_crs(raw, source_crs=kind.upper(), layer=f"{kind}.csv")
+        err = np.hypot(*(xy_of(out) - truth).T)
+        assert err.max() < 0.05
+        assert out.attrs["tq_notes"][-1]["kind"] == "webmap_converted"
+
+
+def test_web_map_option_refuses_projected_layers():
+    with pytest.raises(CRSError, match="declares web-map longitudes/latitudes"):
+        resolve_crs(points([(500_000.0, 4_060_000.0)], crs="EPSG:4548"), source_crs="gcj02")
+
+
+def test_empty_layer_without_crs_gets_the_working_crs():
+    out = resolve_crs(gpd.GeoDataFrame(geometry=[]), layer="empty")
+    assert out.crs.to_epsg() == 4548
+
+
+def test_existing_notes_travel_on():
+    raw = points([(500_000.0, 4_060_000.0)], crs="EPSG:4527")
+    raw.attrs["tq_notes"] = [{"layer": "x", "stage": "read", "kind": "encoding", "message": "gbk"}]
+    out = resolve_crs(raw, source_crs="EPSG:4548")
+    assert [n["kind"] for n in out.attrs["tq_notes"]] == ["encoding", "declared_crs_overridden"]
+
+
+def shifted(frame, forward):
+    ll = frame.to_crs(4326)
+    moved = ll.copy()
+    moved.geometry = shapely.transform(
+        ll.geometry.array, lambda xy: np.column_stack(forward(xy[:, 0], xy[:, 1]))
+    )
+    return moved.to_crs(frame.crs)
+
+
+def test_gcj02_layer_read_as_wgs84_is_detected_against_the_boundary(tianqiao):
+    facilities = tianqiao.facilities
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_webmap_offset(facilities, tianqiao.boundary, layer="fac") is None
+    for kind, forward in (("gcj02", gcj02.wgs84_to_gcj02), ("bd09", gcj02.wgs84_to_bd09)):
+        suspect = shifted(facilities, forward)
+        with pytest.warns(DataQualityWarning, match=f"source_crs='{kind}'"):
+            message = check_webmap_offset(suspect, tianqiao.boundary, layer="fac")
+        assert message is not None
+        assert suspect.attrs["tq_notes"][-1]["kind"] == "suspected_webmap_offset"
+
+
+def test_layer_far_off_for_other_reasons_is_not_blamed_on_web_maps(tianqiao):
+    far = tianqiao.facilities.copy()
+    far.geometry = far.geometry.translate(5_000, -3_000)
+    assert check_webmap_offset(far, tianqiao.boundary) is None

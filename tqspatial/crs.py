@@ -75,6 +75,7 @@ WORKING_CRS = "EPSG:4548"
 
 #: Names accepted for web-map coordinates in ``source_crs`` (case, ``-`` and ``_`` ignored).
 WEBMAP_CRS = ("gcj02", "bd09")
+_WEBMAP_LABEL = {"gcj02": "GCJ-02", "bd09": "BD-09"}
 
 #: Plausible longitudes / latitudes (degrees) for data in China.
 CHINA_LON = (73.0, 136.0)
@@ -374,13 +375,67 @@ def _from_webmap(frame: gpd.GeoDataFrame, kind: str, layer: str) -> gpd.GeoDataF
         stage="crs",
         kind="webmap_converted",
         message=(
-            f"{layer}: converted declared {kind.upper()} web-map coordinates to WGS84 by iterative "
-            f"inverse of the published transform (shift about {float(shift_m):.0f} m at the layer "
-            "centre)"
+            f"{layer}: converted declared {_WEBMAP_LABEL[kind]} web-map coordinates to WGS84 by "
+            "iterative inverse of the published transform (shift about "
+            f"{float(shift_m):.0f} m at the layer centre)"
         ),
         count=len(frame),
     )
     return out
+
+
+def _declared_source(
+    work: gpd.GeoDataFrame, source_crs: str, layer: str
+) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+    """Label ``work`` with the CRS the caller declared, noting a replaced declaration."""
+    try:
+        source = pyproj.CRS.from_user_input(source_crs)
+    except pyproj.exceptions.CRSError as exc:
+        msg = (
+            f"{layer}: source_crs={source_crs!r} is not a CRS pyproj knows; expected e.g. "
+            f"'EPSG:4548', 'EPSG:4527', 'gcj02' or 'bd09'. Fix the source_crs option."
+        )
+        raise CRSError(msg) from exc
+    if work.crs is not None and pyproj.CRS.from_user_input(work.crs) != source:
+        add_note(
+            work,
+            layer=layer,
+            stage="crs",
+            kind="declared_crs_overridden",
+            level="warning",
+            message=(
+                f"{layer}: declared CRS {work.crs.name} replaced by source_crs={source_crs!r} "
+                f"({source.name}) as requested"
+            ),
+        )
+    work = work.set_crs(source, allow_override=True)
+    return work, source
+
+
+def _inferred_source(
+    work: gpd.GeoDataFrame, layer: str, working_crs: str
+) -> tuple[gpd.GeoDataFrame, pyproj.CRS]:
+    """Label a layer without CRS with the CRS its coordinates show, or raise."""
+    try:
+        guess = infer_crs(_bounds(work), hint_crs=working_crs)
+    except CRSError as exc:
+        msg = f"{layer} has no CRS and {exc}"
+        raise CRSError(msg) from None
+    if guess.swap_axes:
+        work = _swap_xy(work)
+    source = guess.crs
+    work = work.set_crs(source)
+    add_note(
+        work,
+        layer=layer,
+        stage="crs",
+        kind="inferred_crs",
+        level=guess.level,
+        message=f"{layer} has no CRS: {guess.reason}",
+    )
+    if guess.level == "warning":
+        warnings.warn(f"{layer} has no CRS: {guess.reason}", DataQualityWarning, stacklevel=3)
+    return work, source
 
 
 def resolve_crs(
@@ -446,27 +501,7 @@ def resolve_crs(
         work = _from_webmap(work, kind, layer)
         source = pyproj.CRS.from_user_input(work.crs)
     elif source_crs is not None:
-        try:
-            source = pyproj.CRS.from_user_input(source_crs)
-        except pyproj.exceptions.CRSError as exc:
-            msg = (
-                f"{layer}: source_crs={source_crs!r} is not a CRS pyproj knows; expected e.g. "
-                f"'EPSG:4548', 'EPSG:4527', 'gcj02' or 'bd09'. Fix the source_crs option."
-            )
-            raise CRSError(msg) from exc
-        if work.crs is not None and pyproj.CRS.from_user_input(work.crs) != source:
-            add_note(
-                work,
-                layer=layer,
-                stage="crs",
-                kind="declared_crs_overridden",
-                level="warning",
-                message=(
-                    f"{layer}: declared CRS {work.crs.name} replaced by source_crs={source_crs!r} "
-                    f"({source.name}) as requested"
-                ),
-            )
-        work = work.set_crs(source, allow_override=True)
+        work, source = _declared_source(work, source_crs, layer)
     elif work.crs is not None:
         source = pyproj.CRS.from_user_input(work.crs)
     elif not has_coords:
@@ -479,21 +514,7 @@ def resolve_crs(
         )
         return work.set_crs(target)
     else:
-        guess = infer_crs(_bounds(work), hint_crs=working_crs)
-        if guess.swap_axes:
-            work = _swap_xy(work)
-        source = guess.crs
-        work = work.set_crs(source)
-        add_note(
-            work,
-            layer=layer,
-            stage="crs",
-            kind="inferred_crs",
-            level=guess.level,
-            message=f"{layer} has no CRS: {guess.reason}",
-        )
-        if guess.level == "warning":
-            warnings.warn(f"{layer} has no CRS: {guess.reason}", DataQualityWarning, stacklevel=2)
+        work, source = _inferred_source(work, layer, working_crs)
 
     if kind is None and source.is_geographic and has_coords and _looks_swapped(_bounds(work)):
         bounds = _bounds(work)
@@ -677,10 +698,11 @@ def check_webmap_offset(
     if best is None:
         return None
     fixed, kind, shift, _ = best
+    label = _WEBMAP_LABEL[kind]
     message = (
         f"{layer}: {outside:.0%} of features lie outside the district boundary but only "
-        f"{fixed:.0%} after undoing a {kind.upper()} offset of about {shift:.0f} m; the layer "
-        f"is probably in {kind.upper()} web-map coordinates read as WGS84. Re-read it with "
+        f"{fixed:.0%} after undoing a {label} offset of about {shift:.0f} m; the layer is "
+        f"probably in {label} web-map coordinates read as WGS84. Re-read it with "
         f"source_crs='{kind}'."
     )
     add_note(
