@@ -256,8 +256,9 @@ def test_notes_and_log_report_repairs_and_rejects(caplog):
     with caplog.at_level("INFO", logger="tqspatial"):
         kept, _ = validate_parcels(frame)
     kinds = {n["kind"]: n["count"] for n in kept.attrs["tq_notes"]}
-    assert kinds == {"id_conflict": 1, "overlap_removed": 1, "rejected_null_geometry": 1}
-    assert "kept 2 of 3 rows" in caplog.text
+    assert kinds == {"id_conflict": 1, "overlap_removed": 1}
+    assert "renamed to 'a#2'" in kept.attrs["tq_notes"][0]["message"]
+    assert "kept 2 of 3 rows (1 repaired); rejected {'null_geometry': 1}" in caplog.text
 
 
 def test_validate_points_rules(district):

@@ -257,28 +257,29 @@ def _overlaps(
 
 
 def _finish_notes(
-    kept: gpd.GeoDataFrame, ledger: _Ledger, ids: list[Any], layer: str, counts: dict[str, int]
+    kept: gpd.GeoDataFrame, ledger: _Ledger, ids: list[Any], index: pd.Index, layer: str
 ) -> None:
+    """Add one note per kind of repair, with the first few rows' details.
+
+    Rejects are not repeated as notes: the rejects table holds them.
+    """
     for kind, positions in ledger.kinds.items():
-        examples = ", ".join(repr(ids[p]) for p in positions[:NOTE_EXAMPLES])
+        examples = "; ".join(
+            f"{ids[p]!r} (row {index[p]}): "
+            + next(t for t in ledger.repairs[p] if t.startswith(f"{kind}:"))[len(kind) + 2 :]
+            for p in positions[:NOTE_EXAMPLES]
+        )
+        more = (
+            f"; and {len(positions) - NOTE_EXAMPLES} more" if len(positions) > NOTE_EXAMPLES else ""
+        )
         add_note(
             kept,
             layer=layer,
             stage="validate",
             kind=kind,
             level="warning" if kind in ("id_conflict", "overlap_removed", "clipped") else "info",
-            message=f"{layer}: {len(positions)} rows repaired ({kind}), e.g. {examples}",
+            message=f"{layer}: {len(positions)} rows repaired ({kind}): {examples}{more}",
             count=len(positions),
-        )
-    for reason, count in counts.items():
-        add_note(
-            kept,
-            layer=layer,
-            stage="validate",
-            kind=f"rejected_{reason}",
-            level="warning",
-            message=f"{layer}: {count} rows rejected ({reason})",
-            count=count,
         )
 
 
@@ -528,7 +529,7 @@ def validate_parcels(
     )
     kept["area_m2"] = kept["area_m2"].astype(float)
     rejects["uncounted_area_m2"] = _uncounted(geoms, ledger, kept)
-    _finish_notes(kept, ledger, ids.tolist(), layer, counts)
+    _finish_notes(kept, ledger, ids.tolist(), parcels.index, layer)
     elapsed = time.perf_counter() - started
     logger.info(
         "%s: kept %d of %d rows (%d repaired); rejected %s; %.2f s",
@@ -652,6 +653,6 @@ def validate_points(
     kept, rejects, counts = _split(
         points, ledger, geoms=geoms, ids=ids, id_column=id_column, layer=layer, extra=extra
     )
-    _finish_notes(kept, ledger, ids.tolist(), layer, counts)
+    _finish_notes(kept, ledger, ids.tolist(), points.index, layer)
     logger.info("%s: kept %d of %d rows; rejected %s", layer, len(kept), n, counts)
     return kept, rejects
