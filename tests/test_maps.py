@@ -1,0 +1,411 @@
+"""Static maps: glyphs, cluster-map furniture, thematic maps, exports, visual regression."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import mapclassify
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib.figure import Figure
+from matplotlib.testing.compare import compare_images
+from matplotlib.text import Text
+from PIL import Image
+from shapely.geometry import LineString, Point, box
+
+import tqspatial as tq
+from tqspatial import maps
+from tqspatial.maps import atlas, cluster, fonts, furniture, layers, style, thematic
+
+matplotlib.use("Agg")
+
+BASELINE = Path(__file__).parent / "baseline" / "cluster_map_zh_50dpi.png"
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def _render(fig: Figure, dpi: int = 40) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _font_cmap() -> set[int]:
+    font = fonts.cjk_font()
+    assert font is not None
+    with TTFont(str(font.path), fontNumber=font.face_index, lazy=True) as f:
+        return set(f.getBestCmap())
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
+
+
+@pytest.fixture(scope="module")
+def zh_map(tianqiao):
+    fig, ax = maps.plot_cluster_map(tianqiao, lang="zh")
+    _render(fig)  # a full draw: missing-glyph warnings would fail here (filterwarnings=error)
+    return fig, ax
+
+
+# ---------------------------------------------------------------- fonts and glyphs
+
+
+def test_cjk_font_is_found_and_registered():
+    font = maps.cjk_font()
+    assert font is not None, "install noto-cjk-sans-otc (pip) so Chinese labels render"
+    assert font.family in {e.name for e in matplotlib.font_manager.fontManager.ttflist}
+    found = matplotlib.font_manager.findfont(font.family, fallback_to_default=False)
+    assert Path(found).resolve() == font.path.resolve()
+
+
+def test_every_drawn_glyph_exists_in_the_font(zh_map, tianqiao):
+    fig, _ = zh_map
+    cmap = _font_cmap()
+    texts = _texts(fig)
+    # independent check with fontTools: every character of every label is in the CJK face
+    missing = {t: [c for c in t if not c.isspace() and ord(c) not in cmap] for t in texts}
+    assert {t: m for t, m in missing.items() if m} == {}
+    assert maps.figure_missing_glyphs(fig) == {}
+    names = set(tianqiao.structure.elements["name_zh"])
+    assert names <= {line for t in texts for line in t.split("\n")}
+
+
+def test_missing_glyph_check_can_fail():
+    with matplotlib.rc_context(fonts.font_rc()):
+        fig = Figure()
+        fig.text(0.1, 0.1, "黄河 \U0001f5fa")
+    assert maps.figure_missing_glyphs(fig) == {"黄河 \U0001f5fa": ["\U0001f5fa"]}
+    with pytest.raises(atlas.MissingGlyphError, match="missing from the map font"):
+        atlas.save_figure(fig, "/nonexistent/never", formats=("png",))
+
+
+def test_without_the_cjk_font_matplotlib_would_draw_tofu():
+    fig = Figure()
+    fig.text(0.1, 0.1, "天桥区", family="DejaVu Sans")
+    with pytest.warns(UserWarning, match="missing from font"):
+        _render(fig)
+
+
+def test_no_cjk_font_falls_back_to_english(monkeypatch):
+    monkeypatch.setattr(cluster, "cjk_font", lambda: None)
+    with pytest.warns(fonts.FontWarning, match="noto-cjk-sans-otc"):
+        assert cluster.resolve_lang("zh") == "en"
+    with pytest.raises(ValueError, match="'zh', 'en' or 'both'"):
+        cluster.resolve_lang("fr")
+
+
+# ---------------------------------------------------------------- cluster map
+
+
+def test_image_size_follows_figsize_and_dpi(tianqiao):
+    fig, _ = maps.plot_cluster_map(tianqiao, lang="en", figsize=(6.0, 5.0), inset=False)
+    with Image.open(io.BytesIO(_render(fig, dpi=50))) as image:
+        assert image.size == (300, 250)
+
+
+def test_extent_is_district_plus_margin(zh_map, tianqiao):
+    _, ax = zh_map
+    x0, y0, x1, y1 = tianqiao.boundary.total_bounds
+    pad = 0.04 * max(x1 - x0, y1 - y0)
+    assert ax.get_xlim() == pytest.approx((x0 - pad, x1 + pad))
+    assert ax.get_ylim() == pytest.approx((y0 - pad, y1 + pad))
+    assert ax.get_aspect() == 1.0
+
+
+def test_legend_lists_every_element_and_layer(zh_map, tianqiao):
+    _, ax = zh_map
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    elements = tianqiao.structure.elements
+    clusters = elements[elements["kind"] == "cluster"]["name_zh"].tolist()
+    assert entries[: len(clusters)] == clusters  # clusters first, in plan order
+    for name in elements["name_zh"]:
+        assert name in entries
+    for fixed in [
+        "相邻区县",
+        "未纳入组团",
+        "河流水系",
+        "区界",
+        "火车站",
+        "黄河桥梁",
+        "区政府（区中心）",
+    ]:
+        assert fixed in entries
+    assert ax.get_legend().get_title().get_text() == "图例"
+
+
+def test_cluster_colours_are_the_fixed_palette(zh_map, tianqiao):
+    _, ax = zh_map
+    handles = ax.get_legend().legend_handles[: len(tianqiao.structure.cluster_ids)]
+    colours = [matplotlib.colors.to_hex(h.get_facecolor(), keep_alpha=False) for h in handles]
+    assert [c.upper() for c in colours] == [c.upper() for c in style.OKABE_ITO[:5]]
+    assert len(set(colours)) == 5
+
+
+def test_scale_bar_length_matches_map_scale(tianqiao):
+    fig, ax = maps.plot_cluster_map(tianqiao, lang="en", inset=False)
+    _render(fig, dpi=60)
+    bar = [a for a in ax.artists if a.get_gid() == "tq-scalebar"]
+    assert len(bar) == 1
+    segments = [
+        p for p in fig.findobj() if getattr(p, "get_gid", lambda: None)() == "tq-scalebar-segment"
+    ]
+    left = min(s.get_window_extent().x0 for s in segments)
+    right = max(s.get_window_extent().x1 for s in segments)
+    # independent scale: axes width in pixels over its x range in metres
+    bbox = ax.get_window_extent()
+    x0, x1 = ax.get_xlim()
+    px_per_m = bbox.width / (x1 - x0)
+    labels = [t.get_text() for t in bar[0].findobj(Text) if t.get_text()]
+    km = float(labels[-1].split()[0])
+    assert labels[-1].endswith(" km")
+    assert (right - left) == pytest.approx(km * 1000 * px_per_m, rel=0.01)
+    lead = km / 10 ** math.floor(math.log10(km))
+    assert lead in (1, 2, 5)
+    assert 0.1 <= km * 1000 / (x1 - x0) <= 0.25
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"), [(21_000, 5000), (9_000, 2000), (3_900, 500), (120, 20)]
+)
+def test_nice_scale_length(span, expected):
+    assert furniture.nice_scale_length(span) == expected
+
+
+def test_furniture_and_credit_present(zh_map, tianqiao):
+    fig, ax = zh_map
+    gids = {a.get_gid() for a in ax.artists} | {c.get_gid() for c in ax.child_axes}
+    assert {"tq-scalebar", "tq-north-arrow", "tq-locator"} <= gids
+    credit = next(t for t in fig.texts if t.get_gid() == "tq-credit").get_text()
+    for word in ("合成数据", "示意", "真实数据"):
+        assert word in credit
+    assert "天桥区" in ax.get_title()
+    assert "一轴两带五组团" in ax.get_title()
+
+
+def test_provenance_agrees_with_the_dataset_catalogue(tianqiao):
+    inferred = layers.infer_provenance(layers.as_layers(tianqiao))
+    files = {
+        "boundary": "tianqiao_boundary.geojson",
+        "districts": "jinan_districts.geojson",
+        "yellow_river": "yellow_river_1to4m.geojson",
+        "anchors": "tianqiao_anchors.csv",
+        "structure": "plan_structure.geojson",
+        "parcels": "parcels.gpkg",
+        "water": "water.gpkg",
+    }
+    assert inferred == {k: tq.datasets.RAW_FILES[v] for k, v in files.items()}
+
+
+def test_english_map_has_no_chinese(tianqiao):
+    fig, ax = maps.plot_cluster_map(tianqiao, lang="en")
+    texts = _texts(fig)
+    assert [t for t in texts if CJK.search(t)] == []
+    assert "New Smart Manufacturing Cluster" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_any_number_of_clusters_and_kinds():
+    cells = [
+        box(i * 1000, j * 1000, (i + 1) * 1000, (j + 1) * 1000) for i in range(3) for j in range(3)
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "element_id": [f"c{k}" for k in range(9)] + ["ring", "core"],
+            "kind": ["cluster"] * 9 + ["belt", "core"],
+            "name_zh": [f"第{k}组团" for k in range(9)] + ["环带", "核心"],
+            "name_en": [f"Cluster {k}" for k in range(9)] + ["Ring belt", "Core"],
+            "width_m": [None] * 9 + [200.0, None],
+        },
+        geometry=[*cells, LineString([(0, 1500), (3000, 1500)]), Point(1500, 1500).buffer(300)],
+        crs="EPSG:4548",
+    )
+    structure = tq.PlanStructure.from_frame(frame)
+    fig, ax = maps.plot_cluster_map(structure, lang="both")
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries[:9] == [f"第{k}组团 / Cluster {k}" for k in range(9)]
+    assert "核心 / Core" in entries
+    handles = ax.get_legend().legend_handles[:9]
+    looks = {(matplotlib.colors.to_hex(h.get_facecolor()), h.get_hatch()) for h in handles}
+    assert len(looks) == 9  # colours repeat after seven, hatches keep fills apart
+    assert (
+        ax.get_title()
+        == "“一核一带九组团”产业空间布局\nspatial structure (1 core, 1 belt, 9 clusters)"
+    )
+    assert maps.figure_missing_glyphs(fig) == {}
+
+
+def test_highlight_must_be_a_cluster(tianqiao):
+    with pytest.raises(ValueError, match="not a cluster id"):
+        maps.plot_cluster_map(tianqiao.structure, highlight="jiluo_road_belt")
+
+
+def test_draws_into_a_given_axes(tianqiao):
+    fig = Figure()
+    ax = fig.add_subplot()
+    out_fig, out_ax = maps.plot_cluster_map(tianqiao.structure, ax=ax, lang="en")
+    assert out_fig is fig
+    assert out_ax is ax
+
+
+def test_visual_regression_against_baseline(tianqiao, tmp_path):
+    fig, _ = maps.plot_cluster_map(tianqiao, lang="zh", figsize=(7.0, 5.5))
+    actual = tmp_path / "actual.png"
+    fig.savefig(actual, dpi=50, metadata={"Software": None})
+    if os.environ.get("TQ_UPDATE_BASELINE") == "1":
+        BASELINE.parent.mkdir(exist_ok=True)
+        BASELINE.write_bytes(actual.read_bytes())
+    assert BASELINE.exists(), f"baseline missing; create it with TQ_UPDATE_BASELINE=1 ({BASELINE})"
+    # tolerance absorbs anti-aliasing differences between FreeType builds (RMS of 0-255 pixels)
+    result = compare_images(str(BASELINE), str(actual), tol=8)
+    assert result is None, result
+
+
+# ---------------------------------------------------------------- thematic maps
+
+SIMPLE_CATEGORY = {
+    "07": "residential",
+    "09": "commercial",
+    "10": "industrial",
+    "01": "agricultural",
+}
+
+
+def test_landuse_map_uses_planning_colours(tianqiao):
+    parcels = tianqiao.parcels.iloc[:3000].copy()
+    parcels["landuse_category"] = parcels["landuse_code"].astype(str).str[:2].map(SIMPLE_CATEGORY)
+    fig, ax = thematic.plot_landuse(parcels, boundary=tianqiao.boundary)
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    present = [c for c in style.LANDUSE_COLORS if c in set(parcels["landuse_category"].dropna())]
+    assert entries == [style.LANDUSE_NAMES[c][0] for c in present] + ["无"]
+    fills = {
+        matplotlib.colors.to_hex(c)
+        for coll in ax.collections
+        for c in np.atleast_2d(coll.get_facecolor())
+        if len(c)
+    }
+    assert {style.LANDUSE_COLORS[c].lower() for c in present} <= fills
+    _render(fig)
+    assert maps.figure_missing_glyphs(fig) == {}
+
+
+def test_renewal_map_types_and_phases(grid9):
+    g = grid9.assign(
+        renewal_type=["redevelop", "retrofit", None] * 3, phase=["2025", "2030", None] * 3
+    )
+    _fig, ax = thematic.plot_renewal_supply(g, lang="en")
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == ["redevelop", "retrofit", "n/a", "2025", "2030"]
+    hatches = [h.get_hatch() for h in ax.get_legend().legend_handles[-2:]]
+    assert hatches[0] != hatches[1]
+
+
+def test_choropleth_classes_cover_the_values(tianqiao):
+    clusters = tianqiao.structure.elements.query("kind == 'cluster'").reset_index()
+    clusters["net_supply_ha"] = clusters.geometry.area / 1e4 * 0.1
+    clusters.loc[0, "net_supply_ha"] = np.nan
+    _fig, ax = thematic.plot_choropleth(
+        clusters,
+        "net_supply_ha",
+        scheme="EqualInterval",
+        k=2,
+        unit="ha",
+        label_column="name_zh",
+        lang="en",
+    )
+    values = clusters["net_supply_ha"].dropna()
+    lo, hi = values.min(), values.max()
+    mid = (lo + hi) / 2  # equal intervals by hand
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+
+    def shown(v):  # legend spec: thousands separators from 100 up, three significant digits below
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+    assert entries == [f"{shown(lo)} – {shown(mid)}", f"{shown(mid)} – {shown(hi)}", "n/a"]
+    assert ax.get_legend().get_title().get_text() == "net_supply_ha (ha)"
+    assert mapclassify.__version__
+
+
+def test_accessibility_classes_and_isochrones(grid9):
+    school = Point(500_050, 4_060_050)
+    g = grid9.copy()
+    walk_m_per_min = 4.0  # tiny grid: slow walker so classes spread over 0-60 min
+    g["primary_school_min"] = g.geometry.centroid.distance(school) / walk_m_per_min
+    g.loc[8, "primary_school_min"] = np.nan
+    iso = gpd.GeoDataFrame(
+        {"minutes": [15, 30]}, geometry=[school.buffer(60), school.buffer(120)], crs=g.crs
+    )
+    fig, ax = thematic.plot_accessibility(g, isochrones=iso, lang="en", furniture=False)
+    minutes = g["primary_school_min"].dropna()
+    edges = [0, 5, 10, 15, 30, 60, np.inf]
+    present = sorted(set(np.digitize(minutes, edges[1:-1], right=True)))
+    names = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min", "30–60 min", "> 60 min"]
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == [names[i] for i in present] + ["unreachable", "Isochrone"]
+    assert {"15 min", "30 min"} <= set(_texts(fig))
+
+
+def test_coverage_map(grid9):
+    g = grid9.assign(covered=[True, False, None] * 3)
+    _fig, ax = thematic.plot_coverage(g)
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == ["已覆盖", "未覆盖", "无"]
+
+
+def test_thematic_maps_name_missing_columns(grid9):
+    with pytest.raises(tq.TqspatialError, match=r"\['landuse_category'\] not found"):
+        thematic.plot_landuse(grid9)
+
+
+# ---------------------------------------------------------------- exports and atlas
+
+
+def test_exports_png_pdf_svg(tianqiao, tmp_path):
+    fig, _ = maps.plot_cluster_map(tianqiao, lang="zh", figsize=(4.0, 3.5))
+    paths = atlas.save_figure(fig, tmp_path / "m", dpi=atlas.EXPORT_DPI)
+    assert [p.suffix for p in paths] == [".png", ".pdf", ".svg"]
+    with Image.open(paths[0]) as image:
+        assert image.size == (1200, 1050)
+        assert round(image.info["dpi"][0]) == 300
+    assert paths[1].read_bytes().startswith(b"%PDF")
+    assert ET.parse(paths[2]).getroot().tag.endswith("svg")
+
+
+def test_atlas_has_overview_and_one_page_per_cluster(tianqiao, tmp_path):
+    stats = pd.DataFrame({"net_supply_ha": [12.5]}, index=["specialty_commerce"])
+    path = atlas.write_atlas(tmp_path / "atlas.pdf", tianqiao, cluster_stats=stats, lang="en")
+    pages = re.findall(rb"/Type\s*/Page\b(?!s)", path.read_bytes())
+    assert len(pages) == 1 + len(tianqiao.structure.cluster_ids)
+
+
+def test_atlas_key_figures_fill_na(tianqiao):
+    elements = tianqiao.structure.elements
+    area = elements.loc["specialty_commerce"].geometry.area / 1e4
+    stats = pd.DataFrame({"net_supply_ha": [12.5], "note": ["pilot"]}, index=["specialty_commerce"])
+    rows = atlas._figure_rows("specialty_commerce", area, stats, "en")
+    assert rows[0] == ("Cluster area", f"{area:,.1f} ha")
+    assert rows[1] == ("Net renewal land supply", "12.5 ha")
+    assert rows[2][1] == "n/a"
+    assert rows[3] == ("note", "pilot")
+    assert [r[1] for r in atlas._figure_rows("hitech_innovation", 1.0, None, "en")][1:] == [
+        "n/a",
+        "n/a",
+    ]
+
+
+def test_render_maps_writes_everything(tianqiao, tmp_path):
+    paths = atlas.render_maps(tmp_path / "maps", tianqiao, dpi=40)
+    assert [p.name for p in paths] == [
+        "cluster_map.png",
+        "cluster_map.pdf",
+        "cluster_map.svg",
+        "atlas.pdf",
+    ]
+    assert all(p.stat().st_size > 10_000 for p in paths)

@@ -1,0 +1,322 @@
+"""Export maps: PNG (300 dpi), PDF and SVG, a multi-page PDF atlas, and ``render_maps``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import tqspatial as tq
+>>> with tempfile.TemporaryDirectory() as d:
+...     paths = render_maps(d, tq.datasets.tianqiao(), dpi=30, formats=("png",), atlas=False)
+...     [p.name for p in paths]
+['cluster_map.png']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from tqspatial.maps.cluster import plot_cluster_map, resolve_lang
+from tqspatial.maps.fonts import figure_missing_glyphs, font_rc
+from tqspatial.maps.layers import as_layers
+from tqspatial.maps.style import Lang, bilingual
+from tqspatial.structure import CLUSTER_KIND
+
+__all__ = [
+    "EXPORT_DPI",
+    "KEY_FIGURES",
+    "MissingGlyphError",
+    "render_maps",
+    "save_figure",
+    "write_atlas",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Resolution of PNG exports (print quality).
+EXPORT_DPI = 300
+
+#: Key figures of an atlas page: column of ``cluster_stats`` -> (Chinese, English, unit).
+KEY_FIGURES: dict[str, tuple[str, str, str]] = {
+    "area_ha": ("组团面积", "Cluster area", "ha"),
+    "net_supply_ha": ("可更新净用地", "Net renewal land supply", "ha"),
+    "access_min": ("至最近小学出行时间（中位数）", "Median time to nearest primary school", "min"),
+}
+
+#: Margin around a cluster on its atlas page, as a share of its larger side.
+CLUSTER_PAGE_MARGIN = 0.25
+
+
+class MissingGlyphError(RuntimeError):
+    """A label contains characters the map font cannot draw (they would show as boxes)."""
+
+
+def _check_glyphs(fig: Figure, what: str) -> None:
+    missing = figure_missing_glyphs(fig)
+    if missing:
+        msg = (
+            f"{what}: characters missing from the map font: {missing}; install a CJK font "
+            "(`pip install noto-cjk-sans-otc`) or use lang='en'"
+        )
+        raise MissingGlyphError(msg)
+
+
+def save_figure(
+    fig: Figure,
+    stem: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("png", "pdf", "svg"),
+    dpi: int = EXPORT_DPI,
+) -> list[Path]:
+    """Write a figure as PNG, PDF and/or SVG after checking every glyph exists.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to write.
+    stem : str or os.PathLike
+        Output path without suffix; folders are created.
+    formats : sequence of str, default ("png", "pdf", "svg")
+        Formats to write.
+    dpi : int, default 300
+        Resolution of raster output.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Written files, in ``formats`` order.
+
+    Raises
+    ------
+    MissingGlyphError
+        If a label would render as empty boxes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig = Figure(figsize=(1, 1))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in save_figure(fig, f"{d}/x", formats=("png",), dpi=50)]
+    ['x.png']
+    """
+    _check_glyphs(fig, str(stem))
+    base = Path(stem)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    with mpl.rc_context(font_rc()):
+        for fmt in formats:
+            path = base.with_suffix(f".{fmt}")
+            # no timestamps: the same map gives the same bytes on every run
+            metadata: dict[str, str | None] | None = None
+            if fmt == "svg":
+                metadata = {"Creator": "tqspatial", "Date": None}
+            elif fmt == "pdf":
+                metadata = {"Creator": "tqspatial", "CreationDate": None}
+            fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+            out.append(path)
+    logger.info("wrote %s", ", ".join(str(p) for p in out))
+    return out
+
+
+def _figure_rows(
+    cid: str, area_ha: float, stats: pd.DataFrame | None, lang: Lang
+) -> list[tuple[str, str]]:
+    rows = []
+    extra = [c for c in (stats.columns if stats is not None else []) if c not in KEY_FIGURES]
+    for col, (zh, en, unit) in KEY_FIGURES.items():
+        value: Any = None
+        if stats is not None and cid in stats.index and col in stats.columns:
+            value = stats.loc[cid, col]
+        if col == "area_ha" and (value is None or pd.isna(value)):
+            value = area_ha
+        shown = "n/a" if value is None or pd.isna(value) else f"{float(value):,.1f} {unit}"
+        rows.append((bilingual(zh, en, lang, sep=" / "), shown))
+    for col in extra:
+        value = stats.loc[cid, col] if stats is not None and cid in stats.index else None
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            shown = "n/a"
+        elif isinstance(value, (int, float, np.number)):
+            shown = f"{float(value):,.1f}"
+        else:
+            shown = str(value)
+        rows.append((str(col), shown))
+    return rows
+
+
+def _cluster_page(
+    layers: Any,  # noqa: ANN401
+    cid: str,
+    stats: pd.DataFrame | None,
+    lang: Lang,
+    figsize: tuple[float, float],
+) -> Figure:
+    elements = layers.structure.elements
+    row = elements.loc[cid]
+    x0, y0, x1, y1 = row.geometry.bounds
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = side * (0.5 + CLUSTER_PAGE_MARGIN)
+    with mpl.rc_context(font_rc()):
+        fig = Figure(figsize=figsize)
+        ax = fig.add_axes((0.02, 0.08, 0.60, 0.82))
+        plot_cluster_map(
+            layers,
+            ax=ax,
+            lang=lang,
+            extent=(cx - half, cy - half, cx + half, cy + half),
+            highlight=cid,
+            legend=False,
+            title=bilingual(str(row["name_zh"]), str(row["name_en"]), lang, sep=" / "),
+            credit="",
+        )
+        rows = _figure_rows(cid, float(row.geometry.area) / 1e4, stats, lang)
+        panel = fig.add_axes((0.64, 0.2, 0.34, 0.6))
+        panel.set_axis_off()
+        panel.set_title(
+            bilingual("关键指标", "Key figures", lang, sep=" / "), fontsize=11, loc="left"
+        )
+        table = panel.table(
+            cellText=[[k, v] for k, v in rows],
+            loc="upper left",
+            cellLoc="left",
+            colWidths=[0.68, 0.32],
+        )
+        table.auto_set_font_size(value=False)
+        table.set_fontsize(8)
+        table.scale(1.0, 1.6)
+        industries = row.get("lead_industries")
+        if isinstance(industries, str) and industries:
+            panel.text(
+                0.0,
+                0.05,
+                bilingual("主导产业：", "Lead industries: ", lang, sep="")
+                + industries.replace(";", "、"),
+                fontsize=8,
+                transform=panel.transAxes,
+                wrap=True,
+            )
+    return fig
+
+
+def write_atlas(
+    path: str | os.PathLike[str],
+    data: Any,  # noqa: ANN401 - MapLayers, PlanStructure or dataset
+    *,
+    cluster_stats: pd.DataFrame | None = None,
+    lang: str = "zh",
+    figsize: tuple[float, float] = (11.69, 8.27),
+) -> Path:
+    """Write a multi-page PDF: the overview map, then one page per cluster with key figures.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output PDF.
+    data : MapLayers, PlanStructure or dataset
+        Layers (as for :func:`~tqspatial.maps.cluster.plot_cluster_map`).
+    cluster_stats : pandas.DataFrame, optional
+        One row per cluster id (index) with any of the :data:`KEY_FIGURES`
+        columns (``area_ha``, ``net_supply_ha``, ``access_min``) and extra
+        columns shown as they are; missing figures print "n/a".  The area
+        defaults to the cluster polygon's area.
+    lang : {"zh", "en", "both"}, default "zh"
+        Language.
+    figsize : tuple of float, default A4 landscape
+        Page size in inches.
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF (1 + number of clusters pages).
+
+    Raises
+    ------
+    MissingGlyphError
+        If a label would render as empty boxes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import tqspatial as tq
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_atlas(f"{d}/atlas.pdf", tq.datasets.tianqiao().structure, lang="en").suffix
+    '.pdf'
+    """
+    layers = as_layers(data)
+    language = resolve_lang(lang)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    elements = layers.structure.elements
+    with (
+        mpl.rc_context(font_rc()),
+        PdfPages(out, metadata={"Creator": "tqspatial", "CreationDate": None}) as pdf,
+    ):
+        overview, _ = plot_cluster_map(layers, lang=language, figsize=figsize)
+        _check_glyphs(overview, f"{out} page 1")
+        pdf.savefig(overview)
+        for cid in elements.index[elements["kind"] == CLUSTER_KIND]:
+            page = _cluster_page(layers, str(cid), cluster_stats, language, figsize)
+            _check_glyphs(page, f"{out} page {cid}")
+            pdf.savefig(page)
+    logger.info("atlas: %s (%d pages)", out, 1 + len(layers.structure.cluster_ids))
+    return out
+
+
+def render_maps(
+    out_dir: str | os.PathLike[str],
+    data: Any,  # noqa: ANN401 - MapLayers, PlanStructure or dataset
+    *,
+    cluster_stats: pd.DataFrame | None = None,
+    lang: str = "zh",
+    formats: Sequence[str] = ("png", "pdf", "svg"),
+    dpi: int = EXPORT_DPI,
+    atlas: bool = True,
+    provenance: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write the overview cluster map (PNG/PDF/SVG) and the PDF atlas into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder, e.g. ``data/processed/maps``; created if needed.
+    data : MapLayers, PlanStructure or dataset
+        Layers, e.g. ``tq.datasets.tianqiao()``.
+    cluster_stats : pandas.DataFrame, optional
+        Per-cluster key figures for the atlas (see :func:`write_atlas`).
+    lang : {"zh", "en", "both"}, default "zh"
+        Language.
+    formats : sequence of str, default ("png", "pdf", "svg")
+        Formats of the overview map.
+    dpi : int, default 300
+        PNG resolution.
+    atlas : bool, default True
+        Also write ``atlas.pdf``.
+    provenance : mapping of str to str, optional
+        Layer labels for the credit line (inferred when omitted).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``cluster_map.<fmt>`` for each format, then ``atlas.pdf``.
+
+    Raises
+    ------
+    MissingGlyphError
+        If a label would render as empty boxes.
+    """
+    target = Path(out_dir)
+    fig, _ = plot_cluster_map(data, lang=lang, provenance=dict(provenance) if provenance else None)
+    paths = save_figure(fig, target / "cluster_map", formats=formats, dpi=dpi)
+    if atlas:
+        paths.append(
+            write_atlas(target / "atlas.pdf", data, cluster_stats=cluster_stats, lang=lang)
+        )
+    return paths

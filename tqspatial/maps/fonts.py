@@ -1,0 +1,295 @@
+"""Find a CJK font, register it with matplotlib and check glyph coverage.
+
+Chinese labels need a font that has the Han glyphs; matplotlib's bundled
+DejaVu Sans has none and draws empty boxes ("tofu").  The project installs
+the PyPI package ``noto-cjk-sans-otc`` (Noto Sans CJK, OFL-1.1), whose
+collection holds a Simplified-Chinese face.  When that package is missing we
+look for a CJK font among the fonts matplotlib already knows (e.g. Debian's
+``fonts-noto-cjk`` or ``fonts-wqy-microhei``).  When there is none, maps
+warn with :class:`FontWarning` and fall back to English labels.
+
+Examples
+--------
+>>> font = cjk_font()
+>>> font is not None and missing_glyphs("天桥区 Tianqiao 5 km", font) == []
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.typing import RcKeyType
+
+__all__ = [
+    "PREFERRED_FAMILIES",
+    "CJKFont",
+    "FontWarning",
+    "cjk_font",
+    "figure_missing_glyphs",
+    "font_rc",
+    "missing_glyphs",
+    "register_cjk_font",
+]
+
+logger = logging.getLogger(__name__)
+
+#: CJK families tried in this order among the fonts matplotlib knows.
+PREFERRED_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Noto Sans CJK JP",
+)
+
+#: Characters a usable Chinese map font must have (district, cluster and map words).
+PROBE_TEXT = "天桥区组团黄河轴带图例比例尺北"
+
+#: PyPI package that ships Noto Sans CJK and the family we use from its collection.
+_PYPI_FONT_PACKAGE = "noto_cjk_sans_otc"
+_PYPI_FONT_FILE = "NotoSansCJK-Regular.ttc"
+_PYPI_FONT_FAMILY = "Noto Sans CJK SC"
+
+#: Latin fallback after the CJK family (matplotlib's bundled font, always present).
+_LATIN_FALLBACK = "DejaVu Sans"
+
+_WHITESPACE = re.compile(r"\s")
+
+
+class FontWarning(UserWarning):
+    """No CJK font was found: Chinese labels fall back to English."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CJKFont:
+    """A CJK font face known to matplotlib.
+
+    Attributes
+    ----------
+    family : str
+        Family name to put in ``font.family``.
+    path : pathlib.Path
+        Font file (``.ttf``, ``.otf`` or a ``.ttc`` collection).
+    face_index : int
+        Face inside a collection (0 for single fonts).
+    source : str
+        Where it came from: ``"pypi:<package>"`` or ``"system"``.
+    """
+
+    family: str
+    path: Path
+    face_index: int
+    source: str
+
+
+@functools.cache
+def _cmap(path: str, face_index: int) -> frozenset[int]:
+    """Return the code points a font face maps to glyphs (read once per face)."""
+    kwargs = {"fontNumber": face_index} if path.lower().endswith((".ttc", ".otc")) else {}
+    with TTFont(path, lazy=True, **kwargs) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+def missing_glyphs(text: str, font: CJKFont | Iterable[tuple[str, int]]) -> list[str]:
+    """List the characters of ``text`` that no given font face can draw.
+
+    Parameters
+    ----------
+    text : str
+        Label text; whitespace is ignored.
+    font : CJKFont or iterable of (path, face_index)
+        One CJK font, or a fallback chain of faces (a character counts as
+        drawn when any face has it, as in matplotlib's font fallback).
+
+    Returns
+    -------
+    list of str
+        Missing characters, each once, in order of first appearance.
+
+    Examples
+    --------
+    >>> f = cjk_font()
+    >>> missing_glyphs("北 N 🗺", f)
+    ['🗺']
+    """
+    faces = [(str(font.path), font.face_index)] if isinstance(font, CJKFont) else list(font)
+    maps = [_cmap(str(p), int(i)) for p, i in faces]
+    out: list[str] = []
+    for char in text:
+        if _WHITESPACE.match(char) or char in out:
+            continue
+        if not any(ord(char) in m for m in maps):
+            out.append(char)
+    return out
+
+
+def _pypi_font() -> CJKFont | None:
+    spec = importlib.util.find_spec(_PYPI_FONT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / _PYPI_FONT_FILE
+    if not path.is_file():
+        return None
+    return CJKFont(_PYPI_FONT_FAMILY, path, 2, f"pypi:{_PYPI_FONT_PACKAGE.replace('_', '-')}")
+
+
+def _system_font() -> CJKFont | None:
+    known = {entry.name: entry for entry in font_manager.fontManager.ttflist}
+    for family in PREFERRED_FAMILIES:
+        entry = known.get(family)
+        if entry is None:
+            continue
+        index = int(getattr(entry, "face_index", 0) or 0)
+        font = CJKFont(family, Path(entry.fname), index, "system")
+        if not missing_glyphs(PROBE_TEXT, font):
+            return font
+    return None
+
+
+@functools.cache
+def cjk_font() -> CJKFont | None:
+    """Return the CJK font maps use, registering it with matplotlib.
+
+    Returns
+    -------
+    CJKFont or None
+        The PyPI package's Noto Sans CJK SC when installed, else the first
+        installed family of :data:`PREFERRED_FAMILIES` that covers
+        :data:`PROBE_TEXT`; ``None`` when there is none.
+
+    Examples
+    --------
+    >>> cjk_font().family
+    'Noto Sans CJK SC'
+    """
+    font = _pypi_font()
+    if font is not None:
+        known = {entry.fname for entry in font_manager.fontManager.ttflist}
+        if str(font.path) not in known:
+            font_manager.fontManager.addfont(str(font.path))
+        logger.info("CJK font: %s from %s (face %d)", font.family, font.path, font.face_index)
+        return font
+    font = _system_font()
+    if font is not None:
+        logger.info("CJK font: system %s at %s", font.family, font.path)
+    return font
+
+
+def register_cjk_font() -> CJKFont | None:
+    """Register the CJK font with matplotlib's font manager (idempotent).
+
+    Called when :mod:`tqspatial.maps` is imported.
+
+    Returns
+    -------
+    CJKFont or None
+        The font, or ``None`` when no CJK font is installed (a
+        :class:`FontWarning` is emitted saying how to install one).
+
+    Warns
+    -----
+    FontWarning
+        When no CJK font is found.
+
+    Examples
+    --------
+    >>> register_cjk_font().source
+    'pypi:noto-cjk-sans-otc'
+    """
+    font = cjk_font()
+    if font is None:
+        import warnings  # noqa: PLC0415 - only needed on machines without a CJK font
+
+        warnings.warn(
+            "no CJK font found: Chinese map labels fall back to English. Install one with "
+            "`pip install noto-cjk-sans-otc` (or Debian's fonts-noto-cjk)",
+            FontWarning,
+            stacklevel=2,
+        )
+    return font
+
+
+def font_rc() -> dict[RcKeyType, Any]:
+    """Return matplotlib rc settings that put the CJK font first.
+
+    Returns
+    -------
+    dict
+        ``font.family`` as a fallback chain (CJK family, then DejaVu Sans),
+        and PDF/PS Type 3 embedding (works for CFF-flavoured CJK fonts).
+
+    Examples
+    --------
+    >>> font_rc()["font.family"]
+    ['Noto Sans CJK SC', 'DejaVu Sans']
+    """
+    font = cjk_font()
+    families = [font.family, _LATIN_FALLBACK] if font is not None else [_LATIN_FALLBACK]
+    return {"font.family": families, "pdf.fonttype": 3, "ps.fonttype": 3, "svg.fonttype": "path"}
+
+
+def _faces_for(text: Text) -> list[tuple[str, int]]:
+    props = text.get_fontproperties()
+    faces: list[tuple[str, int]] = []
+    for family in props.get_family():
+        single = props.copy()
+        single.set_family(family)
+        try:
+            found = font_manager.findfont(single, fallback_to_default=False)
+        except ValueError:
+            continue
+        faces.append((str(found), int(getattr(found, "face_index", 0) or 0)))
+    return faces
+
+
+def figure_missing_glyphs(fig: Figure) -> dict[str, list[str]]:
+    """Check every visible text of a figure against the fonts it is drawn with.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A finished figure.
+
+    Returns
+    -------
+    dict of str to list of str
+        Label text -> characters none of its fonts can draw; empty when
+        every glyph is present.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context(font_rc()):
+    ...     fig = Figure()
+    ...     _ = fig.text(0.1, 0.1, "天桥区 5 km")
+    >>> figure_missing_glyphs(fig)
+    {}
+    """
+    out: dict[str, list[str]] = {}
+    for text in fig.findobj(Text):
+        assert isinstance(text, Text)
+        label = text.get_text()
+        if not label or not text.get_visible():
+            continue
+        missing = missing_glyphs(label, _faces_for(text))
+        if missing:
+            out[label] = missing
+    return out
