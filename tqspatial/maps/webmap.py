@@ -27,6 +27,8 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import CORRIDOR_STYLES, bilingual, cluster_styles
@@ -60,6 +62,10 @@ def _to_web(frame: gpd.GeoDataFrame, columns: Sequence[str], simplify_m: float =
         keep[column] = keep[column].map(lambda v: v if v is None else str(v))
     geoms = frame.geometry.simplify(simplify_m) if simplify_m > 0 else frame.geometry
     out = gpd.GeoDataFrame(keep, geometry=geoms.to_numpy(), crs=frame.crs).to_crs(_WEB_CRS)
+    out = out.set_geometry(
+        shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, COORD_DECIMALS)),
+        crs=_WEB_CRS,
+    )
     return out.to_json(drop_id=True, to_wgs84=False, na="null")
 
 
