@@ -21,7 +21,11 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import re
 import struct
+from collections import Counter
+
+import numpy as np
 
 from tqspatial.errors import DataFileError
 
@@ -67,6 +71,9 @@ MIN_COMMON_CHINESE_SHARE = 0.8
 #: Largest share of non-ASCII characters that may stand alone between two ASCII
 #: letters, as misread accented Latin letters do.
 MAX_ISOLATED_SHARE = 0.2
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ISOLATED = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f](?=[A-Za-z])")
 
 #: Encodings whose characters use more than one byte: a strict decode is a real test.
 _MULTIBYTE = {"utf-8", "gbk", "gb18030", "gb2312", "big5", "cp932", "cp949", "cp950", "shift_jis"}
@@ -176,7 +183,7 @@ def dbf_header(raw: bytes, *, source: str = "table.dbf") -> DbfHeader:
 
 
 def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
-    r"""Return the field names and text values of a ``.dbf`` joined by newlines.
+    r"""Return the field names and text values of a ``.dbf``, one per line.
 
     Parameters
     ----------
@@ -188,25 +195,32 @@ def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
     Returns
     -------
     bytes
-        Every field name and every value of character fields, trailing blanks
-        removed, separated by ``b"\n"``: the bytes whose encoding matters.
+        Every field name, then every value of each character field (blank
+        padding kept; it is ASCII), separated by ``b"\n"``: the bytes whose
+        encoding matters.
 
     Examples
     --------
     >>> h = DbfHeader(1, 33, 5, 0, ((b"NAME", "C", 1, 4),))
     >>> dbf_text(bytes(32) + b"\r" + b" ab  ", h)
-    b'NAME\nab'
+    b'NAME\nab  \n'
     """
-    parts = [name for name, _, _, _ in header.fields]
+    names = b"\n".join(name for name, _, _, _ in header.fields)
     text_fields = [(start, width) for _, kind, start, width in header.fields if kind == "C"]
-    if text_fields:
-        end = min(len(raw), header.header_size + header.n_records * header.record_size)
-        for record in range(header.header_size, end - header.record_size + 1, header.record_size):
-            for start, width in text_fields:
-                value = raw[record + start : record + start + width].rstrip(b" \0")
-                if value:
-                    parts.append(value)
-    return b"\n".join(parts)
+    available = max(0, len(raw) - header.header_size) // header.record_size
+    n = min(header.n_records, available)
+    if not text_fields or n == 0:
+        return names
+    body = np.frombuffer(
+        raw, dtype=np.uint8, count=n * header.record_size, offset=header.header_size
+    )
+    records = body.reshape(n, header.record_size)
+    newline = np.full((n, 1), ord("\n"), dtype=np.uint8)
+    columns = [
+        np.hstack([records[:, start : start + width], newline]).tobytes()
+        for start, width in text_fields
+    ]
+    return names + b"\n" + b"".join(columns)
 
 
 def _codec(name: str) -> str | None:
@@ -261,24 +275,21 @@ def _looks_chinese(text: str) -> bool:
     two ASCII letters (``"Gr鲞e"`` is ``"Größe"`` misread; Chinese words come
     in runs of characters).
     """
-    wide = [i for i, ch in enumerate(text) if ord(ch) > 0x7F]  # noqa: PLR2004 - ASCII range
-    if not wide:
+    wide = Counter(_NON_ASCII.findall(text))
+    total = sum(wide.values())
+    if total == 0:
         return True
-    common = 0
-    isolated = 0
-    for i in wide:
-        try:
-            text[i].encode("gb2312")
-        except UnicodeEncodeError:
-            continue
-        common += 1
-        before, after = text[i - 1 : i], text[i + 1 : i + 2]
-        if before.isascii() and before.isalpha() and after.isascii() and after.isalpha():
-            isolated += 1
-    return (
-        common / len(wide) >= MIN_COMMON_CHINESE_SHARE
-        and isolated / len(wide) <= MAX_ISOLATED_SHARE
-    )
+    common = sum(count for ch, count in wide.items() if _in_gb2312(ch))
+    isolated = len(_ISOLATED.findall(text))
+    return common / total >= MIN_COMMON_CHINESE_SHARE and isolated / total <= MAX_ISOLATED_SHARE
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sniff(raw: bytes, source: str, tried: str) -> EncodingGuess:

@@ -91,10 +91,12 @@ YEAR_RANGE = (1800, 2100)
 #: Relative difference between attribute and geometry area counted as a mismatch.
 AREA_MISMATCH = 0.05
 
+_PLAIN_ASCII_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _UNIT_IN_NAME = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
 _DECADE = re.compile(r"^\d{2,4}(年代|s)$")
+_FLOAT_YEAR = re.compile(r"^(\d{4})\.0+$")
 _SHORT_YEAR = re.compile(r"^\d{2}年?$")
 _YEAR_RANGE = re.compile(r"^\d{4}\s*[-~至到]\s*\d{4}")
 _YEAR = re.compile(r"^(\d{4})(?:年|[-/.]\d{1,2}(?:[-/.]\d{1,2})?|年\d{1,2}月(?:\d{1,2}日)?)?$")
@@ -275,6 +277,7 @@ def _parse_text_number(raw: str, kind: str, unit_m2: float, how: list[str]) -> f
     factor = unit_m2 if kind == "area" else 1.0
     unit = None
     if kind == "year":
+        text = _FLOAT_YEAR.sub(r"\1", text)  # "1985.0": a year stored as a float
         year = _year_text(text, how)
         if year is None:
             return how[-1]
@@ -334,6 +337,32 @@ def _row_label(label: object, position: int) -> int:
     return int(label) if isinstance(label, int | np.integer) else position
 
 
+def _as_text(column: pd.Series) -> pd.Series:
+    """Return identifiers and codes as text (whole floats without ``.0``)."""
+    if pd.api.types.is_float_dtype(column):
+        whole = column.notna() & (column % 1 == 0)
+        text = column.astype("str").where(
+            ~whole, column.where(whole, 0).astype("int64").astype("str")
+        )
+        return text.where(column.notna())
+    return column.astype("str").where(column.notna())
+
+
+def _plain_numbers(column: pd.Series, kind: str, unit_m2: float) -> pd.Series:
+    """Values that are plain ASCII numbers needing no note (NaN elsewhere): the fast path."""
+    if kind == "flag":
+        return pd.Series(np.nan, index=column.index, dtype="float64")
+    text = column.astype("string").str.strip()
+    plain = text.str.fullmatch(_PLAIN_ASCII_NUMBER).fillna(value=False).astype(bool)
+    numbers = pd.to_numeric(text.where(plain), errors="coerce").astype("float64")
+    if kind == "area":
+        numbers = numbers * unit_m2
+    good = numbers >= 0
+    if kind == "year":
+        good &= (numbers % 1 == 0) & numbers.between(*YEAR_RANGE)
+    return numbers.where(good)
+
+
 def _parse_column(
     out: gpd.GeoDataFrame,
     source: str,
@@ -343,12 +372,17 @@ def _parse_column(
     unit_m2: float,
 ) -> pd.Series:
     kind = _KINDS[canonical]
-    values: list[Any] = []
     column = out[source]
     numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    for position, (label, raw) in enumerate(column.items()):
+    if kind == "text":
+        return _as_text(column)
+    fast = _plain_numbers(column, kind, unit_m2)
+    values: list[Any] = fast.astype(object).where(fast.notna(), None).tolist()
+    slow = np.flatnonzero((fast.isna() & column.notna()).to_numpy()).tolist()
+    for position in slow:
+        label, raw = column.index[position], column.iloc[position]
         value, status, why = parse_value(raw, kind, unit_m2=unit_m2)
-        values.append(value)
+        values[position] = value
         if status == "ok" or (status == "missing" and why == "no value"):
             continue
         row = _row_label(label, position)
@@ -363,8 +397,6 @@ def _parse_column(
                 raw=str(raw), level="warning",
                 message=f"{source} row {row}: {raw!r} treated as missing: {why}",
             )  # fmt: skip
-    if kind == "text":
-        return pd.Series(values, index=out.index, dtype="str")
     if kind == "flag":
         return pd.Series(values, index=out.index, dtype="boolean")
     numbers = pd.Series(values, index=out.index, dtype="float64")
