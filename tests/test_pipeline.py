@@ -26,7 +26,18 @@ def result(tmp_path_factory):
 
 def test_outputs_written_and_no_staging_left(result):
     names = sorted(p.name for p in result.out_dir.iterdir())
-    assert names == ["cluster_summary.csv", "inventory.gpkg", "manifest.json", "parcels.parquet"]
+    assert names == sorted(p.name for p in result.files)
+    assert {
+        "inventory.gpkg",
+        "parcels.parquet",
+        "cluster_summary.csv",
+        "renewal_ledger.csv",
+        "cluster_supply.csv",
+        "quality_report.md",
+        "tqspatial_inventory.xlsx",
+        "manifest.json",
+    } <= set(names)
+    assert not [p for p in result.out_dir.parent.iterdir() if ".staging-" in p.name]
 
 
 def test_every_parcel_is_kept_or_rejected_and_area_is_conserved(result, tianqiao):
@@ -62,7 +73,7 @@ def test_manifest_records_inputs_counts_and_versions(result):
     assert parse_config(manifest["config"]) == Config()
     assert manifest["counts"] == result.counts
     # The manifest is the last file written, so it times every stage before the write.
-    assert set(manifest["timings_s"]) == {"read", "validate", "assign"}
+    assert set(manifest["timings_s"]) == {"read", "validate", "assign", "supply"}
     assert manifest["versions"]["tqspatial"] == tq.__version__
 
 
@@ -97,13 +108,6 @@ def test_dry_run_validates_and_writes_nothing(tmp_path):
     assert cli.main(["-q", "refresh", "--dry-run", "--out", str(out)]) == cli.EXIT_OK
 
 
-def test_too_many_rejects_is_bad_input_and_publishes_nothing(result, tmp_path):
-    strict = Config(quality=dataclasses.replace(Config().quality, max_reject_share=-1.0))
-    with pytest.raises(InputQualityError, match="max_reject_share"):
-        tq.refresh(strict, out_dir=result.out_dir)
-    assert (result.out_dir / "manifest.json").exists()  # previous outputs untouched
-
-
 def test_locked_output_folder_exits_with_its_own_code(tmp_path):
     with output_lock(tmp_path / "out"):
         code = cli.main(["-q", "refresh", "--out", str(tmp_path / "out")])
@@ -129,3 +133,44 @@ def test_run_killed_mid_write_leaves_previous_outputs_intact(result, tmp_path):
     assert _digests(out) == before  # nothing of the killed run is visible
     tq.refresh(out_dir=out)  # the next run cleans up after the killed one
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+
+
+def test_ledger_csv_is_reproduced_by_the_written_parcels(result):
+    parcels = pd.read_parquet(result.out_dir / "parcels.parquet")
+    ledger = pd.read_csv(result.out_dir / "renewal_ledger.csv", encoding="utf-8-sig")
+    from_parcels = (
+        parcels[parcels["renewal_type"].notna()]
+        .groupby("cluster_id")["supply_net_m2"]
+        .sum()
+        .div(1e4)
+    )
+    from_ledger = ledger.groupby("cluster_id")["net_supply_ha"].sum()
+    pd.testing.assert_series_equal(
+        from_ledger.loc[from_parcels.index], from_parcels, check_names=False, rtol=1e-9
+    )
+    totals = pd.read_csv(result.out_dir / "cluster_supply.csv", encoding="utf-8-sig")
+    district = totals[~totals["cluster_id"].isin(from_ledger.index)]
+    assert district["net_supply_ha"].iloc[-1] == pytest.approx(ledger["net_supply_ha"].sum())
+
+
+def test_workbook_has_chinese_sheets_and_headers(result):
+    sheets = pd.read_excel(result.out_dir / "tqspatial_inventory.xlsx", sheet_name=None)
+    assert list(sheets)[:3] == ["组团汇总", "更新用地供给", "更新用地台账"]
+    assert "用地面积(公顷)" in sheets["组团汇总"].columns
+    summary = pd.read_csv(result.out_dir / "cluster_summary.csv", encoding="utf-8-sig")
+    assert sheets["组团汇总"]["用地面积(公顷)"].sum() == pytest.approx(
+        summary["land_area_ha"].sum()
+    )
+
+
+def test_failed_run_writes_its_report_and_keeps_outputs(result):
+    before = _digests(result.out_dir)
+    strict = Config(quality=dataclasses.replace(Config().quality, max_reject_share=-1.0))
+    with pytest.raises(InputQualityError):
+        tq.refresh(strict, out_dir=result.out_dir)
+    report = result.out_dir / "quality_report.failed.md"
+    assert "nothing published" in report.read_text(encoding="utf-8")
+    assert "max_reject_share" in report.read_text(encoding="utf-8")
+    after = _digests(result.out_dir)
+    assert {k: after[k] for k in before} == before
+    report.unlink()

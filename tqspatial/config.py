@@ -124,6 +124,7 @@ class SupplySection:
     flood_depth_threshold_m: float = _field(
         "flood depth above which a cell is constrained (metres)", default=0.5
     )
+    first_year: int = _field("first year of the near-term phase", default=2026)
     phase_years: tuple[int, ...] = _field(
         "last year of the near, mid and long term phases", default=(2030, 2035, 2040)
     )
@@ -319,8 +320,11 @@ def _check_choices(config: Config) -> None:
         msg = f"config: [assign] min_cluster_share must be in (0, 1], got {share}"
         raise ConfigError(msg)
     years = config.supply.phase_years
-    if len(years) != 3 or list(years) != sorted(years):  # noqa: PLR2004 - near/mid/long
-        msg = f"config: [supply] phase_years must be 3 increasing years, got {years}"
+    if len(years) != 3 or list(years) != sorted(set(years)) or years[0] < config.supply.first_year:  # noqa: PLR2004
+        msg = (
+            f"config: [supply] phase_years must be 3 increasing years from first_year "
+            f"{config.supply.first_year}, got {list(years)}"
+        )
         raise ConfigError(msg)
 
 

@@ -8,10 +8,11 @@ result.  It reads no files: the caller passes the layers in a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import geopandas as gpd
@@ -99,7 +100,16 @@ class ParcelResult:
     notes: list[dict[str, object]]
 
 
-def process_parcels(parcels: gpd.GeoDataFrame, context: ParcelContext) -> ParcelResult:
+def _no_timer(_name: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
+def process_parcels(
+    parcels: gpd.GeoDataFrame,
+    context: ParcelContext,
+    *,
+    stage: Callable[[str], contextlib.AbstractContextManager[None]] = _no_timer,
+) -> ParcelResult:
     """Validate, assign and compute renewal supply for a parcel layer.
 
     Parameters
@@ -108,6 +118,9 @@ def process_parcels(parcels: gpd.GeoDataFrame, context: ParcelContext) -> Parcel
         Parcels in the working CRS (as read by :func:`tqspatial.io.read_parcels`).
     context : ParcelContext
         Structure, boundary, constraints and options.
+    stage : callable, optional
+        ``stage(name)`` returns a context manager entered around each stage
+        (``validate``, ``assign``, ``supply``): the batch job times them.
 
     Returns
     -------
@@ -135,29 +148,24 @@ def process_parcels(parcels: gpd.GeoDataFrame, context: ParcelContext) -> Parcel
                 collected.append(dict(note))
 
     collect(parcels)
-    kept, rejects = validate_parcels(parcels, boundary=context.boundary, outside=context.outside)
-    collect(kept)
-    assigned, overlaps = assign_parcels(
-        kept,
-        context.structure,
-        min_cluster_share=context.min_cluster_share,
-        boundary=context.boundary,
-    )
-    supplied, ledger = renewal_supply(
-        assigned,
-        context.structure,
-        constraints=context.constraints,
-        rules=context.rules,
-        capacity=context.capacity,
-        phasing=context.phasing,
-        urban_area=context.urban_area,
-        facilities=context.facilities,
-        landuse_scheme=context.landuse_scheme,
-    )
-    collect(supplied)
-    summary = summarise_clusters(
-        supplied, context.structure, class_column="landuse_category", boundary=context.boundary
-    )
+    with stage("validate"):
+        kept, rejects = validate_parcels(
+            parcels, boundary=context.boundary, outside=context.outside
+        )
+        collect(kept)
+    with stage("assign"):
+        assigned, overlaps = assign_parcels(
+            kept,
+            context.structure,
+            min_cluster_share=context.min_cluster_share,
+            boundary=context.boundary,
+        )
+    with stage("supply"):
+        supplied, ledger = _supply(assigned, context)
+        collect(supplied)
+        summary = summarise_clusters(
+            supplied, context.structure, class_column="landuse_category", boundary=context.boundary
+        )
     logger.info(
         "parcels: %d in, %d kept, %d rejected, %d overlaps",
         len(parcels),
@@ -172,4 +180,20 @@ def process_parcels(parcels: gpd.GeoDataFrame, context: ParcelContext) -> Parcel
         ledger=ledger,
         summary=summary,
         notes=collected,
+    )
+
+
+def _supply(
+    assigned: gpd.GeoDataFrame, context: ParcelContext
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    return renewal_supply(
+        assigned,
+        context.structure,
+        constraints=context.constraints,
+        rules=context.rules,
+        capacity=context.capacity,
+        phasing=context.phasing,
+        urban_area=context.urban_area,
+        facilities=context.facilities,
+        landuse_scheme=context.landuse_scheme,
     )

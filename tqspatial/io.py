@@ -17,6 +17,7 @@ import glob
 import json
 import logging
 import os
+import re
 import struct
 import unicodedata
 import warnings
@@ -62,6 +63,9 @@ __all__ = [
     "write_layers",
     "write_osm_xml",
     "write_raster",
+    "write_structure",
+    "write_text",
+    "write_xlsx",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1149,3 +1153,139 @@ def write_osm_xml(
     ET.indent(root, space=" ")
     ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
     return path
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 text (reports, Markdown) with Unix line endings.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file.
+    text : str
+        Content.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    _prepare_target(path)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def write_structure(
+    path: str | os.PathLike[str], structure: PlanStructure, *, layer: str = "structure"
+) -> Path:
+    """Write a plan structure so that :func:`read_structure` gives it back.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.gpkg`` or ``.geojson``.
+    structure : PlanStructure
+        The structure.
+    layer : str, default "structure"
+        Layer name in a GeoPackage.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tqspatial import datasets
+    >>> s = read_structure(datasets.raw_path("plan_structure.geojson"))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     back = read_structure(write_structure(Path(d) / "plan.gpkg", s))
+    >>> back.elements.index.tolist() == s.elements.index.tolist()
+    True
+    """
+    path = Path(path)
+    frame = structure.to_frame()
+    if path.suffix.lower() == ".gpkg":
+        return write_layers(path, {layer: frame})
+    return write_geojson(path, frame)
+
+
+def write_xlsx(
+    path: str | os.PathLike[str],
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Path:
+    """Write tables as one XLSX workbook, byte-identical for identical tables.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target ``.xlsx``.
+    sheets : mapping of str to pandas.DataFrame
+        Sheet name (Excel allows at most 31 characters) to table; geometry
+        columns are dropped.
+    headers : mapping of str to str, optional
+        Column name to the header shown (e.g. Chinese labels for planners);
+        columns not in it keep their names.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Notes
+    -----
+    Excel files embed creation times and zip timestamps; both are pinned so
+    that a re-run on unchanged inputs gives the same bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table = pd.DataFrame({"cluster_id": ["a"], "land_area_ha": [1.5]})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     headers = {"land_area_ha": "用地面积(公顷)"}
+    ...     p = write_xlsx(Path(d) / "t.xlsx", {"汇总": table}, headers=headers)
+    ...     pd.read_excel(p, sheet_name="汇总").columns.tolist()
+    ['cluster_id', '用地面积(公顷)']
+    """
+    path = Path(path)
+    _prepare_target(path)
+    labels = dict(headers or {})
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            frame = pd.DataFrame(table)
+            if isinstance(table, gpd.GeoDataFrame):
+                frame = pd.DataFrame(table.drop(columns=table.geometry.name))
+            frame = frame.rename(columns=lambda c: labels.get(str(c), str(c)))
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for idx, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column)) * 2, *(len(str(v)) for v in frame[column].head(200))])
+                sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(
+                    max(width + 2, 8), 60
+                )
+            sheet.freeze_panes = "A2"
+    _pin_zip(path)
+    return path
+
+
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_OOXML_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _pin_zip(path: Path) -> None:
+    """Rewrite an Office zip with fixed entry times and document dates (reproducible bytes)."""
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, raw in entries:
+            data = raw
+            if info.filename == "docProps/core.xml":
+                data = _OOXML_TIME.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", raw)
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)

@@ -20,25 +20,32 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
-from tqspatial import io
-from tqspatial.assign import assign_parcels, summarise_clusters
+from tqspatial import datasets, io
 from tqspatial.config import Config, config_digest, load_config
-from tqspatial.errors import SchemaError
+from tqspatial.constraints import summarise_constraints, tianqiao_constraints
+from tqspatial.errors import SchemaError, TqspatialError
+from tqspatial.inventory import ParcelContext, process_parcels
+from tqspatial.labels import zh_headers
 from tqspatial.publish import output_lock, publish, staging_dir
-from tqspatial.schema import validate_parcels
+from tqspatial.quality import quality_report, quality_table
+from tqspatial.renewal import tianqiao_urban_area
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
+from tqspatial.supply import Phasing, cluster_totals, ledger_zh
 
 __all__ = ["InputQualityError", "RefreshResult", "refresh"]
 
 logger = logging.getLogger(__name__)
+
+#: Written beside the previous outputs when a run stops on bad input.
+FAILURE_REPORT = "quality_report.failed.md"
 
 #: Packages whose versions are recorded in the manifest.
 RECORDED_PACKAGES = ("tqspatial", "geopandas", "shapely", "pyogrio", "pyproj", "numpy", "pandas")
@@ -120,22 +127,68 @@ class _Inputs:
     boundary: gpd.GeoDataFrame
     structure: PlanStructure
     parcels: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
+    anchors: gpd.GeoDataFrame
+    flood_depth: io.Raster
     paths: dict[str, Path]
 
 
-#: Inputs read by the stages that exist so far (the others are for maps etc.).
-_USED_INPUTS = ("boundary", "structure", "parcels")
+#: Inputs the refresh reads (``districts``, ``yellow_river`` and ``population`` are for maps).
+_READ_INPUTS = (
+    "boundary",
+    "structure",
+    "parcels",
+    "facilities",
+    "water",
+    "anchors",
+    "flood_depth",
+    "roads",
+)
 
 
 def _read_inputs(config: Config) -> _Inputs:
-    paths = {name: config.input_path(name) for name in _USED_INPUTS}
+    paths = {name: config.input_path(name) for name in _READ_INPUTS}
     opts = config.parcels
-    parcels = io.read_parcels(paths["parcels"], layer=opts.layer or None)
+    parcels = io.read_parcels(
+        paths["parcels"],
+        layer=opts.layer or None,
+        source_crs=opts.source_crs or None,
+        encoding=opts.encoding or None,
+    )
     return _Inputs(
         boundary=io.read_districts(paths["boundary"]),
         structure=io.read_structure(paths["structure"]),
         parcels=parcels,
+        facilities=io.read_facilities(paths["facilities"]),
+        water=io.read_vector(paths["water"], what="water"),
+        anchors=io.read_points_csv(paths["anchors"]),
+        flood_depth=io.read_raster(paths["flood_depth"]),
         paths=paths,
+    )
+
+
+def _context(config: Config, data: _Inputs) -> ParcelContext:
+    constraints = tianqiao_constraints(
+        data.water, data.flood_depth, flood_threshold_m=config.supply.flood_depth_threshold_m
+    )
+    years = config.supply.phase_years
+    return ParcelContext(
+        structure=data.structure,
+        boundary=data.boundary,
+        constraints=constraints,
+        urban_area=tianqiao_urban_area(data.boundary, data.water, data.anchors),
+        facilities=data.facilities,
+        outside="flag" if config.parcels.outside_district == "flag" else "clip",
+        min_cluster_share=config.assign.min_cluster_share,
+        landuse_scheme=config.parcels.landuse_scheme or None,
+        phasing=Phasing(
+            phases=(
+                ("near", config.supply.first_year, years[0]),
+                ("mid", years[0] + 1, years[1]),
+                ("long", years[1] + 1, years[2]),
+            )
+        ),
     )
 
 
@@ -216,21 +269,28 @@ def refresh(
     -----
     Outputs: ``inventory.gpkg`` (layers ``parcels`` with every derived column,
     ``structure``, ``rejects``, ``overlaps``), ``parcels.parquet``
-    (GeoParquet), ``cluster_summary.csv`` and ``manifest.json`` (inputs with
-    SHA-256, config, package versions, counts and timings).
+    (GeoParquet), ``cluster_summary.csv`` (land per cluster),
+    ``renewal_ledger.csv`` (supply per cluster x renewal type x phase),
+    ``cluster_supply.csv`` (supply per cluster and district total),
+    ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md`` and
+    ``quality_notes.csv``, ``tqspatial_inventory.xlsx`` (the tables with
+    Chinese sheet names and headers) and ``manifest.json`` (inputs with
+    SHA-256, config, package versions, counts, timings and warnings).  A run
+    that stops on bad input writes only ``quality_report.failed.md``.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     result = refresh(out_dir=d)
-    ...     sorted(p.name for p in result.files)
-    ['cluster_summary.csv', 'inventory.gpkg', 'manifest.json', 'parcels.parquet']
+    ...     names = sorted(p.name for p in result.files)
+    >>> names[:4]
+    ['cluster_summary.csv', 'cluster_supply.csv', 'constraints_summary.csv', 'inventory.gpkg']
     """
     if not isinstance(config, Config):
         config = load_config(config)
     target = _target(config, out_dir)
-    stages = ("read", "validate", "assign") if dry_run else ("read", "validate", "assign", "write")
+    stages = ("read", "validate", "assign", "supply") + (() if dry_run else ("write",))
     watch = _Stopwatch(len(stages), progress=progress)
     try:
         with output_lock(target):
@@ -257,33 +317,64 @@ def _run(
         logger.info("refresh: inputs and config unchanged since the last run; skipped")
         files = sorted(p for p in target.iterdir() if p.is_file())
         return RefreshResult(target, files, counts, watch.timings, skipped=True)
-    with watch.stage("validate"):
-        kept, rejects = validate_parcels(data.parcels)
-        counts["parcels_kept"], counts["parcels_rejected"] = len(kept), len(rejects)
+    try:
+        result = process_parcels(data.parcels, _context(config, data), stage=watch.stage)
+    except TqspatialError as exc:
+        _write_failure_report(target, [], [], counts, exc)
+        raise
+    counts["parcels_kept"], counts["parcels_rejected"] = len(result.parcels), len(result.rejects)
+    counts["overlaps"] = len(result.overlaps)
+    report = quality_report(
+        notes=result.notes,
+        rejects=[result.rejects],
+        counts={"parcels": _layer_counts(counts)},
+        title="Data-quality report: tqspatial refresh",
+    )
+    try:
         _check_quality(config, counts)
-    with watch.stage("assign"):
-        assigned, overlaps = assign_parcels(
-            kept, data.structure, min_cluster_share=config.assign.min_cluster_share
-        )
-        summary = summarise_clusters(assigned, data.structure)
-        counts["overlaps"] = len(overlaps)
+    except InputQualityError as exc:
+        _write_failure_report(target, result.notes, [result.rejects], counts, exc)
+        raise
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
         return RefreshResult(target, [], counts, watch.timings)
     layers = {
-        "parcels": assigned,
-        "structure": data.structure.elements.reset_index(),
-        "rejects": rejects,
-        "overlaps": overlaps,
+        "parcels": result.parcels,
+        "structure": data.structure.to_frame(),
+        "rejects": result.rejects,
+        "overlaps": result.overlaps,
     }
+    totals = cluster_totals(result.ledger, data.structure)
+    constraints = summarise_constraints(result.parcels, rows=result.parcels["renewal_type"].notna())
+    tables: dict[str, Callable[[Path], Path]] = {
+        "inventory.gpkg": lambda p: io.write_layers(p, layers),
+        "parcels.parquet": lambda p: io.write_geoparquet(p, result.parcels),
+        "cluster_summary.csv": lambda p: io.write_csv(p, result.summary),
+        "renewal_ledger.csv": lambda p: io.write_csv(p, result.ledger),
+        "cluster_supply.csv": lambda p: io.write_csv(p, totals),
+        "constraints_summary.csv": lambda p: io.write_csv(p, constraints),
+        "rejects.csv": lambda p: io.write_csv(p, result.rejects),
+        "quality_report.md": lambda p: io.write_text(p, report),
+        "quality_notes.csv": lambda p: io.write_csv(
+            p, quality_table(notes=result.notes, rejects=[result.rejects])
+        ),
+    }
+    if config.output.xlsx:
+        sheets = {
+            "组团汇总": result.summary,
+            "更新用地供给": ledger_zh(totals, data.structure),
+            "更新用地台账": ledger_zh(result.ledger, data.structure),
+            "约束条件": constraints,
+            "剔除记录": result.rejects,
+        }
+        headers = zh_headers(
+            {str(c) for table in sheets.values() for c in table.columns},
+            element_names=data.structure.elements["name_zh"].to_dict(),
+        )
+        tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets, headers=headers)
     staging = staging_dir(target)
     try:
         with watch.stage("write"):
-            tables: dict[str, Any] = {
-                "inventory.gpkg": lambda p: io.write_layers(p, layers),
-                "parcels.parquet": lambda p: io.write_geoparquet(p, assigned),
-                "cluster_summary.csv": lambda p: io.write_csv(p, summary),
-            }
             for name, write in tables.items():
                 write(staging / name)
             manifest: dict[str, Any] = {
@@ -296,8 +387,14 @@ def _run(
                 },
                 "counts": counts,
                 "timings_s": watch.timings,
+                "warnings": [
+                    str(n.get("message")) for n in result.notes if n.get("level") == "warning"
+                ],
                 "versions": _versions(),
                 "outputs": sorted([*tables, "manifest.json"]),
+                "synthetic_inputs": sorted(
+                    name for name, kind in datasets.RAW_FILES.items() if kind != "real"
+                ),
             }
             io.write_json(staging / "manifest.json", manifest)
         publish(staging, target)
@@ -317,6 +414,33 @@ def _run(
     )
     files = [target / name for name in manifest["outputs"]]
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
+
+
+def _layer_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    return {
+        "input": counts.get("parcels_in", 0),
+        "kept": counts.get("parcels_kept", 0),
+        "rejected": counts.get("parcels_rejected", 0),
+    }
+
+
+def _write_failure_report(
+    target: Path,
+    notes: list[dict[str, object]],
+    rejects: list[gpd.GeoDataFrame],
+    counts: Mapping[str, int],
+    error: Exception,
+) -> None:
+    """Write the quality report of a failed run beside the (untouched) previous outputs."""
+    text = quality_report(
+        notes=notes,
+        rejects=rejects,
+        counts={"parcels": _layer_counts(counts)},
+        title="Data-quality report: refresh FAILED, nothing published",
+    )
+    text += f"\n## Why the refresh stopped\n\n{error}\n"
+    path = io.write_text(target / FAILURE_REPORT, text)
+    logger.error("refresh failed on bad input; report written to %s", path)
 
 
 def _check_quality(config: Config, counts: dict[str, int]) -> None:
