@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import re
@@ -10,12 +11,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
-import mapclassify
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from matplotlib.testing.compare import compare_images
 from matplotlib.text import Text
@@ -330,7 +332,46 @@ def test_choropleth_classes_cover_the_values(tianqiao):
 
     assert entries == [f"{shown(lo)} – {shown(mid)}", f"{shown(mid)} – {shown(hi)}", "n/a"]
     assert ax.get_legend().get_title().get_text() == "net_supply_ha (ha)"
-    assert mapclassify.__version__
+
+
+def _brute_force_jenks(x, k):
+    best = None
+    for cuts in itertools.combinations(range(1, len(x)), k - 1):
+        groups = np.split(x, cuts)
+        sse = sum(((g - g.mean()) ** 2).sum() for g in groups)
+        if best is None or sse < best[0] - 1e-12:
+            best = (sse, [g.max() for g in groups])
+    return best[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(0, 1000), min_size=3, max_size=9).map(
+        lambda v: np.sort(np.asarray(v, dtype=float))
+    ),
+    st.integers(2, 3),
+)
+def test_natural_breaks_match_brute_force(x, k):
+    k = min(k, len(np.unique(x)))
+    assume(k >= 2)
+    expected = _brute_force_jenks(x, k)
+    got = thematic.class_breaks(x, scheme="NaturalBreaks", k=k)
+
+    def sse(bins):
+        groups = np.split(x, np.searchsorted(x, bins[:-1], side="right"))
+        return sum(((g - g.mean()) ** 2).sum() for g in groups if len(g))
+
+    assert sse(got) == pytest.approx(sse(np.asarray(expected)), abs=1e-6)
+    assert got[-1] == x.max()
+
+
+def test_class_breaks_schemes():
+    x = np.arange(1.0, 101.0)
+    assert thematic.class_breaks(x, scheme="Quantiles", k=4).tolist() == [
+        np.quantile(x, q) for q in (0.25, 0.5, 0.75, 1.0)
+    ]
+    with pytest.raises(ValueError, match="unknown"):
+        thematic.class_breaks(x, scheme="NoSuchScheme")
 
 
 def test_accessibility_classes_and_isochrones(grid9):

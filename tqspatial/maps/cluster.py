@@ -2,10 +2,10 @@
 
 Examples
 --------
->>> import tqspatial as tq
->>> fig, ax = plot_cluster_map(tq.datasets.tianqiao(), lang="en", inset=False)
->>> ax.get_legend().get_texts()[0].get_text()
-'New Smart Manufacturing Cluster'
+>>> from tqspatial.maps.layers import toy_layers
+>>> fig, ax = plot_cluster_map(toy_layers(), lang="en")
+>>> [t.get_text() for t in ax.get_legend().get_texts()][:3]
+['West cluster', 'East cluster', 'Not in a cluster']
 """
 
 from __future__ import annotations
@@ -542,10 +542,10 @@ def plot_cluster_map(
 
     Examples
     --------
-    >>> import tqspatial as tq
-    >>> fig, ax = plot_cluster_map(tq.datasets.tianqiao().structure, lang="en")
+    >>> from tqspatial.maps.layers import toy_layers
+    >>> fig, ax = plot_cluster_map(toy_layers().structure, lang="en")
     >>> ax.get_aspect(), ax.get_title()
-    (1.0, 'spatial structure (1 axis, 2 belts, 5 clusters)')
+    (1.0, 'spatial structure (1 belt, 2 clusters)')
     """
     layers = as_layers(data)
     language = resolve_lang(lang)

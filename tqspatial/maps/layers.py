@@ -6,11 +6,8 @@ attributes, such as ``tq.datasets.tianqiao()``.
 
 Examples
 --------
->>> import tqspatial as tq
->>> layers = as_layers(tq.datasets.tianqiao())
->>> p = infer_provenance(layers)
->>> p["structure"], p["water"], p["districts"]
-('indicative', 'synthetic', 'real')
+>>> infer_provenance(toy_layers())
+{'boundary': 'synthetic', 'anchors': 'synthetic', 'structure': 'synthetic'}
 """
 
 from __future__ import annotations
@@ -21,11 +18,20 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry import LineString, Point, box
 
 from tqspatial.maps.style import Lang, bilingual
 from tqspatial.structure import PlanStructure
 
-__all__ = ["LAYER_NAMES", "PROVENANCE_LABELS", "MapLayers", "as_layers", "credit_line"]
+__all__ = [
+    "LAYER_NAMES",
+    "PROVENANCE_LABELS",
+    "MapLayers",
+    "as_layers",
+    "credit_line",
+    "infer_provenance",
+    "toy_layers",
+]
 
 #: Chinese and English names of the layers, in credit-line order.
 LAYER_NAMES: dict[str, tuple[str, str]] = {
@@ -156,9 +162,8 @@ def infer_provenance(layers: MapLayers) -> dict[str, str]:
 
     Examples
     --------
-    >>> import tqspatial as tq
-    >>> infer_provenance(as_layers(tq.datasets.tianqiao()))["parcels"]
-    'synthetic'
+    >>> infer_provenance(as_layers(toy_layers().structure))
+    {'structure': 'synthetic'}
     """
     out: dict[str, str] = {}
     for name in LAYER_NAMES:
@@ -213,3 +218,52 @@ def credit_line(
         zh += extra
         en += f" {extra}"
     return bilingual(zh, en.strip(), lang)
+
+
+def toy_layers() -> MapLayers:
+    """Return a tiny plan (two clusters, one belt, a 4 km district) for quick examples.
+
+    Returns
+    -------
+    MapLayers
+        Structure, boundary, one anchor; EPSG:4548, marked synthetic.
+
+    Examples
+    --------
+    >>> toy_layers().structure.cluster_ids
+    ['west', 'east']
+    """
+    x0, y0 = 500_000.0, 4_060_000.0
+    frame = gpd.GeoDataFrame(
+        {
+            "element_id": ["west", "east", "road"],
+            "kind": ["cluster", "cluster", "belt"],
+            "name_zh": ["西组团", "东组团", "中路带"],
+            "name_en": ["West cluster", "East cluster", "Middle road belt"],
+            "width_m": [None, None, 400.0],
+            "synthetic": [True, True, True],
+        },
+        geometry=[
+            box(x0 + 200, y0 + 200, x0 + 1900, y0 + 3800),
+            box(x0 + 2100, y0 + 200, x0 + 3800, y0 + 3800),
+            LineString([(x0, y0 + 2000), (x0 + 4000, y0 + 2000)]),
+        ],
+        crs="EPSG:4548",
+    )
+    boundary = gpd.GeoDataFrame(
+        {"name": ["示例区"], "name_en": ["Toy District"], "synthetic": [True]},
+        geometry=[box(x0, y0, x0 + 4000, y0 + 4000)],
+        crs="EPSG:4548",
+    )
+    anchors = gpd.GeoDataFrame(
+        {
+            "anchor_id": ["station"],
+            "name_zh": ["示例站"],
+            "name_en": ["Toy station"],
+            "role_in_plan": ["railway station"],
+            "synthetic": [True],
+        },
+        geometry=[Point(x0 + 2000, y0 + 500)],
+        crs="EPSG:4548",
+    )
+    return MapLayers(structure=PlanStructure.from_frame(frame), boundary=boundary, anchors=anchors)

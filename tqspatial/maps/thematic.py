@@ -24,6 +24,7 @@ import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -37,6 +38,7 @@ from tqspatial.maps.style import LANDUSE_COLORS, LANDUSE_NAMES, OKABE_ITO, bilin
 
 __all__ = [
     "ACCESS_BREAKS_MIN",
+    "class_breaks",
     "plot_accessibility",
     "plot_categories",
     "plot_choropleth",
@@ -379,7 +381,7 @@ def plot_choropleth(
     title: str | None = None,
     furniture: bool = True,
 ) -> tuple[Figure, Axes]:
-    """Classified choropleth (mapclassify scheme) with a class legend, e.g. net supply per cluster.
+    """Classified choropleth with a class legend, e.g. net supply per cluster.
 
     Parameters
     ----------
@@ -387,9 +389,9 @@ def plot_choropleth(
         Polygons with a numeric column (e.g. clusters joined to a ledger).
     column : str
         Value column.
-    scheme : str, default "NaturalBreaks"
-        A mapclassify scheme (``Quantiles``, ``EqualInterval`` ...); with
-        fewer distinct values than ``k`` the classes shrink to fit.
+    scheme : {"NaturalBreaks", "Quantiles", "EqualInterval"}
+        Classification (see :func:`class_breaks`).  With fewer distinct
+        values than ``k`` the classes shrink to fit.
     k : int, default 5
         Number of classes.
     cmap : str, default "YlGnBu"
@@ -422,8 +424,6 @@ def plot_choropleth(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['1 – 4', '4 – 7', '7 – 10']
     """
-    import mapclassify  # type: ignore[import-untyped]  # noqa: PLC0415 - only for choropleths
-
     _require(frame, [column] + ([label_column] if label_column else []), "choropleth")
     language = resolve_lang(lang)
     values = pd.to_numeric(frame[column], errors="coerce").astype(float)
@@ -434,12 +434,13 @@ def plot_choropleth(
         fig, ax = _setup(frame, ax, (10.0, 8.0))
         handles: list[Any] = []
         if valid.any():
-            classifier = getattr(mapclassify, scheme)(values[valid].to_numpy(), k=classes)
-            bins = np.asarray(classifier.bins, dtype=float)
+            bins = class_breaks(values[valid].to_numpy(), scheme=scheme, k=classes)
             lower = float(values[valid].min())
             edges = np.concatenate([[lower], bins])
             colours = mpl.colormaps[cmap](np.linspace(0.15, 0.9, len(bins)))
-            classes_of = np.asarray(classifier.yb)
+            classes_of = np.minimum(
+                np.searchsorted(bins, values[valid].to_numpy(), side="left"), len(bins) - 1
+            )
             part = frame[valid]
             part.plot(ax=ax, color=colours[classes_of], edgecolor="#555555", linewidth=0.5)
             for i in range(len(bins)):
@@ -480,6 +481,92 @@ def plot_choropleth(
             furniture=furniture,
         )
     return fig, ax
+
+
+#: Above this many values natural breaks are computed on evenly spaced order statistics.
+JENKS_MAX_VALUES = 1000
+
+_BUILTIN_SCHEMES = ("NaturalBreaks", "Quantiles", "EqualInterval")
+
+
+def _jenks(sorted_values: np.ndarray, k: int) -> np.ndarray:
+    """Exact Fisher–Jenks breaks (minimum within-class squared deviation) by dynamic programming."""
+    x = sorted_values
+    n = len(x)
+    s1 = np.concatenate([[0.0], np.cumsum(x)])
+    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
+
+    def cost(i: np.ndarray, j: int) -> np.ndarray:  # values x[i:j]
+        m = j - i
+        out: np.ndarray = s2[j] - s2[i] - (s1[j] - s1[i]) ** 2 / m
+        return out
+
+    best = np.full((k + 1, n + 1), np.inf)
+    cut = np.zeros((k + 1, n + 1), dtype=int)
+    best[0, 0] = 0.0
+    for c in range(1, k + 1):
+        for j in range(c, n + 1):
+            i = np.arange(c - 1, j)
+            total = best[c - 1, i] + cost(i, j)
+            pick = int(np.argmin(total))
+            best[c, j], cut[c, j] = total[pick], i[pick]
+    uppers, j = [], n
+    for c in range(k, 0, -1):
+        uppers.append(x[j - 1])
+        j = cut[c, j]
+    out: np.ndarray = np.asarray(uppers[::-1], dtype=float)
+    return out
+
+
+def class_breaks(values: np.ndarray, *, scheme: str = "NaturalBreaks", k: int = 5) -> np.ndarray:
+    """Return the upper bounds of ``k`` classes (the last is the maximum).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Finite values.
+    scheme : str, default "NaturalBreaks"
+        ``NaturalBreaks`` (Fisher–Jenks, as mapclassify's ``FisherJenks``; on
+        more than 1000 values, on 1000 evenly spaced order statistics),
+        ``Quantiles`` or ``EqualInterval``.
+    k : int, default 5
+        Number of classes (reduced to the number of distinct values).
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing upper bounds; a value belongs to the first class whose bound
+        is not below it.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty or ``scheme`` is unknown.
+
+    Examples
+    --------
+    >>> class_breaks(np.array([1.0, 2, 3, 10, 11, 12]), k=2).tolist()
+    [3.0, 12.0]
+    >>> class_breaks(np.array([0.0, 2.5, 5.0, 10.0]), scheme="EqualInterval", k=4).tolist()
+    [2.5, 5.0, 7.5, 10.0]
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    if x.size == 0:
+        msg = "class_breaks: no values to classify; pass at least one finite value"
+        raise ValueError(msg)
+    k = max(1, min(int(k), int(np.unique(x).size)))
+    if scheme == "EqualInterval":
+        bins = x[0] + (x[-1] - x[0]) * np.arange(1, k + 1) / k
+        bins[-1] = x[-1]
+        return np.asarray(bins, dtype=float)
+    if scheme == "Quantiles":
+        return np.asarray(np.quantile(x, np.arange(1, k + 1) / k), dtype=float)
+    if scheme == "NaturalBreaks":
+        if x.size > JENKS_MAX_VALUES:
+            x = np.quantile(x, np.linspace(0, 1, JENKS_MAX_VALUES))
+        return _jenks(x, k)
+    msg = f"scheme={scheme!r} is unknown; use one of {list(_BUILTIN_SCHEMES)}"
+    raise ValueError(msg)
 
 
 def _fmt(value: float) -> str:
@@ -578,18 +665,19 @@ def plot_accessibility(
             _require(isochrones, [isochrone_column], "isochrones")
             isochrones.boundary.plot(ax=ax, color="black", linewidth=0.9, linestyle="--", zorder=6)
             for _, row in isochrones.iterrows():
-                x, y = (
-                    row.geometry.exterior.coords[0]
-                    if row.geometry.geom_type == "Polygon"
-                    else (row.geometry.representative_point().coords[0])
-                )
+                # label at the northernmost vertex, so nested isochrones stack
+                xy = shapely.get_coordinates(row.geometry)
+                x, y = xy[int(np.argmax(xy[:, 1]))]
                 ax.text(
                     x,
                     y,
                     f"{row[isochrone_column]:g} min",
+                    ha="center",
+                    va="bottom",
                     fontsize=7,
                     path_effects=halo(),
                     zorder=7,
+                    clip_on=True,
                 )
             handles.append(
                 Line2D(

@@ -8,11 +8,10 @@ layers are drawn on a plain background.
 
 Examples
 --------
->>> import tqspatial as tq
->>> m = make_webmap(tq.datasets.tianqiao())
->>> html = m.get_root().render()
->>> "<script src=" in html, html.count("L.geoJson(")  # boundary, parcels, clusters, corridors
-(False, 4)
+>>> from tqspatial.maps.layers import toy_layers
+>>> html = make_webmap(toy_layers()).get_root().render()
+>>> "<script src=" in html, html.count("L.geoJson(")  # boundary, clusters, corridors
+(False, 3)
 """
 
 from __future__ import annotations
@@ -101,8 +100,8 @@ def make_webmap(
 
     Examples
     --------
-    >>> import tqspatial as tq
-    >>> m = make_webmap(tq.datasets.tianqiao().structure, lang="en")
+    >>> from tqspatial.maps.layers import toy_layers
+    >>> m = make_webmap(toy_layers().structure, lang="en")
     >>> m.get_root().render().count("L.geoJson(")  # clusters and corridors
     2
     """
@@ -205,9 +204,9 @@ def save_webmap(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
     Examples
     --------
     >>> import tempfile
-    >>> import tqspatial as tq
+    >>> from tqspatial.maps.layers import toy_layers
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = save_webmap(make_webmap(tq.datasets.tianqiao().structure), f"{d}/m.html")
+    ...     p = save_webmap(make_webmap(toy_layers()), f"{d}/m.html")
     ...     p.stat().st_size > 100_000
     True
     """
