@@ -322,8 +322,15 @@ def assign_parcels(
     elements = structure.elements
     n = len(out)
     pgeoms = out.geometry.to_numpy()
-    p, z, overlap = _overlap_pairs(pgeoms, elements.geometry.to_numpy())
+    district = structure.district if boundary is None else district_geometry(boundary, out.crs)
+    zones = list(elements.geometry.to_numpy())
+    # The district is screened and intersected in the same pass, as one more zone.
+    zones += [] if district is None else [district]
+    p, z, overlap = _overlap_pairs(pgeoms, np.array(zones, dtype=object))
     area = shapely.area(pgeoms)
+    in_district = z == len(elements)
+    dp, dover = p[in_district], overlap[in_district]
+    p, z, overlap = p[~in_district], z[~in_district], overlap[~in_district]
     share = overlap / area[p] if len(p) else np.empty(0, dtype=float)
     kinds = elements["kind"].to_numpy(dtype=object)
     overlaps = pd.DataFrame(
@@ -358,9 +365,7 @@ def assign_parcels(
         out[f"share_{element_id}"] = values
         out[f"on_{element_id}"] = values >= min_element_share
 
-    district = structure.district if boundary is None else district_geometry(boundary, out.crs)
     if district is not None:
-        dp, _, dover = _overlap_pairs(pgeoms, np.array([district], dtype=object))
         out["district_share"] = _column_sum(dp, dover / area[dp], n)
     logger.info(
         "assigned %d parcels (%d overlaps): %s",
