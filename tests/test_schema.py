@@ -301,3 +301,24 @@ def test_embedded_parcels_validate_whole_and_fast(tianqiao):
     before = tianqiao.parcels.area.sum()
     assert kept["area_m2"].sum() + kept["outside_area_m2"].sum() == pytest.approx(before, rel=1e-9)
     assert elapsed < 5.0  # generous for a shared 2-core machine; typically ~0.3 s
+
+
+def test_numeric_ids_become_text_without_a_repair_and_odd_indexes_work():
+    frame = gpd.GeoDataFrame(
+        {"parcel_id": [1, 2, 1]},
+        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10), box(40, 0, 50, 10)],
+        crs="EPSG:4548",
+        index=["r", "r", "s"],
+    )
+    kept, rejects = validate_parcels(frame)
+    assert kept["parcel_id"].tolist() == ["1", "2", "1#2"]
+    assert kept["repair"].isna().tolist() == [True, True, False]
+    assert kept.index.tolist() == ["r", "r", "s"]
+    assert len(rejects) == 0
+
+
+def test_empty_layer_gives_empty_tables_with_the_columns(grid9, district):
+    kept, rejects = validate_parcels(grid9.iloc[:0], boundary=district)
+    assert (len(kept), len(rejects)) == (0, 0)
+    assert {"area_m2", "repair", "outside_area_m2"} <= set(kept.columns)
+    assert {"reason", "uncounted_area_m2"} <= set(rejects.columns)

@@ -23,7 +23,8 @@ Parcel rules, applied in this order (the first reject reason wins):
    collapses to nothing is ``invalid_geometry``.
 4. **Slivers**: area below ``min_area_m2`` (default
    :data:`MIN_PARCEL_AREA_M2`) is ``sliver``, never land.
-5. **Ids**: a missing id is ``missing_id``.  Ids are compared after Unicode
+5. **Ids** are returned as text.  A missing id is ``missing_id``.  Ids are
+   compared after Unicode
    NFKC normalisation, stripping and case folding (``" a-01 "`` is
    ``"A-01"``); surrounding whitespace is removed from kept ids (repair
    ``id_stripped``).  A later row with the same id and the same geometry is
@@ -183,7 +184,7 @@ def _resolve_ids(
     ledger: _Ledger,
     same: Callable[[Any, Any], bool],
 ) -> pd.Series:
-    """Flag missing ids, exact duplicates and id conflicts; return the ids to keep."""
+    """Flag missing ids, exact duplicates and id conflicts; return the ids to keep (as text)."""
     stripped, keys = _id_keys(frame[id_column])
     stripped_list: list[Any] = stripped.tolist()
     original = frame[id_column].astype(object).tolist()
@@ -192,8 +193,8 @@ def _resolve_ids(
     ledger.reject(np.flatnonzero(missing & usable), "missing_id", "the id is missing or blank")
     new_ids: list[Any] = list(original)
     for pos in np.flatnonzero(~missing & usable).tolist():
-        if stripped_list[pos] != original[pos]:
-            new_ids[pos] = stripped_list[pos]
+        new_ids[pos] = stripped_list[pos]  # ids are text
+        if isinstance(original[pos], str) and stripped_list[pos] != original[pos]:
             ledger.repair(
                 pos, "id_stripped", f"id {original[pos]!r} stripped to {stripped_list[pos]!r}"
             )
@@ -295,7 +296,7 @@ def _split(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, int]]:
     usable = ledger.usable()
     kept = frame.loc[usable].copy()
-    kept[id_column] = ids[usable]
+    kept[id_column] = ids.to_numpy()[usable]
     geom_name = frame.geometry.name
     kept[geom_name] = gpd.GeoSeries(geoms[usable], index=kept.index, crs=frame.crs)
     repairs: list[str | None] = [
