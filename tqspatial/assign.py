@@ -7,10 +7,13 @@ district.  A long table keeps every parcel-element overlap so nothing is
 hidden by the primary-cluster choice.
 
 The computation uses the fact that most parcels lie wholly inside one
-element: an STR-tree finds candidate pairs, a prepared ``contains_properly``
-test settles the interior ones at once (overlap = parcel area), and exact
-polygon intersection is computed only for parcels that cross an element's
-edge.
+element, or wholly outside it: each element is laid over a coarse grid whose
+cells are tested once, and summed-area tables then settle every parcel whose
+bounding box touches only interior cells (overlap = parcel area) or only
+disjoint cells (no overlap).  The few parcels left get a prepared
+``contains_properly`` test, and exact polygon intersection only when they
+cross the element's edge.  The screen is exact, not approximate: results are
+the same as intersecting every pair.
 """
 
 from __future__ import annotations
