@@ -28,6 +28,7 @@ from tqspatial.maps.cluster import plot_cluster_map, resolve_lang
 from tqspatial.maps.fonts import figure_missing_glyphs, font_rc
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import Lang, bilingual
+from tqspatial.maps.webmap import make_webmap, save_webmap
 from tqspatial.structure import CLUSTER_KIND
 
 __all__ = [
@@ -279,6 +280,7 @@ def render_maps(
     formats: Sequence[str] = ("png", "pdf", "svg"),
     dpi: int = EXPORT_DPI,
     atlas: bool = True,
+    html: bool = False,
     provenance: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the overview cluster map (PNG/PDF/SVG) and the PDF atlas into ``out_dir``.
@@ -299,13 +301,17 @@ def render_maps(
         PNG resolution.
     atlas : bool, default True
         Also write ``atlas.pdf``.
+    html : bool, default False
+        Also write ``cluster_map.html``, the offline web map with parcels
+        (about 6 MB for 17 000 parcels).
     provenance : mapping of str to str, optional
         Layer labels for the credit line (inferred when omitted).
 
     Returns
     -------
     list of pathlib.Path
-        ``cluster_map.<fmt>`` for each format, then ``atlas.pdf``.
+        ``cluster_map.<fmt>`` for each format, then ``atlas.pdf`` and
+        ``cluster_map.html`` when asked for.
 
     Raises
     ------
@@ -319,4 +325,6 @@ def render_maps(
         paths.append(
             write_atlas(target / "atlas.pdf", data, cluster_stats=cluster_stats, lang=lang)
         )
+    if html:
+        paths.append(save_webmap(make_webmap(data, lang=lang), target / "cluster_map.html"))
     return paths

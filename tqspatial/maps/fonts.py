@@ -234,7 +234,8 @@ def font_rc() -> dict[RcKeyType, Any]:
     -------
     dict
         ``font.family`` as a fallback chain (CJK family, then DejaVu Sans),
-        and PDF/PS Type 3 embedding (works for CFF-flavoured CJK fonts).
+        PDF/PS Type 3 embedding (works for CFF-flavoured CJK fonts) and a
+        fixed SVG id salt so exports are byte-reproducible.
 
     Examples
     --------
@@ -243,7 +244,13 @@ def font_rc() -> dict[RcKeyType, Any]:
     """
     font = cjk_font()
     families = [font.family, _LATIN_FALLBACK] if font is not None else [_LATIN_FALLBACK]
-    return {"font.family": families, "pdf.fonttype": 3, "ps.fonttype": 3, "svg.fonttype": "path"}
+    return {
+        "font.family": families,
+        "pdf.fonttype": 3,
+        "ps.fonttype": 3,
+        "svg.fonttype": "path",
+        "svg.hashsalt": "tqspatial",  # stable SVG ids: same map, same bytes
+    }
 
 
 def _faces_for(text: Text) -> list[tuple[str, int]]:
