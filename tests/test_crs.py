@@ -195,3 +195,9 @@ def test_layer_far_off_for_other_reasons_is_not_blamed_on_web_maps(tianqiao):
     far = tianqiao.facilities.copy()
     far.geometry = far.geometry.translate(5_000, -3_000)
     assert check_webmap_offset(far, tianqiao.boundary) is None
+
+
+def test_degrees_declared_for_metres_raises_with_a_suggestion():
+    raw = points([(39_500_000.0, 4_060_000.0)], crs="EPSG:4326")
+    with pytest.raises(CRSError, match=r"in degrees.*not longitudes/latitudes.*EPSG:4527"):
+        resolve_crs(raw, layer="wrong.prj")

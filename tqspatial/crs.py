@@ -529,6 +529,8 @@ def resolve_crs(
         warnings.warn(message, DataQualityWarning, stacklevel=2)
     if source.is_projected and has_coords:
         _check_zone_prefix(work, source, layer)
+    if source.is_geographic and has_coords:
+        _check_degrees(work, source, layer, working_crs)
     _warn_datum_shift(work, source, target, layer)
     if source == target:
         return work
@@ -536,6 +538,24 @@ def resolve_crs(
     out = work.to_crs(target)
     out.attrs["tq_notes"] = work.attrs["tq_notes"]
     return out
+
+
+def _check_degrees(
+    frame: gpd.GeoDataFrame, source: pyproj.CRS, layer: str, working_crs: str
+) -> None:
+    """Raise when a geographic CRS is declared for coordinates that cannot be degrees."""
+    minx, miny, maxx, maxy = _bounds(frame)
+    if -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0:  # noqa: PLR2004
+        return
+    try:
+        hint = f"source_crs='EPSG:{infer_crs(_bounds(frame), hint_crs=working_crs).crs.to_epsg()}'"
+    except CRSError:
+        hint = "source_crs='EPSG:...' naming the projected CRS of the data"
+    msg = (
+        f"{layer}: declared CRS {source.name} is in degrees, but the coordinates "
+        f"{_fmt(_bounds(frame))} are not longitudes/latitudes. Pass {hint}."
+    )
+    raise CRSError(msg)
 
 
 def _check_zone_prefix(frame: gpd.GeoDataFrame, source: pyproj.CRS, layer: str) -> None:
