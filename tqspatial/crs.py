@@ -314,15 +314,13 @@ def _warn_datum_shift(
         f"{accuracy_text}); positions may be off by {DATUM_UNCERTAINTY[old]}. Use surveyed "
         "CGCS2000 data or local transformation parameters where this matters."
     )
-    add_note(
-        frame,
-        layer=layer,
-        stage="crs",
-        kind="ballpark_datum_shift",
-        level="warning",
-        message=message,
-    )
-    warnings.warn(message, DataQualityWarning, stacklevel=3)
+    _warn(frame, layer, "ballpark_datum_shift", message, stacklevel=3)
+
+
+def _warn(frame: gpd.GeoDataFrame, layer: str, kind: str, message: str, stacklevel: int) -> None:
+    """Add a warning-level note to ``frame`` and raise a DataQualityWarning with ``message``."""
+    add_note(frame, layer=layer, stage="crs", kind=kind, level="warning", message=message)
+    warnings.warn(message, DataQualityWarning, stacklevel=stacklevel + 1)
 
 
 def _from_webmap(frame: gpd.GeoDataFrame, kind: str, layer: str) -> gpd.GeoDataFrame:
@@ -523,10 +521,7 @@ def resolve_crs(
             f"{layer}: coordinates {_fmt(bounds)} in {source.name} had latitude first "
             "(x in 18-54, y in 73-135); swapped them"
         )
-        add_note(
-            work, layer=layer, stage="crs", kind="swapped_axes", level="warning", message=message
-        )
-        warnings.warn(message, DataQualityWarning, stacklevel=2)
+        _warn(work, layer, "swapped_axes", message, stacklevel=2)
     if source.is_projected and has_coords:
         _check_zone_prefix(work, source, layer)
     if source.is_geographic and has_coords:
@@ -725,13 +720,5 @@ def check_webmap_offset(
         f"probably in {label} web-map coordinates read as WGS84. Re-read it with "
         f"source_crs='{kind}'."
     )
-    add_note(
-        frame,
-        layer=layer,
-        stage="crs",
-        kind="suspected_webmap_offset",
-        level="warning",
-        message=message,
-    )
-    warnings.warn(message, DataQualityWarning, stacklevel=2)
+    _warn(frame, layer, "suspected_webmap_offset", message, stacklevel=2)
     return message

@@ -18,6 +18,8 @@ degrees.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,6 +45,8 @@ _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0
 #: Stop iterating when the forward image is this close to the target (degrees).
 _TOLERANCE_DEG = 1e-10
+#: Baidu's constant shift (degrees) applied after its rotation/scaling.
+_BD_DLON, _BD_DLAT = 0.0065, 0.006
 _MAX_ITERATIONS = 30
 
 
@@ -76,6 +80,33 @@ def _offset_deg(lon: Array, lat: Array) -> tuple[Array, Array]:
     dlat_deg = np.where(inside, np.degrees(dlat / meridian_radius), 0.0)
     dlon_deg = np.where(inside, np.degrees(dlon / parallel_radius), 0.0)
     return dlon_deg, dlat_deg
+
+
+def _invert(
+    forward: Callable[[npt.ArrayLike, npt.ArrayLike], tuple[Array, Array]],
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    *,
+    shift: tuple[float, float],
+) -> tuple[Array, Array]:
+    """Solve ``forward(x) == (lon, lat)`` by fixed-point iteration from ``(lon, lat) - shift``.
+
+    The forward transforms are close to a translation (Jacobian near the
+    identity), so subtracting the residual converges in a few steps.
+    """
+    target_lon, target_lat = _as_arrays(lon, lat)
+    out_lon, out_lat = target_lon - shift[0], target_lat - shift[1]
+    for _ in range(_MAX_ITERATIONS):
+        fwd_lon, fwd_lat = forward(out_lon, out_lat)
+        err_lon, err_lat = fwd_lon - target_lon, fwd_lat - target_lat
+        out_lon = out_lon - err_lon
+        out_lat = out_lat - err_lat
+        worst = max(
+            np.nanmax(np.abs(err_lon), initial=0.0), np.nanmax(np.abs(err_lat), initial=0.0)
+        )
+        if not worst > _TOLERANCE_DEG:
+            break
+    return out_lon, out_lat
 
 
 def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]:
@@ -122,18 +153,7 @@ def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array
     >>> round(float(lon), 9), round(float(lat), 9)
     (117.0, 36.7)
     """
-    target_lon, target_lat = _as_arrays(lon, lat)
-    out_lon, out_lat = target_lon.copy(), target_lat.copy()
-    for _ in range(_MAX_ITERATIONS):
-        fwd_lon, fwd_lat = wgs84_to_gcj02(out_lon, out_lat)
-        err_lon, err_lat = fwd_lon - target_lon, fwd_lat - target_lat
-        out_lon = out_lon - err_lon
-        out_lat = out_lat - err_lat
-        if not (np.nanmax(np.abs(err_lon), initial=0.0) > _TOLERANCE_DEG) and not (
-            np.nanmax(np.abs(err_lat), initial=0.0) > _TOLERANCE_DEG
-        ):
-            break
-    return out_lon, out_lat
+    return _invert(wgs84_to_gcj02, lon, lat, shift=(0.0, 0.0))
 
 
 def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]:
@@ -158,7 +178,7 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]
     x, y = _as_arrays(lon, lat)
     radius = np.hypot(x, y) + 0.00002 * np.sin(y * _X_PI)
     angle = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
-    return radius * np.cos(angle) + 0.0065, radius * np.sin(angle) + 0.006
+    return radius * np.cos(angle) + _BD_DLON, radius * np.sin(angle) + _BD_DLAT
 
 
 def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]:
@@ -180,18 +200,7 @@ def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]
     >>> round(float(lon), 9), round(float(lat), 9)
     (117.0, 36.7)
     """
-    target_lon, target_lat = _as_arrays(lon, lat)
-    out_lon, out_lat = target_lon - 0.0065, target_lat - 0.006
-    for _ in range(_MAX_ITERATIONS):
-        fwd_lon, fwd_lat = gcj02_to_bd09(out_lon, out_lat)
-        err_lon, err_lat = fwd_lon - target_lon, fwd_lat - target_lat
-        out_lon = out_lon - err_lon
-        out_lat = out_lat - err_lat
-        if not (np.nanmax(np.abs(err_lon), initial=0.0) > _TOLERANCE_DEG) and not (
-            np.nanmax(np.abs(err_lat), initial=0.0) > _TOLERANCE_DEG
-        ):
-            break
-    return out_lon, out_lat
+    return _invert(gcj02_to_bd09, lon, lat, shift=(_BD_DLON, _BD_DLAT))
 
 
 def wgs84_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]:
