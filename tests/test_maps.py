@@ -455,3 +455,12 @@ def test_render_maps_writes_everything_reproducibly(tmp_path):
     second = atlas.render_maps(tmp_path / "b", toy, dpi=40, atlas=False)
     for a, b in zip(first[:3], second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name  # same inputs, same bytes
+
+
+def test_maps_sit_below_datasets_and_io():
+    # maps are drawn from frames handed in; they never read files or load the dataset
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in Path(maps.__file__).parent.glob("*.py")
+    )
+    imported = set(re.findall(r"^\s*(?:from|import) (tqspatial\.\w+)", source, flags=re.MULTILINE))
+    assert imported <= {"tqspatial.maps", "tqspatial.structure", "tqspatial.errors"}

@@ -4,6 +4,15 @@ Importing this package registers a CJK font with matplotlib (see
 :mod:`tqspatial.maps.fonts`) so Chinese labels render; every plotting
 function takes ``ax=None`` and returns ``(fig, ax)`` and never shows a window.
 
+- :func:`plot_cluster_map`: the 一轴两带五组团 overview with legend, scale bar,
+  north arrow, locator inset and a credit line saying which layers are
+  real, indicative or synthetic.
+- :mod:`~tqspatial.maps.thematic`: land use, renewal supply, classified
+  choropleths, accessibility with isochrones, life-circle coverage.
+- :func:`render_maps`, :func:`write_atlas`, :func:`save_figure`: PNG (300 dpi),
+  PDF, SVG and the multi-page PDF atlas.
+- :func:`make_webmap`, :func:`save_webmap`: a standalone offline HTML map.
+
 Examples
 --------
 >>> from tqspatial import maps
@@ -13,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+from tqspatial.maps.atlas import MissingGlyphError, render_maps, save_figure, write_atlas
 from tqspatial.maps.cluster import plot_cluster_map
 from tqspatial.maps.fonts import (
     CJKFont,
@@ -22,15 +32,37 @@ from tqspatial.maps.fonts import (
     register_cjk_font,
 )
 from tqspatial.maps.layers import MapLayers, as_layers
+from tqspatial.maps.thematic import (
+    plot_accessibility,
+    plot_categories,
+    plot_choropleth,
+    plot_coverage,
+    plot_landuse,
+    plot_renewal_supply,
+)
+from tqspatial.maps.webmap import make_webmap, save_webmap
 
 __all__ = [
     "CJKFont",
     "FontWarning",
     "MapLayers",
+    "MissingGlyphError",
     "as_layers",
     "cjk_font",
     "figure_missing_glyphs",
+    "make_webmap",
+    "plot_accessibility",
+    "plot_categories",
+    "plot_choropleth",
     "plot_cluster_map",
+    "plot_coverage",
+    "plot_landuse",
+    "plot_renewal_supply",
+    "render_maps",
+    "save_figure",
+    "save_webmap",
+    "write_atlas",
 ]
 
+#: The CJK font registered at import (None, with a FontWarning, when there is none).
 CJK_FONT = register_cjk_font()
