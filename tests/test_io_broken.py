@@ -231,3 +231,18 @@ def test_empty_csv(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(DataFileError, match=r"点\.csv"):
         io.read_points_csv(path)
+
+
+def test_deleted_dbf_records_are_reported(tmp_path, shapefile, parcels):
+    shp = copy_shapefile(shapefile, tmp_path / "deleted")
+    dbf = shp.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    header_size, record_size = struct.unpack("<HH", raw[8:12])
+    for row in (3, 7):
+        raw[header_size + row * record_size] = ord("*")
+    dbf.write_bytes(bytes(raw))
+    frame = io.read_parcels(shp)
+    expected = parcels["parcel_id"].drop(index=[3, 7]).tolist()
+    assert frame["parcel_id"].tolist() == expected
+    (note,) = [n for n in frame.attrs["tq_notes"] if n["kind"] == "deleted_records"]
+    assert note["count"] == 2

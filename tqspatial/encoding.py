@@ -32,6 +32,7 @@ from tqspatial.errors import DataFileError
 __all__ = [
     "DbfHeader",
     "EncodingGuess",
+    "dbf_deleted",
     "dbf_header",
     "dbf_text",
     "gdal_encoding_name",
@@ -221,6 +222,37 @@ def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
         for start, width in text_fields
     ]
     return names + b"\n" + b"".join(columns)
+
+
+def dbf_deleted(raw: bytes, header: DbfHeader) -> int:
+    r"""Count the records flagged as deleted (``*``) in a ``.dbf``.
+
+    GDAL, like desktop GIS, skips such records and their shapes.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes (records beyond the end of ``raw`` are not counted).
+    header : DbfHeader
+        Its parsed header.
+
+    Returns
+    -------
+    int
+        Number of deleted records.
+
+    Examples
+    --------
+    >>> h = DbfHeader(2, 33, 2, 0, ((b"A", "C", 1, 1),))
+    >>> dbf_deleted(bytes(32) + b"\r" + b" a*b", h)
+    1
+    """
+    available = max(0, len(raw) - header.header_size) // header.record_size
+    n = min(header.n_records, available)
+    flags = np.frombuffer(
+        raw, dtype=np.uint8, count=n * header.record_size, offset=header.header_size
+    )
+    return int((flags[:: header.record_size] == ord("*")).sum())
 
 
 def _codec(name: str) -> str | None:

@@ -212,14 +212,37 @@ def _declared_length(head: bytes) -> int | None:
     return int(struct.unpack(">i", head[24:28])[0]) * 2
 
 
-def _shapefile_encoding(
+def _prepare_shapefile(
     parts: _ShapefileParts, path: Path, what: str, explicit: str | None
-) -> tuple[str | None, _enc.EncodingGuess]:
+) -> tuple[str | None, list[dict[str, str | int]]]:
+    """Check a shapefile, decide its text encoding; return the GDAL encoding and read notes."""
+    _check_shapefile(parts, path, what)
     guess = _enc.sniff_dbf_encoding(
         parts.dbf, cpg=parts.cpg, encoding=explicit, source=f"{what}: {path.with_suffix('.dbf')}"
     )
+    notes: list[dict[str, str | int]] = [
+        {
+            "kind": "encoding",
+            "level": "info",
+            "message": f"{path.name}: attribute text read as {guess.encoding} "
+            f"because {guess.reason}",
+            "raw": guess.encoding,
+        }
+    ]
+    deleted = _enc.dbf_deleted(parts.dbf, _enc.dbf_header(parts.dbf))
+    if deleted:
+        notes.append(
+            {
+                "kind": "deleted_records",
+                "level": "warning",
+                "count": deleted,
+                "message": f"{path.name}: {deleted} records are marked deleted in the .dbf "
+                "and were skipped with their shapes, as GIS software does; restore them in "
+                "the GIS if they should count",
+            }
+        )
     gdal_name = None if guess.ascii_only else _enc.gdal_encoding_name(guess.encoding)
-    return gdal_name, guess
+    return gdal_name, notes
 
 
 def _check_geojson(path: Path, what: str) -> None:
@@ -453,17 +476,8 @@ def read_vector(
     elif suffix == ".gpkg":
         _check_geopackage(path, what)
     if parts is not None:
-        _check_shapefile(parts, path, what)
-        gdal_encoding, guess = _shapefile_encoding(parts, path, what, encoding)
-        read_notes.append(
-            {
-                "kind": "encoding",
-                "level": "info",
-                "message": f"{path.name}: attribute text read as {guess.encoding} "
-                f"because {guess.reason}",
-                "raw": guess.encoding,
-            }
-        )
+        gdal_encoding, shapefile_notes = _prepare_shapefile(parts, path, what, encoding)
+        read_notes.extend(shapefile_notes)
     elif encoding is not None and suffix != ".zip":
         msg = (
             f"{what}: encoding={encoding!r} applies to shapefiles (.dbf) and CSV files; "
