@@ -322,3 +322,8 @@ def test_empty_layer_gives_empty_tables_with_the_columns(grid9, district):
     assert (len(kept), len(rejects)) == (0, 0)
     assert {"area_m2", "repair", "outside_area_m2"} <= set(kept.columns)
     assert {"reason", "uncounted_area_m2"} <= set(rejects.columns)
+
+
+def test_boundary_in_another_crs_is_refused(grid9, district):
+    with pytest.raises(SchemaError, match="boundary CRS EPSG:4326 differs"):
+        validate_parcels(grid9, boundary=district.to_crs(4326))

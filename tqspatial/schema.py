@@ -238,10 +238,20 @@ def _resolve_ids(
     return pd.Series(new_ids, index=frame.index, dtype=object)
 
 
-def _union(boundary: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry) -> BaseGeometry:
-    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        return shapely.union_all(np.asarray(boundary.geometry.array))
-    return boundary
+def _union(
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry, frame: gpd.GeoDataFrame, layer: str
+) -> BaseGeometry:
+    """Return the boundary as one geometry, refusing one in another CRS than ``frame``."""
+    if not isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
+        return boundary
+    if boundary.crs is not None and frame.crs is not None and boundary.crs != frame.crs:
+        msg = (
+            f"{layer}: boundary CRS {boundary.crs.to_string()} differs from the layer's "
+            f"{frame.crs.to_string()}; expected both in the working CRS. Reproject the boundary."
+        )
+        raise SchemaError(msg)
+    merged: BaseGeometry = shapely.union_all(np.asarray(boundary.geometry.array))
+    return merged
 
 
 def _overlaps(
@@ -518,7 +528,11 @@ def validate_parcels(
     outside_area = np.zeros(n)
     if boundary is not None:
         outside_area = _clip(
-            geoms, ledger, _union(boundary), clip=outside == "clip", min_area_m2=min_area_m2
+            geoms,
+            ledger,
+            _union(boundary, parcels, layer),
+            clip=outside == "clip",
+            min_area_m2=min_area_m2,
         )
     _resolve_overlaps(geoms, ledger, ids, min_area_m2)
 
@@ -641,7 +655,7 @@ def validate_points(
     ids = _resolve_ids(points, id_column, geoms, ledger, _same_geometry)
     extra: dict[str, npt.NDArray[Any]] = {}
     if boundary is not None:
-        area = _union(boundary)
+        area = _union(boundary, points, layer)
         shapely.prepare(area)
         usable = ledger.usable()
         out_mask = np.zeros(n, dtype=bool)
