@@ -1,0 +1,242 @@
+"""Read large parcel files in batches, in bounded memory.
+
+:func:`iter_parcel_batches` yields a parcel layer as GeoDataFrames of at
+most ``batch_size`` rows, each already in the working CRS with canonical
+field names, so a million-parcel layer never sits in memory twice (as GDAL
+or Arrow buffers and as a GeoDataFrame) the way a one-shot read does.
+GeoParquet is read row group by row group with pyarrow; every format GDAL
+reads (GeoPackage, FlatGeobuf, shapefile, GeoJSON ...) through pyogrio's
+Arrow stream (``pyogrio.raw.open_arrow``).  :func:`read_parcels_batched`
+joins the batches into one frame for the engines that need all parcels at
+once (validation compares every parcel with its neighbours).
+
+Rows are numbered across batches (the index runs 0 .. n-1 as in a plain
+read), so rejects still name the source row.  Each batch is reprojected by
+:func:`tqspatial.crs.resolve_crs` and its fields mapped by
+:func:`tqspatial.fields.map_fields`, with the file's declared CRS (or
+``source_crs``); a file declaring no CRS needs ``source_crs`` here, since
+inferring it batch by batch could guess differently per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyogrio.raw
+import shapely
+
+from tqspatial import fields as _fields
+from tqspatial.crs import resolve_crs
+from tqspatial.errors import CRSError, DataFileError
+from tqspatial.settings import get_settings
+
+__all__ = ["DEFAULT_BATCH_SIZE", "iter_parcel_batches", "read_parcels_batched"]
+
+logger = logging.getLogger(__name__)
+
+#: Rows per batch: about 100 MB of parcels with a dozen attributes.
+DEFAULT_BATCH_SIZE = 100_000
+_PARQUET = (".parquet", ".geoparquet")
+
+
+def _parquet_batches(
+    path: Path, batch_size: int, columns: list[str] | None
+) -> tuple[str | None, str, Iterator[pa.RecordBatch]]:
+    """Return the declared CRS, the geometry column and the batches of a GeoParquet file."""
+    try:
+        handle = pq.ParquetFile(path)
+        geo = json.loads((handle.schema_arrow.metadata or {}).get(b"geo", b"{}"))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        msg = f"parcels: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
+        raise DataFileError(msg) from exc
+    geometry = geo.get("primary_column")
+    if not geometry:
+        msg = f"parcels: {path} has no GeoParquet 'geo' metadata; write it with geopandas"
+        raise DataFileError(msg)
+    crs = geo["columns"][geometry].get("crs", "OGC:CRS84")  # spec: missing means CRS84
+    crs_text = None if crs is None else json.dumps(crs) if isinstance(crs, dict) else str(crs)
+    wanted = None if columns is None else [*columns, geometry]
+    return crs_text, geometry, handle.iter_batches(batch_size=batch_size, columns=wanted)
+
+
+def _frame(batch: pa.RecordBatch, geometry: str, crs: str | None, start: int) -> gpd.GeoDataFrame:
+    table = batch.drop_columns([geometry])
+    attrs = table.to_pandas()
+    attrs.index = pd.RangeIndex(start, start + batch.num_rows)
+    geoms = shapely.from_wkb(batch.column(geometry).to_numpy(zero_copy_only=False))
+    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=crs)
+
+
+def iter_parcel_batches(
+    path: str | os.PathLike[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    layer: str | None = None,
+    source_crs: str | None = None,
+    encoding: str | None = None,
+    columns: list[str] | None = None,
+    map_fields: bool = True,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Yield a parcel file as GeoDataFrames of at most ``batch_size`` rows, in the working CRS.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoParquet (read by row groups / batches with pyarrow) or any vector
+        file GDAL reads (GeoPackage, FlatGeobuf, shapefile ...).
+    batch_size : int, default 100,000
+        Most rows per batch.
+    layer : str, optional
+        Layer of a GeoPackage.
+    source_crs : str, optional
+        The CRS the coordinates are really in (see
+        :func:`tqspatial.crs.resolve_crs`); required when the file declares
+        none.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf`` (``"gbk"``); others are UTF-8.
+    columns : list of str, optional
+        Attribute columns to read (default all).
+    map_fields : bool, default True
+        Map Chinese / pinyin field names to canonical ones per batch
+        (:func:`tqspatial.fields.map_fields`).
+
+    Yields
+    ------
+    geopandas.GeoDataFrame
+        Consecutive rows of the file (index = row number in the file), in
+        the working CRS, with the CRS and field notes in ``attrs["tq_notes"]``.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, damaged or of an unknown type.
+    CRSError
+        If the file declares no CRS and ``source_crs`` is not given.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> sizes = [len(b) for b in iter_parcel_batches(datasets.raw_path("parcels.gpkg"),
+    ...                                              batch_size=5000)]
+    >>> sizes
+    [5000, 5000, 5000, 1779]
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"parcels: no file at {path}; check the path"
+        raise DataFileError(msg)
+    if batch_size < 1:
+        msg = f"batch_size must be at least 1, got {batch_size}"
+        raise ValueError(msg)
+    if path.suffix.lower() in _PARQUET:
+        crs, geometry, batches = _parquet_batches(path, batch_size, columns)
+        yield from _convert(path, batches, geometry, crs, source_crs=source_crs, mapped=map_fields)
+        return
+    try:
+        with pyogrio.raw.open_arrow(
+            path,
+            layer=layer,
+            encoding=encoding,
+            columns=columns,
+            batch_size=batch_size,
+            use_pyarrow=True,
+        ) as (meta, reader):
+            geometry = meta["geometry_name"] or "wkb_geometry"
+            yield from _convert(
+                path, reader, geometry, meta["crs"], source_crs=source_crs, mapped=map_fields
+            )
+    except pyogrio.errors.DataSourceError as exc:
+        msg = f"parcels: cannot read {path}: {exc}; the file is damaged or not a vector file"
+        raise DataFileError(msg) from exc
+
+
+def _convert(
+    path: Path,
+    batches: Iterable[pa.RecordBatch],
+    geometry: str,
+    crs: str | None,
+    *,
+    source_crs: str | None,
+    mapped: bool,
+) -> Iterator[gpd.GeoDataFrame]:
+    if crs is None and source_crs is None:
+        msg = (
+            f"parcels: {path.name} declares no CRS; pass source_crs='EPSG:...' to read it in "
+            "batches (tqspatial.io.read_parcels can infer a CRS from a whole file)"
+        )
+        raise CRSError(msg)
+    working = get_settings().working_crs
+    start = 0
+    for number, batch in enumerate(batches):
+        frame = _frame(batch, geometry, crs, start)
+        start += len(frame)
+        frame = resolve_crs(frame, source_crs=source_crs, layer="parcels", working_crs=working)
+        if mapped:
+            frame = _fields.map_fields(frame, layer="parcels")
+        logger.debug(
+            "parcels: batch %d, rows %d..%d of %s", number, start - len(frame), start, path
+        )
+        yield frame
+    logger.info("parcels: read %d features from %s in batches", start, path)
+
+
+def read_parcels_batched(
+    path: str | os.PathLike[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    layer: str | None = None,
+    source_crs: str | None = None,
+    encoding: str | None = None,
+    columns: list[str] | None = None,
+    map_fields: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read a whole parcel file batch by batch into one GeoDataFrame.
+
+    Peak memory is the final frame plus one batch, instead of the final
+    frame plus the whole file's Arrow / GDAL buffers.  Notes of the first
+    batch are kept (later batches repeat them).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Parcel file (see :func:`iter_parcel_batches`).
+    batch_size, layer, source_crs, encoding, columns, map_fields
+        As for :func:`iter_parcel_batches`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Every feature, index 0 .. n-1, in the working CRS.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> len(read_parcels_batched(datasets.raw_path("parcels.gpkg"), batch_size=7000))
+    16779
+    """
+    batches = list(
+        iter_parcel_batches(
+            path,
+            batch_size=batch_size,
+            layer=layer,
+            source_crs=source_crs,
+            encoding=encoding,
+            columns=columns,
+            map_fields=map_fields,
+        )
+    )
+    if not batches:
+        msg = f"parcels: {path} holds no features"
+        raise DataFileError(msg)
+    notes = list(batches[0].attrs.get("tq_notes", []))
+    frame = pd.concat(batches) if len(batches) > 1 else batches[0]
+    frame.attrs = {"tq_notes": notes}
+    return frame
