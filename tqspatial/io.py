@@ -1,12 +1,20 @@
 """Reading and writing data files: the only module that touches files.
 
 Every reader returns data in the working CRS (EPSG:4548 unless changed in
-:mod:`tqspatial.settings`) and turns low-level failures (GDAL, XML, zip)
-into a :class:`~tqspatial.errors.DataFileError` that names the file.
+:mod:`tqspatial.settings`, via :func:`tqspatial.crs.resolve_crs`) and turns
+low-level failures (GDAL, XML, zip) into a
+:class:`~tqspatial.errors.DataFileError` that names the file and the problem.
+Vector files are checked before GDAL opens them (truncated or mismatched
+shapefile parts, truncated GeoPackages and zips, empty or HTML "GeoJSON"),
+because GDAL silently loads some of them partially.  Text encodings of
+``.dbf`` and CSV files are detected (:mod:`tqspatial.encoding`), and
+:func:`read_parcels` maps Chinese and pinyin field names
+(:mod:`tqspatial.fields`).  What a reader assumed travels with the frame as
+notes in ``attrs["tq_notes"]`` (stage ``"read"``, ``"crs"``, ``"fields"``).
 
-Supported formats: GeoPackage, Shapefile, GeoJSON, GeoParquet (vectors);
-GeoTIFF (rasters); OSM XML and GraphML (road networks); CSV with coordinate
-columns (points).
+Supported formats: GeoPackage, Shapefile (also zipped), GeoJSON, GeoParquet
+(vectors); GeoTIFF (rasters); OSM XML and GraphML (road networks); CSV with
+coordinate columns (points).
 """
 
 from __future__ import annotations
