@@ -823,7 +823,13 @@ class Raster:
 
     @property
     def cell_area_m2(self) -> float:
-        """Area of one cell in CRS units squared."""
+        """Area of one cell in CRS units squared.
+
+        Returns
+        -------
+        float
+            ``|a * e|`` of the transform (m² in the working CRS).
+        """
         return float(abs(self.transform.a * self.transform.e))
 
 
