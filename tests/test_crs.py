@@ -201,3 +201,9 @@ def test_degrees_declared_for_metres_raises_with_a_suggestion():
     raw = points([(39_500_000.0, 4_060_000.0)], crs="EPSG:4326")
     with pytest.raises(CRSError, match=r"in degrees.*not longitudes/latitudes.*EPSG:4527"):
         resolve_crs(raw, layer="wrong.prj")
+
+
+def test_metres_declared_for_degrees_raises():
+    raw = points([JINAN_STATION], crs="EPSG:4548")
+    with pytest.raises(CRSError, match=r"in metres.*look like longitudes.*EPSG:4326"):
+        resolve_crs(raw, layer="wrong.prj")

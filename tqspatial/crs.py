@@ -523,6 +523,7 @@ def resolve_crs(
         )
         _warn(work, layer, "swapped_axes", message, stacklevel=2)
     if source.is_projected and has_coords:
+        _check_metres(work, source, layer)
         _check_zone_prefix(work, source, layer)
     if source.is_geographic and has_coords:
         _check_degrees(work, source, layer, working_crs)
@@ -549,6 +550,19 @@ def _check_degrees(
     msg = (
         f"{layer}: declared CRS {source.name} is in degrees, but the coordinates "
         f"{_fmt(_bounds(frame))} are not longitudes/latitudes. Pass {hint}."
+    )
+    raise CRSError(msg)
+
+
+def _check_metres(frame: gpd.GeoDataFrame, source: pyproj.CRS, layer: str) -> None:
+    """Raise when a projected CRS is declared for coordinates that look like lon/lat degrees."""
+    minx, miny, maxx, maxy = _bounds(frame)
+    if not (_in(minx, maxx, CHINA_LON) and _in(miny, maxy, CHINA_LAT)):
+        return
+    msg = (
+        f"{layer}: declared CRS {source.name} is in metres, but the coordinates "
+        f"{_fmt((minx, miny, maxx, maxy))} look like longitudes/latitudes in China. "
+        "Pass source_crs='EPSG:4326' (or 'gcj02' / 'bd09' for web-map coordinates)."
     )
     raise CRSError(msg)
 
