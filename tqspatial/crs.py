@@ -172,8 +172,9 @@ def infer_crs(bounds: Bounds | npt.ArrayLike, *, hint_crs: str | None = None) ->
 
     Parameters
     ----------
-    bounds : tuple of float
-        ``(minx, miny, maxx, maxy)`` of the layer, as stored (x first).
+    bounds : tuple of float or array_like
+        ``(minx, miny, maxx, maxy)`` of the layer as stored (x first), or an
+        ``(n, 2)`` array of its x, y coordinates.
     hint_crs : str, optional
         The working CRS.  Used only for Gauss-Krueger eastings without zone
         prefix, whose central meridian cannot be read from the numbers: when
@@ -200,8 +201,13 @@ def infer_crs(bounds: Bounds | npt.ArrayLike, *, hint_crs: str | None = None) ->
     (4326, True)
     >>> infer_crs((500_000, 4_060_000, 510_000, 4_070_000), hint_crs="EPSG:4548").crs.to_epsg()
     4548
+    >>> infer_crs([[117.0, 36.6], [117.1, 36.7], [116.9, 36.8]]).crs.to_epsg()
+    4326
     """
-    minx, miny, maxx, maxy = (float(v) for v in np.asarray(bounds, dtype=float).ravel())
+    values = np.asarray(bounds, dtype=float)
+    if values.ndim == 2 and values.shape[1] == 2:  # noqa: PLR2004  (an (n, 2) array of x, y)
+        values = np.concatenate([np.nanmin(values, axis=0), np.nanmax(values, axis=0)])
+    minx, miny, maxx, maxy = (float(v) for v in values.ravel())
     box = (minx, miny, maxx, maxy)
     if not all(math.isfinite(v) for v in box):
         msg = (
