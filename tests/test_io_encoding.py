@@ -261,3 +261,19 @@ def test_zip_with_gbk_member_names(tmp_path):
     with zipfile.ZipFile(archive) as zf:
         assert "天桥区地块.shp" not in zf.namelist()  # really GBK-named
     assert io.read_vector(archive)["名称"].tolist() == NAMES
+
+
+def test_check_vector_file_gives_what_a_streaming_reader_needs(tmp_path):
+    shp = write_shapefile(tmp_path / "src", "天桥区地块", NAMES)
+    archive = tmp_path / "layer.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in shp.parent.iterdir():
+            zf.write(part, part.name)
+    for path in (shp, archive):
+        checked = io.check_vector_file(path)
+        assert checked.encoding == "GB18030"
+        frame = pyogrio.read_dataframe(
+            checked.source, layer=checked.layer, encoding=checked.encoding
+        )
+        assert frame["名称"].tolist() == NAMES
+        assert [n["kind"] for n in checked.notes] == ["encoding"]

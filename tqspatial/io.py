@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 __all__ = [
     "COORDINATE_COLUMNS",
     "Raster",
+    "VectorSource",
+    "check_vector_file",
     "read_districts",
     "read_facilities",
     "read_parcels",
@@ -395,6 +397,106 @@ def _source_crs(source_crs: str | None, crs: str | None, what: str) -> str | Non
     return source_crs
 
 
+@dataclasses.dataclass(frozen=True)
+class VectorSource:
+    """A vector file that passed :func:`check_vector_file`, ready for GDAL.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file as given.
+    source : str
+        What to pass to pyogrio (a ``/vsizip/`` path for a zipped layer).
+    layer : str or None
+        Layer to pass to pyogrio.
+    encoding : str or None
+        GDAL name of a shapefile's text encoding (None: GDAL's default is fine).
+    notes : tuple of dict
+        Read notes (encoding used, deleted records) without ``layer``/``stage``.
+    """
+
+    path: Path
+    source: str
+    layer: str | None
+    encoding: str | None
+    notes: tuple[dict[str, str | int], ...]
+
+
+def check_vector_file(
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    what: str = "vector",
+) -> VectorSource:
+    """Check a vector file before GDAL reads it, and decide a shapefile's text encoding.
+
+    For readers that stream a file themselves (e.g. in batches) and need the
+    same guarantees as :func:`read_vector`: one clear error for a broken file
+    and correctly decoded Chinese text.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoPackage, Shapefile (or zip holding one), GeoJSON or GeoParquet.
+    layer : str, optional
+        Layer name in a GeoPackage, or shapefile name in a zip.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``; detected when None.
+    what : str, default "vector"
+        What the file is, for messages.
+
+    Returns
+    -------
+    VectorSource
+        Source, layer and encoding to pass to pyogrio, and the read notes.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, of an unsupported type, or damaged.
+    ConfigError
+        If ``encoding`` is given for a format that is always UTF-8.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> check_vector_file(datasets.raw_path("parcels.gpkg")).encoding is None
+    True
+    """
+    path = Path(path)
+    _check_exists(path, what)
+    suffix = path.suffix.lower()
+    if suffix not in VECTOR_SUFFIXES:
+        msg = (
+            f"{what}: unsupported file type {suffix!r} for {path}; "
+            f"expected one of {sorted(VECTOR_SUFFIXES)}"
+        )
+        raise DataFileError(msg)
+    notes: list[dict[str, str | int]] = []
+    gdal_encoding: str | None = None
+    source = str(path)
+    parts: _ShapefileParts | None = None
+    if suffix == ".zip":
+        member, parts = _zip_member(path, layer, what)
+        source, layer = f"/vsizip/{path}/{member}", None
+    elif suffix == ".shp":
+        parts = _shapefile_parts_on_disk(path, what)
+    elif suffix in {".geojson", ".json"}:
+        _check_geojson(path, what)
+    elif suffix == ".gpkg":
+        _check_geopackage(path, what)
+    if parts is not None:
+        gdal_encoding, notes = _prepare_shapefile(parts, path, what, encoding)
+    elif encoding is not None and suffix != ".zip":
+        msg = (
+            f"{what}: encoding={encoding!r} applies to shapefiles (.dbf) and CSV files; "
+            f"{path.name} is {suffix} whose text is always UTF-8. Drop encoding=."
+        )
+        raise ConfigError(msg)
+    return VectorSource(path, source, layer, gdal_encoding, tuple(notes))
+
+
 def read_vector(
     path: str | os.PathLike[str],
     *,
@@ -461,37 +563,10 @@ def read_vector(
     4548
     """
     path = Path(path)
-    _check_exists(path, what)
     source_crs = _source_crs(source_crs, crs, what)
+    checked = check_vector_file(path, layer=layer, encoding=encoding, what=what)
+    read_notes = list(checked.notes)
     suffix = path.suffix.lower()
-    if suffix not in VECTOR_SUFFIXES:
-        msg = (
-            f"{what}: unsupported file type {suffix!r} for {path}; "
-            f"expected one of {sorted(VECTOR_SUFFIXES)}"
-        )
-        raise DataFileError(msg)
-    read_notes: list[dict[str, str | int]] = []
-    gdal_encoding: str | None = None
-    source: str | Path = path
-    parts: _ShapefileParts | None = None
-    if suffix == ".zip":
-        member, parts = _zip_member(path, layer, what)
-        source, layer = f"/vsizip/{path}/{member}", None
-    elif suffix == ".shp":
-        parts = _shapefile_parts_on_disk(path, what)
-    elif suffix in {".geojson", ".json"}:
-        _check_geojson(path, what)
-    elif suffix == ".gpkg":
-        _check_geopackage(path, what)
-    if parts is not None:
-        gdal_encoding, shapefile_notes = _prepare_shapefile(parts, path, what, encoding)
-        read_notes.extend(shapefile_notes)
-    elif encoding is not None and suffix != ".zip":
-        msg = (
-            f"{what}: encoding={encoding!r} applies to shapefiles (.dbf) and CSV files; "
-            f"{path.name} is {suffix} whose text is always UTF-8. Drop encoding=."
-        )
-        raise ConfigError(msg)
     if suffix in {".parquet", ".geoparquet"}:
         try:
             frame = gpd.read_parquet(path)
@@ -501,7 +576,7 @@ def read_vector(
         gdal_warnings: list[str] = []
     else:
         frame, gdal_warnings = _gdal_read(
-            source, path, layer=layer, gdal_encoding=gdal_encoding, what=what
+            checked.source, path, layer=checked.layer, gdal_encoding=checked.encoding, what=what
         )
     read_notes.extend(
         {"kind": "gdal_warning", "level": "warning", "message": f"{path.name}: GDAL: {text}"}
