@@ -156,9 +156,10 @@ def _read_inputs(config: Config) -> _Inputs:
         source_crs=opts.source_crs or None,
         encoding=opts.encoding or None,
     )
+    boundary = io.read_districts(paths["boundary"])
     return _Inputs(
-        boundary=io.read_districts(paths["boundary"]),
-        structure=io.read_structure(paths["structure"]),
+        boundary=boundary,
+        structure=io.read_structure(paths["structure"]).validate(boundary),
         parcels=parcels,
         facilities=io.read_facilities(paths["facilities"]),
         water=io.read_vector(paths["water"], what="water"),

@@ -166,12 +166,13 @@ def tianqiao() -> TianqiaoData:
     >>> len(d.parcels) >= 10_000, d.road_network_path.suffix
     (True, '.osm')
     """
+    boundary = io.read_districts(raw_path("tianqiao_boundary.geojson"))
     return TianqiaoData(
-        boundary=io.read_districts(raw_path("tianqiao_boundary.geojson")),
+        boundary=boundary,
         districts=io.read_districts(raw_path("jinan_districts.geojson")),
         yellow_river=io.read_vector(raw_path("yellow_river_1to4m.geojson"), what="yellow river"),
         anchors=io.read_points_csv(raw_path("tianqiao_anchors.csv")),
-        structure=io.read_structure(raw_path("plan_structure.geojson")),
+        structure=io.read_structure(raw_path("plan_structure.geojson")).validate(boundary),
         parcels=io.read_parcels(raw_path("parcels.gpkg")),
         facilities=io.read_facilities(raw_path("facilities.gpkg")),
         water=io.read_vector(raw_path("water.gpkg"), what="water"),
