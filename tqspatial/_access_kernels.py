@@ -37,43 +37,44 @@ def weight(cost_min: float, kind: int, params: Any, steps_weight: Any) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _push(keys: Any, vals: Any, size: int, key: float, val: int) -> int:  # noqa: ANN401
-    """Push onto a binary min-heap stored in two arrays; return the new size."""
-    i = size
-    keys[i] = key
-    vals[i] = val
+def _sift_up(keys: Any, vals: Any, pos: Any, i: int) -> None:  # noqa: ANN401
+    """Move heap entry ``i`` up to its place (``pos`` tracks each node's heap slot)."""
+    key = keys[i]
+    val = vals[i]
     while i > 0:
         parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
+        if keys[parent] <= key:
             break
-        keys[parent], keys[i] = keys[i], keys[parent]
-        vals[parent], vals[i] = vals[i], vals[parent]
+        keys[i] = keys[parent]
+        vals[i] = vals[parent]
+        pos[vals[i]] = i
         i = parent
-    return size + 1
+    keys[i] = key
+    vals[i] = val
+    pos[val] = i
 
 
 @njit(cache=True, nogil=True)
-def _pop(keys: Any, vals: Any, size: int) -> Any:  # noqa: ANN401
-    """Pop the smallest key; return (key, value, new size)."""
+def _sift_down(keys: Any, vals: Any, pos: Any, size: int) -> None:  # noqa: ANN401
+    """Move the root down to its place."""
+    i = 0
     key = keys[0]
     val = vals[0]
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
     while True:
-        left = 2 * i + 1
-        if left >= size:
+        child = 2 * i + 1
+        if child >= size:
             break
-        child = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            child = left + 1
-        if keys[i] <= keys[child]:
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if key <= keys[child]:
             break
-        keys[child], keys[i] = keys[i], keys[child]
-        vals[child], vals[i] = vals[i], vals[child]
+        keys[i] = keys[child]
+        vals[i] = vals[child]
+        pos[vals[i]] = i
         i = child
-    return key, val, size
+    keys[i] = key
+    vals[i] = val
+    pos[val] = i
 
 
 @njit(cache=True, nogil=True)
@@ -84,29 +85,35 @@ def bounded_search(  # noqa: PLR0917
     indices: Any,  # noqa: ANN401
     weights: Any,  # noqa: ANN401
     dist: Any,  # noqa: ANN401
-    settled: Any,  # noqa: ANN401
+    pos: Any,  # noqa: ANN401
     touched: Any,  # noqa: ANN401
     keys: Any,  # noqa: ANN401
     vals: Any,  # noqa: ANN401
 ) -> int:
     """Dijkstra from ``source`` up to ``limit``; return how many nodes were settled.
 
-    ``dist`` must be all-inf and ``settled`` all-False on entry; the settled
-    nodes are listed in ``touched[:count]`` (their ``dist`` is final).  The
-    caller resets both arrays for the touched nodes afterwards (see
-    :func:`reset`), so each search costs what it reaches, not the network size.
+    An indexed binary heap with decrease-key (``pos[v]`` = heap slot, -1 when
+    not queued, -2 once settled).  ``dist`` must be all-inf and ``pos`` all -1
+    on entry; the settled nodes are ``touched[:count]`` in settling order, with
+    final ``dist``.  The caller restores both arrays for those nodes (see
+    :func:`reset`), so a search costs what it reaches, not the network size.
     """
     count = 0
-    size = _push(keys, vals, 0, 0.0, source)
+    size = 1
+    keys[0] = 0.0
+    vals[0] = source
+    pos[source] = 0
     dist[source] = 0.0
     while size > 0:
-        d, u, size = _pop(keys, vals, size)
-        if settled[u] or d > dist[u]:
-            continue
-        if d > limit:  # cannot happen (pushes are bounded); kept as a guard
-            dist[u] = np.inf
-            break
-        settled[u] = True
+        u = vals[0]
+        d = keys[0]
+        size -= 1
+        if size > 0:
+            keys[0] = keys[size]
+            vals[0] = vals[size]
+            pos[vals[0]] = 0
+            _sift_down(keys, vals, pos, size)
+        pos[u] = -2
         touched[count] = u
         count += 1
         for e in range(indptr[u], indptr[u + 1]):
@@ -114,21 +121,23 @@ def bounded_search(  # noqa: PLR0917
             nd = d + weights[e]
             if nd < dist[v] and nd <= limit:
                 dist[v] = nd
-                size = _push(keys, vals, size, nd, v)
-    # nodes pushed but not settled keep a finite dist: clear them too
-    for i in range(size):
-        v = vals[i]
-        if not settled[v]:
-            dist[v] = np.inf
+                if pos[v] == -1:
+                    keys[size] = nd
+                    vals[size] = v
+                    size += 1
+                    _sift_up(keys, vals, pos, size - 1)
+                else:  # queued (settled nodes never improve: weights are >= 0)
+                    keys[pos[v]] = nd
+                    _sift_up(keys, vals, pos, pos[v])
     return count
 
 
 @njit(cache=True, nogil=True)
-def reset(dist: Any, settled: Any, touched: Any, count: int) -> None:  # noqa: ANN401
-    """Restore ``dist``/``settled`` after a :func:`bounded_search`."""
+def reset(dist: Any, pos: Any, touched: Any, count: int) -> None:  # noqa: ANN401
+    """Restore ``dist``/``pos`` after a :func:`bounded_search` (the heap ends empty)."""
     for i in range(count):
         dist[touched[i]] = np.inf
-        settled[touched[i]] = False
+        pos[touched[i]] = -1
 
 
 @njit(cache=True, nogil=True)
@@ -141,7 +150,6 @@ def catchments(  # noqa: PLR0917
     indices: Any,  # noqa: ANN401
     weights: Any,  # noqa: ANN401
     node_ptr: Any,  # noqa: ANN401
-    node_parcels: Any,  # noqa: ANN401
     parcel_conn_s: Any,  # noqa: ANN401
     parcel_demand: Any,  # noqa: ANN401
     max_cost_min: float,
@@ -155,27 +163,28 @@ def catchments(  # noqa: PLR0917
 ) -> None:
     """One bounded search per facility (reversed graph): 2SFCA steps 1 and 2 and counts.
 
-    Parcels at node ``v`` are ``node_parcels[node_ptr[v]:node_ptr[v + 1]]``.
+    Parcel arrays (connectors, demand and the outputs) are sorted by node: the
+    parcels at node ``v`` are positions ``node_ptr[v]:node_ptr[v + 1]``, so the
+    inner loops read memory in order.
     """
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
-    settled = np.zeros(n, dtype=np.bool_)
+    pos = np.full(n, -1, dtype=np.int64)
     touched = np.empty(n, dtype=np.int64)
-    keys = np.empty(indices.shape[0] + 1)
-    vals = np.empty(indices.shape[0] + 1, dtype=np.int64)
+    keys = np.empty(n)
+    vals = np.empty(n, dtype=np.int64)
     for f in facilities:
         limit = max_cost_min * 60.0 - fac_conn_s[f]
         if limit < 0:
             fac_demand[f] = 0.0
             continue
         count = bounded_search(
-            fac_node[f], limit, indptr, indices, weights, dist, settled, touched, keys, vals
+            fac_node[f], limit, indptr, indices, weights, dist, pos, touched, keys, vals
         )
         total = 0.0
         for i in range(count):
             v = touched[i]
-            for k in range(node_ptr[v], node_ptr[v + 1]):
-                p = node_parcels[k]
+            for p in range(node_ptr[v], node_ptr[v + 1]):
                 c = (dist[v] + parcel_conn_s[p] + fac_conn_s[f]) / 60.0
                 if c <= max_cost_min:
                     total += parcel_demand[p] * weight(c, kind, params, steps_weight)
@@ -183,14 +192,13 @@ def catchments(  # noqa: PLR0917
         ratio = fac_supply[f] / total if total > 0.0 else 0.0
         for i in range(count):
             v = touched[i]
-            for k in range(node_ptr[v], node_ptr[v + 1]):
-                p = node_parcels[k]
+            for p in range(node_ptr[v], node_ptr[v + 1]):
                 c = (dist[v] + parcel_conn_s[p] + fac_conn_s[f]) / 60.0
                 if c <= max_cost_min:
                     counts[p] += 1
                     supply_within[p] += fac_supply[f]
                     access[p] += weight(c, kind, params, steps_weight) * ratio
-        reset(dist, settled, touched, count)
+        reset(dist, pos, touched, count)
 
 
 @njit(cache=True, nogil=True)

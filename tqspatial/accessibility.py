@@ -410,6 +410,22 @@ def _parcels_by_node(
     return ptr, rows.astype(np.int64)
 
 
+def _merge(
+    results: Sequence[tuple[Any, ...]], node_parcels: npt.NDArray[np.int64], n_p: int, n_f: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Sum per-thread results and put parcels back in input order."""
+    counts = np.zeros(n_p)
+    within = np.zeros(n_p)
+    access = np.zeros(n_p)
+    fac_demand = np.full(n_f, np.nan)
+    for c, w, a, fd in results:
+        counts[node_parcels] += c
+        within[node_parcels] += w
+        access[node_parcels] += a
+        fac_demand = np.where(np.isnan(fac_demand), fd, fac_demand)
+    return counts, within, access, fac_demand
+
+
 def floating_catchment(
     net: CompiledNetwork,
     parcels: pd.DataFrame,
@@ -497,14 +513,19 @@ def floating_catchment(
     rows = np.flatnonzero(usable).astype(np.int64)
     jobs = max(1, min(n_jobs, len(rows)))
 
+    # parcel arrays in node order (contiguous per node); results are scattered back below
+    pconn_sorted = pconn[node_parcels]
+    demand_sorted = demand[node_parcels]
+    n_sorted = len(node_parcels)
+
     def run(chunk: npt.NDArray[np.int64]) -> tuple[Any, ...]:
-        counts = np.zeros(len(pnode), dtype=np.int64)
-        within = np.zeros(len(pnode))
-        access = np.zeros(len(pnode))
+        counts = np.zeros(n_sorted, dtype=np.int64)
+        within = np.zeros(n_sorted)
+        access = np.zeros(n_sorted)
         fac_demand = np.full(len(fnode), np.nan)
         kern.catchments(
             chunk, fnode, fconn, fsupply, rev_indptr, rev_indices, rev_weights,
-            node_ptr, node_parcels, pconn, demand, float(max_cost_min),
+            node_ptr, pconn_sorted, demand_sorted, float(max_cost_min),
             kind, params, step_weight, counts, within, access, fac_demand,
         )  # fmt: skip
         return counts, within, access, fac_demand
@@ -515,19 +536,11 @@ def floating_catchment(
     else:
         with ThreadPoolExecutor(jobs) as pool:
             results = list(pool.map(run, chunks))
-    counts = np.zeros(len(pnode), dtype=np.int64)
-    within = np.zeros(len(pnode))
-    access = np.zeros(len(pnode))
-    fac_demand = np.full(len(fnode), np.nan)
-    for c, w, a, fd in results:
-        counts += c
-        within += w
-        access += a
-        fac_demand = np.where(np.isnan(fac_demand), fd, fac_demand)
+    counts, within, access, fac_demand = _merge(results, node_parcels, len(pnode), len(fnode))
     unsnapped = pnode < 0
     parcels_out = pd.DataFrame(
         {
-            "count_within": np.where(unsnapped, np.nan, counts.astype(float)),
+            "count_within": np.where(unsnapped, np.nan, counts),
             "supply_within": np.where(unsnapped, np.nan, within),
             "access_ratio": np.where(unsnapped, np.nan, access),
         },
