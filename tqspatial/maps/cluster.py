@@ -25,6 +25,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from shapely.ops import polylabel
 
 from tqspatial.maps.fonts import FontWarning, cjk_font, font_rc
@@ -61,6 +63,9 @@ EXTENT_MARGIN = 0.04
 
 #: Opacity of cluster fills (the highlighted cluster in atlas pages uses 1.3x).
 CLUSTER_ALPHA = 0.55
+
+#: Axes-fraction boxes kept free of corridor labels: locator inset, scale bar, north arrow.
+_RESERVED_AXES_AREAS = ((0.0, 0.76, 0.19, 1.0), (0.0, 0.0, 0.32, 0.1), (0.9, 0.85, 1.0, 1.0))
 
 _RIVER_COLOR = "#3A8FD9"
 _NEIGHBOUR_COLOR = "#D9D9D9"
@@ -312,12 +317,10 @@ def _draw_corridors(
         shown = geom.intersection(view)
         if shown.is_empty or shown.area <= 0:
             continue
-        x, y = _corridor_label_point(shown, avoid)
-        avoid.append((x, y))
+        candidates = _corridor_label_candidates(shown, avoid)
         on_map = bilingual(str(row["name_zh"]), str(row["name_en"]), lang)
-        ax.text(
-            x,
-            y,
+        label = ax.text(
+            *candidates[0],
             on_map,
             rotation=_long_axis_angle(row.geometry),
             rotation_mode="anchor",
@@ -329,14 +332,48 @@ def _draw_corridors(
             path_effects=halo(2.0),
             zorder=9,
             clip_on=True,
-        ).set_gid(f"tq-label-{eid}")
+        )
+        label.set_gid(f"tq-label-{eid}")
+        _place_without_overlap(ax, label, candidates)
+        avoid.append(label.get_position())
 
 
-def _corridor_label_point(
+def _occupied(ax: Axes, skip: Text) -> list[Bbox]:
+    """Display boxes of the labels already drawn, plus the inset and scale-bar corners."""
+    boxes = [t.get_window_extent() for t in ax.texts if t is not skip and t.get_text()]
+    for x0, y0, x1, y1 in _RESERVED_AXES_AREAS:
+        boxes.append(Bbox([[x0, y0], [x1, y1]]).transformed(ax.transAxes))
+    return boxes
+
+
+def _place_without_overlap(ax: Axes, label: Text, candidates: list[tuple[float, float]]) -> None:
+    """Move ``label`` to the candidate where it overlaps other labels least."""
+    ax.apply_aspect()
+    frame = ax.get_window_extent()
+    occupied = _occupied(ax, label)
+    best: tuple[float, int] | None = None
+    for rank, xy in enumerate(candidates):
+        label.set_position(xy)
+        box = label.get_window_extent()
+        clash = sum(
+            max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0))
+            * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0))
+            for o in occupied
+        )
+        outside = box.width * box.height - max(
+            0.0, min(box.x1, frame.x1) - max(box.x0, frame.x0)
+        ) * max(0.0, min(box.y1, frame.y1) - max(box.y0, frame.y0))
+        score = clash + outside
+        if best is None or score < best[0] - 1e-9:
+            best = (score, rank)
+    label.set_position(candidates[best[1] if best else 0])
+
+
+def _corridor_label_candidates(
     clipped: Any,  # noqa: ANN401 - shapely geometry
     avoid: list[tuple[float, float]],
-) -> tuple[float, float]:
-    """Point on the corridor's long axis that is farthest from the cluster labels."""
+) -> list[tuple[float, float]]:
+    """Points on the corridor's long axis, farthest from the other labels first."""
     parts = list(getattr(clipped, "geoms", [clipped]))
     biggest = max(parts, key=lambda g: g.area)
     env = np.asarray(shapely.oriented_envelope(biggest).exterior.coords)[:4]
@@ -348,15 +385,15 @@ def _corridor_label_point(
     points = start + np.outer(shares, end - start)
     inside = shapely.contains_xy(biggest, points[:, 0], points[:, 1])
     if not inside.any():
-        rep = biggest.representative_point()
-        return float(rep.x), float(rep.y)
+        rep_point = biggest.representative_point()
+        return [(float(rep_point.x), float(rep_point.y))]
     points = points[inside]
     if avoid:
         dist = np.min(np.hypot(*(points[:, None, :] - np.asarray(avoid)[None, :, :]).T), axis=0)
-        best = points[int(np.argmax(dist))]
     else:
-        best = points[len(points) // 2]
-    return float(best[0]), float(best[1])
+        dist = -np.abs(np.arange(len(points)) - len(points) / 2)
+    order = np.argsort(-dist, kind="stable")
+    return [(float(points[i][0]), float(points[i][1])) for i in order]
 
 
 def _key_anchors(
@@ -575,6 +612,8 @@ def plot_cluster_map(
         if layers.anchors is not None:
             label_points += [(float(p.x), float(p.y)) for p in layers.anchors.geometry]
         _draw_water(ax, layers, language, handles)
+        anchor_handles: list[Artist] = []
+        _draw_anchors(ax, layers, language, anchor_handles, anchor_ids)
         _draw_corridors(ax, layers, language, handles, label_points)
         if layers.boundary is not None:
             layers.boundary.boundary.plot(ax=ax, color="#222222", linewidth=1.4, zorder=8)
@@ -587,7 +626,7 @@ def plot_cluster_map(
                     label=bilingual("区界", "District boundary", language, sep=" / "),
                 )
             )
-        _draw_anchors(ax, layers, language, handles, anchor_ids)
+        handles += anchor_handles
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         if legend:
