@@ -349,3 +349,38 @@ def test_isochrones_contain_reached_nodes(embedded):
     pts = shapely.points(net.x[reached], net.y[reached])
     inside = shapely.covers(iso.geometry.iloc[2], pts)
     assert inside.mean() > 0.95  # nodes reached only through a partly reached edge may lie out
+
+
+def test_parcel_access_table_embedded(embedded, tianqiao):
+    parcels = embedded["parcels"]
+    fac = tianqiao.facilities
+    table = acc.parcel_access_table(
+        embedded["walk"], embedded["drive"], parcels, fac, barriers=embedded["river"]
+    )
+    assert len(table) == len(parcels)
+    assert table.index.equals(parcels.index)
+    unsnapped = table["snap_reason"].notna()
+    assert unsnapped.any()
+    measures = [c for c in table.columns if c not in {"parcel_id", "snap_reason"}]
+    assert table.loc[unsnapped, measures].isna().all().all()
+    # walking time and walking distance come from two different searches: they must agree
+    walk_m = table["walk_kindergarten_min"] * 60 * SPEED
+    ok = ~unsnapped & table["lc_kindergarten_m"].notna()
+    assert np.allclose(walk_m[ok], table.loc[ok, "lc_kindergarten_m"], rtol=1e-9)
+    # 2SFCA conserves supply: sum of access x demand = supply of facilities with demand in reach
+    walk = embedded["walk"]
+    fs = acc.snap_points(fac, walk, barriers=embedded["river"]).join(fac[["kind", "capacity"]])
+    ps = acc.snap_points(parcels, walk, barriers=embedded["river"]).join(parcels[["residents"]])
+    _, fo = acc.floating_catchment(walk, ps, fs[fs["kind"] == "clinic"], max_cost_min=15)
+    served = fo["demand_weighted"] > 0
+    total = (table["access_clinic"] * parcels["residents"]).sum()
+    assert total == pytest.approx(fs.loc[fo.index[served], "capacity"].sum(), rel=1e-9)
+    summary = acc.summarise_by_cluster(
+        table,
+        ["walk_clinic_min", "lc_15min_covered"],
+        cluster=parcels["cluster_id"],
+        weight=parcels["residents"],
+    )
+    shares = summary[summary["measure"] == "lc_15min_covered"]["mean"]
+    assert shares.between(0, 1).all()
+    assert set(summary["cluster_id"]) == set(parcels["cluster_id"])

@@ -70,6 +70,7 @@ __all__ = [
     "life_circle_coverage",
     "linkage_table",
     "nearest_facility",
+    "parcel_access_table",
     "snap_points",
     "summarise_by_cluster",
     "two_step_fca",
@@ -932,6 +933,101 @@ def summarise_by_cluster(
             rows.append(record)
     columns_out = ["cluster_id", "measure", "mean", "median", "p85", "n", "n_missing", "weight"]
     return pd.DataFrame(rows, columns=columns_out)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def parcel_access_table(
+    walk: CompiledNetwork,
+    drive: CompiledNetwork,
+    parcels: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    barriers: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    catchment_min: float = 15.0,
+    decay: Decay = "none",
+    sigma_min: float | None = None,
+    demand_column: str = "residents",
+    id_column: str = "parcel_id",
+) -> pd.DataFrame:
+    """Every per-parcel accessibility measure in one table (what the refresh job writes).
+
+    Parameters
+    ----------
+    walk, drive : CompiledNetwork
+        The walk and drive networks of the same area.
+    parcels : geopandas.GeoDataFrame
+        Parcels with ``id_column`` and ``demand_column`` (e.g. after
+        :func:`tqspatial.assign.assign_parcels`); every row is kept.
+    facilities : geopandas.GeoDataFrame
+        ``facility_id``, ``kind``, ``capacity`` and point geometry.
+    barriers : GeoSeries or GeoDataFrame, optional
+        Connectors may not cross these (the Yellow River channel).
+    max_snap_m : float, default DEFAULT_MAX_SNAP_M
+        Longest connector.
+    catchment_min : float, default 15.0
+        Walking catchment for counts and 2SFCA (minutes).
+    decay, sigma_min
+        2SFCA weighting (see :func:`floating_catchment`).
+    demand_column, id_column : str
+        Parcel demand and identifier columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index of ``parcels``: ``parcel_id``, ``snap_reason`` and
+        ``connector_m`` (walk snapping), ``walk_<kind>_min`` and
+        ``drive_<kind>_min`` (nearest facility), ``count<T>_<kind>`` (facilities
+        within the walking catchment), ``access_<kind>`` (2SFCA supply per
+        unit of demand, walking catchment), ``lc_*`` (life circles).
+        Unsnapped parcels have NaN measures and a ``snap_reason``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> from tqspatial.network import toy_network
+    >>> p = gpd.GeoDataFrame({"parcel_id": ["a"], "residents": [10.0]},
+    ...                      geometry=[Point(0, 20)], crs="EPSG:4548")
+    >>> f = gpd.GeoDataFrame({"facility_id": ["k"], "kind": ["clinic"], "capacity": [5.0]},
+    ...                      geometry=[Point(200, 0)], crs="EPSG:4548")
+    >>> t = parcel_access_table(toy_network(), toy_network("drive"), p, f)
+    >>> t[["walk_clinic_min", "count15_clinic", "access_clinic"]].round(2).values.tolist()
+    [[3.06, 1.0, 0.5]]
+    """
+    fac_cols = ["facility_id", "kind", "capacity"]
+    out = pd.DataFrame({id_column: parcels[id_column]}, index=parcels.index)
+    walk_p = snap_points(parcels, walk, barriers=barriers, max_snap_m=max_snap_m)
+    walk_f = snap_points(facilities, walk, barriers=barriers, max_snap_m=max_snap_m).join(
+        facilities[fac_cols]
+    )
+    out["snap_reason"] = walk_p["snap_reason"]
+    out["connector_m"] = walk_p["connector_m"]
+    near = nearest_facility(walk, walk_p, walk_f)
+    for kind in sorted(facilities["kind"].unique()):
+        if f"{kind}_min" in near:
+            out[f"walk_{kind}_min"] = near[f"{kind}_min"]
+    drive_p = snap_points(parcels, drive, barriers=barriers, max_snap_m=max_snap_m)
+    drive_f = snap_points(facilities, drive, barriers=barriers, max_snap_m=max_snap_m).join(
+        facilities[fac_cols]
+    )
+    near = nearest_facility(drive, drive_p, drive_f)
+    for kind in sorted(facilities["kind"].unique()):
+        if f"{kind}_min" in near:
+            out[f"drive_{kind}_min"] = near[f"{kind}_min"]
+    demand = walk_p.assign(**{demand_column: parcels[demand_column].fillna(0.0)})
+    label = f"{catchment_min:g}"
+    for kind_value, group in walk_f.groupby("kind", sort=True):
+        kind = str(kind_value)
+        po, _ = floating_catchment(
+            walk, demand, group, max_cost_min=catchment_min, demand_column=demand_column,
+            decay=decay, sigma_min=sigma_min,
+        )  # fmt: skip
+        out[f"count{label}_{kind}"] = po["count_within"]
+        out[f"access_{kind}"] = po["access_ratio"]
+    coverage = life_circle_coverage(walk, walk_p, walk_f)
+    return pd.concat([out, coverage], axis=1)
 
 
 # --------------------------------------------------------------------------- isochrones
