@@ -85,7 +85,11 @@ def test_missing_glyph_check_can_fail():
     with matplotlib.rc_context(fonts.font_rc()):
         fig = Figure()
         fig.text(0.1, 0.1, "黄河 \U0001f5fa")
-    assert maps.figure_missing_glyphs(fig) == {"黄河 \U0001f5fa": ["\U0001f5fa"]}
+        fig.add_subplot().table(cellText=[["面积", "\u2603\U0001f30a"]])
+    assert maps.figure_missing_glyphs(fig) == {
+        "黄河 \U0001f5fa": ["\U0001f5fa"],
+        "\u2603\U0001f30a": ["\U0001f30a"],
+    }
     with pytest.raises(atlas.MissingGlyphError, match="missing from the map font"):
         atlas.save_figure(fig, "/nonexistent/never", formats=("png",))
 
@@ -465,3 +469,23 @@ def test_maps_sit_below_datasets_and_io():
     )
     imported = set(re.findall(r"^\s*(?:from|import) (tqspatial\.\w+)", source, flags=re.MULTILINE))
     assert imported <= {"tqspatial.maps", "tqspatial.structure", "tqspatial.errors"}
+
+
+def test_atlas_cluster_page_zooms_to_the_cluster_and_shows_key_figures(tianqiao):
+    stats = pd.DataFrame({"access_min": [7.25]}, index=["high_end_services"])
+    page = atlas._cluster_page(tianqiao, "high_end_services", stats, "zh", (11.69, 8.27))
+    _render(page)
+    assert maps.figure_missing_glyphs(page) == {}
+    map_ax = page.axes[0]
+    x0, y0, x1, y1 = tianqiao.structure.elements.loc["high_end_services"].geometry.bounds
+    (ax0, ax1), (ay0, ay1) = map_ax.get_xlim(), map_ax.get_ylim()
+    assert ax0 < x0 < x1 < ax1
+    assert ay0 < y0 < y1 < ay1
+    assert (ax1 - ax0) < 2 * max(x1 - x0, y1 - y0)  # zoomed in, not the whole district
+    assert map_ax.get_title() == "高端服务组团"
+    table = next(t for t in page.findobj(matplotlib.table.Table))
+    cells = [c.get_text().get_text() for c in table.get_celld().values()]
+    area = tianqiao.structure.elements.loc["high_end_services"].geometry.area / 1e4
+    assert f"{area:,.1f} ha" in cells
+    assert "7.2 min" in cells or "7.3 min" in cells
+    assert "n/a" in cells  # no supply figure given

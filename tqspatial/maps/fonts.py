@@ -29,6 +29,7 @@ from typing import Any
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.table import Table
 from matplotlib.text import Text
 from matplotlib.typing import RcKeyType
 
@@ -268,7 +269,7 @@ def _faces_for(text: Text) -> list[tuple[str, int]]:
 
 
 def figure_missing_glyphs(fig: Figure) -> dict[str, list[str]]:
-    """Check every visible text of a figure against the fonts it is drawn with.
+    """Check every visible text (table cells too) of a figure against the fonts it uses.
 
     Parameters
     ----------
@@ -291,8 +292,11 @@ def figure_missing_glyphs(fig: Figure) -> dict[str, list[str]]:
     {}
     """
     out: dict[str, list[str]] = {}
-    for text in fig.findobj(Text):
-        assert isinstance(text, Text)
+    texts = [t for t in fig.findobj(Text) if isinstance(t, Text)]
+    for table in fig.findobj(Table):  # table cells are not reached by findobj
+        if isinstance(table, Table):
+            texts += [cell.get_text() for cell in table.get_celld().values()]
+    for text in texts:
         label = text.get_text()
         if not label or not text.get_visible():
             continue
