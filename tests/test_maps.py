@@ -30,7 +30,7 @@ from tqspatial.maps import atlas, cluster, fonts, furniture, layers, style, them
 
 matplotlib.use("Agg")
 
-BASELINE = Path(__file__).parent / "baseline" / "cluster_map_zh_50dpi.png"
+BASELINE = Path(__file__).parent / "baseline" / "cluster_map_zh_45dpi.png"
 CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
@@ -264,7 +264,7 @@ def test_draws_into_a_given_axes(tianqiao):
 def test_visual_regression_against_baseline(tianqiao, tmp_path):
     fig, _ = maps.plot_cluster_map(tianqiao, lang="zh", figsize=(7.0, 5.5))
     actual = tmp_path / "actual.png"
-    fig.savefig(actual, dpi=50, metadata={"Software": None})
+    fig.savefig(actual, dpi=45, metadata={"Software": None})
     if os.environ.get("TQ_UPDATE_BASELINE") == "1":
         BASELINE.parent.mkdir(exist_ok=True)
         BASELINE.write_bytes(actual.read_bytes())
