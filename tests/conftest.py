@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
 import tqspatial as tq
+import tqspatial.config
 
 
 def make_grid9() -> gpd.GeoDataFrame:
@@ -32,3 +36,19 @@ def grid9() -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def tianqiao() -> tq.datasets.TianqiaoData:
     return tq.datasets.tianqiao()
+
+
+#: The refresh without its two slowest stages, for tests of the job's behaviour.
+FAST_TOML = "[maps]\nenabled = false\n\n[accessibility]\nenabled = false\n"
+
+
+@pytest.fixture
+def fast_config(tmp_path) -> Path:
+    path = tmp_path / "fast.toml"
+    path.write_text(FAST_TOML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fast() -> tq.config.Config:
+    return tq.config.parse_config(tomllib.loads(FAST_TOML))

@@ -5,10 +5,11 @@ import sys
 from tqspatial import cli, settings
 
 
-def test_refresh_exit_code_zero_and_nothing_printed(tmp_path, capsys, caplog):
+def test_refresh_exit_code_zero_and_nothing_printed(tmp_path, capsys, caplog, fast_config):
+    out = tmp_path / "out"
     with caplog.at_level(logging.INFO, logger="tqspatial"):
-        assert cli.main(["refresh", "--out", str(tmp_path)]) == cli.EXIT_OK
-    assert (tmp_path / "manifest.json").exists()
+        assert cli.main(["refresh", "--config", str(fast_config), "--out", str(out)]) == 0
+    assert (out / "manifest.json").exists()
     out = capsys.readouterr().out
     assert out == ""
     assert any("stage assign: done" in r.getMessage() for r in caplog.records)
@@ -21,13 +22,24 @@ def test_bad_input_exits_with_its_own_code(tmp_path, caplog):
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-def test_python_dash_m_entry_point(tmp_path):
+def test_python_dash_m_entry_point(tmp_path, fast_config):
+    out = tmp_path / "out"
+    out_args = ["--out", str(out)]
     done = subprocess.run(
-        [sys.executable, "-m", "tqspatial", "-q", "refresh", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "tqspatial",
+            "-q",
+            "refresh",
+            "--config",
+            str(fast_config),
+            *out_args,
+        ],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "cluster_summary.csv").exists()
+    assert (out / "cluster_summary.csv").exists()

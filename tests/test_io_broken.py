@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Polygon, box
 
 from tqspatial import io
 from tqspatial.errors import DataFileError, TqspatialError
@@ -246,3 +246,24 @@ def test_deleted_dbf_records_are_reported(tmp_path, shapefile, parcels):
     assert frame["parcel_id"].tolist() == expected
     (note,) = [n for n in frame.attrs["tq_notes"] if n["kind"] == "deleted_records"]
     assert note["count"] == 2
+
+
+def test_unclosed_ring_is_closed_on_read_and_reported(tmp_path):
+    from tqspatial.quality import notes
+
+    path = tmp_path / "unclosed.geojson"
+    ring = [[117.0, 36.7], [117.01, 36.7], [117.01, 36.71], [117.0, 36.71]]  # not closed
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"parcel_id": "a"}, "geometry": {"type": "Polygon", "coordinates": ['
+        + str(ring)
+        + "]}}]}",
+        encoding="utf-8",
+    )
+    frame = io.read_parcels(path)
+    assert len(frame) == 1
+    assert frame.geometry.iloc[0].is_valid
+    closed = Polygon(ring)  # shapely closes the ring itself: the independent reference
+    expected = gpd.GeoSeries([closed], crs="EPSG:4326").to_crs("EPSG:4548").area.iloc[0]
+    assert frame.area.iloc[0] == pytest.approx(expected, rel=1e-9)
+    assert any("could not be built" in n["message"] for n in notes(frame))

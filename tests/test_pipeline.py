@@ -26,7 +26,7 @@ def result(tmp_path_factory):
 
 def test_outputs_written_and_no_staging_left(result):
     names = sorted(p.name for p in result.out_dir.iterdir())
-    assert names == sorted(p.name for p in result.files)
+    assert names == sorted({p.relative_to(result.out_dir).parts[0] for p in result.files})
     assert {
         "inventory.gpkg",
         "parcels.parquet",
@@ -36,7 +36,10 @@ def test_outputs_written_and_no_staging_left(result):
         "quality_report.md",
         "tqspatial_inventory.xlsx",
         "manifest.json",
+        "maps",
     } <= set(names)
+    maps = {p.name for p in (result.out_dir / "maps").iterdir()}
+    assert maps == {"cluster_map.png", "cluster_map.pdf", "cluster_map.svg", "atlas.pdf"}
     assert not [p for p in result.out_dir.parent.iterdir() if ".staging-" in p.name]
 
 
@@ -73,12 +76,19 @@ def test_manifest_records_inputs_counts_and_versions(result):
     assert parse_config(manifest["config"]) == Config()
     assert manifest["counts"] == result.counts
     # The manifest is the last file written, so it times every stage before the write.
-    assert set(manifest["timings_s"]) == {"read", "validate", "assign", "supply"}
+    assert set(manifest["timings_s"]) == {"read", "validate", "assign", "supply", "maps"}
     assert manifest["versions"]["tqspatial"] == tq.__version__
 
 
+_TQ = [sys.executable, "-m", "tqspatial"]
+
+
 def _digests(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_rerun_gives_byte_identical_tables_and_if_changed_skips(result, tmp_path):
@@ -99,27 +109,29 @@ def test_rerun_gives_byte_identical_tables_and_if_changed_skips(result, tmp_path
     assert _digests(tmp_path)["cluster_summary.csv"] != second["cluster_summary.csv"]
 
 
-def test_dry_run_validates_and_writes_nothing(tmp_path):
+def test_dry_run_validates_and_writes_nothing(tmp_path, fast_config):
     out = tmp_path / "out"
     res = tq.refresh(out_dir=out, dry_run=True)
     assert res.files == []
     assert res.counts["parcels_kept"] > 0
     assert not out.exists() or not any(out.iterdir())
-    assert cli.main(["-q", "refresh", "--dry-run", "--out", str(out)]) == cli.EXIT_OK
+    args = ["-q", "refresh", "--dry-run", "--config", str(fast_config), "--out", str(out)]
+    assert cli.main(args) == cli.EXIT_OK
 
 
-def test_locked_output_folder_exits_with_its_own_code(tmp_path):
+def test_locked_output_folder_exits_with_its_own_code(tmp_path, fast_config):
     with output_lock(tmp_path / "out"):
-        code = cli.main(["-q", "refresh", "--out", str(tmp_path / "out")])
+        args = ["-q", "refresh", "--config", str(fast_config), "--out", str(tmp_path / "out")]
+        code = cli.main(args)
     assert code == cli.EXIT_LOCKED
 
 
-def test_run_killed_mid_write_leaves_previous_outputs_intact(result, tmp_path):
+def test_run_killed_mid_write_leaves_previous_outputs_intact(result, tmp_path, fast, fast_config):
     out = tmp_path / "out"
-    tq.refresh(out_dir=out)
+    tq.refresh(fast, out_dir=out)
     before = _digests(out)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tqspatial", "-q", "refresh", "--out", str(out)],
+        [*_TQ, "-q", "refresh", "--config", str(fast_config), "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -131,8 +143,8 @@ def test_run_killed_mid_write_leaves_previous_outputs_intact(result, tmp_path):
     proc.wait()
     assert any(staging.glob("*")), "the subprocess never reached the write stage"
     assert _digests(out) == before  # nothing of the killed run is visible
-    tq.refresh(out_dir=out)  # the next run cleans up after the killed one
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    tq.refresh(fast, out_dir=out)  # the next run cleans up after the killed one
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "fast.toml", "out"]
 
 
 def test_ledger_csv_is_reproduced_by_the_written_parcels(result):
@@ -163,9 +175,11 @@ def test_workbook_has_chinese_sheets_and_headers(result):
     )
 
 
-def test_failed_run_writes_its_report_and_keeps_outputs(result):
+def test_failed_run_writes_its_report_and_keeps_outputs(result, fast):
     before = _digests(result.out_dir)
-    strict = Config(quality=dataclasses.replace(Config().quality, max_reject_share=-1.0))
+    strict = dataclasses.replace(
+        fast, quality=dataclasses.replace(fast.quality, max_reject_share=-1.0)
+    )
     with pytest.raises(InputQualityError):
         tq.refresh(strict, out_dir=result.out_dir)
     report = result.out_dir / "quality_report.failed.md"

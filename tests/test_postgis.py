@@ -432,12 +432,14 @@ def test_column_problems_are_listed_together_before_connecting() -> None:
         )
 
 
-def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path) -> None:
+def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path, fast_config) -> None:
     from tqspatial import cli
 
     url = f"{pg.url}"
-    assert cli.main(["-q", "refresh", "--out", str(tmp_path), "--to", url]) == cli.EXIT_OK
-    files = gpd.read_parquet(tmp_path / "parcels.parquet")
+    out = tmp_path / "out"
+    args = ["-q", "refresh", "--config", str(fast_config), "--out", str(out)]
+    assert cli.main([*args, "--to", url]) == cli.EXIT_OK
+    files = gpd.read_parquet(out / "parcels.parquet")
     db = read_inventory_postgis(url, "parcels")
     assert db["parcel_id"].tolist() == files["parcel_id"].tolist()
     assert db.area.sum() == pytest.approx(files.area.sum(), rel=1e-12)
@@ -445,5 +447,5 @@ def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path) -> None:
     assert history["status"].tolist() == ["succeeded"]
     # a bad URL is bad input: exit 2, files already published, database untouched
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
-    assert cli.main(["-q", "refresh", "--out", str(tmp_path), "--to", bad]) == cli.EXIT_BAD_INPUT
+    assert cli.main([*args, "--to", bad]) == cli.EXIT_BAD_INPUT
     assert len(read_inventory_postgis(url, "refresh_history")) == 1

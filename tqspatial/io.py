@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 
 from tqspatial import encoding as _enc
 from tqspatial import fields as _fields
@@ -378,6 +379,16 @@ def _gdal_read(
         warnings.simplefilter("always")
         try:
             frame = pyogrio.read_dataframe(source, layer=layer, encoding=gdal_encoding)
+        except shapely.errors.GEOSException as exc:
+            # Rings GEOS cannot even build (e.g. unclosed): close them, say so, validate later.
+            frame = pyogrio.read_dataframe(
+                source, layer=layer, encoding=gdal_encoding, on_invalid="fix"
+            )
+            warnings.warn(
+                f"geometries that could not be built were fixed while reading ({exc})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         except (RuntimeError, OSError, ValueError) as exc:
             msg = (
                 f"{what}: cannot read {path}: {exc}. The file is damaged, truncated or not a "

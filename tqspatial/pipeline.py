@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from tqspatial import datasets, io
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.constraints import summarise_constraints, tianqiao_constraints
 from tqspatial.errors import SchemaError, TqspatialError
-from tqspatial.inventory import ParcelContext, process_parcels
+from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
 from tqspatial.publish import output_lock, publish, staging_dir
 from tqspatial.quality import quality_report, quality_table
@@ -132,9 +133,11 @@ class _Inputs:
     anchors: gpd.GeoDataFrame
     flood_depth: io.Raster
     paths: dict[str, Path]
+    districts: gpd.GeoDataFrame | None = None
+    yellow_river: gpd.GeoDataFrame | None = None
 
 
-#: Inputs the refresh reads (``districts``, ``yellow_river`` and ``population`` are for maps).
+#: Inputs the refresh reads; maps also read :data:`_MAP_INPUTS`.
 _READ_INPUTS = (
     "boundary",
     "structure",
@@ -145,10 +148,12 @@ _READ_INPUTS = (
     "flood_depth",
     "roads",
 )
+_MAP_INPUTS = ("districts", "yellow_river")
 
 
 def _read_inputs(config: Config) -> _Inputs:
-    paths = {name: config.input_path(name) for name in _READ_INPUTS}
+    names = _READ_INPUTS + (_MAP_INPUTS if config.maps.enabled else ())
+    paths = {name: config.input_path(name) for name in names}
     opts = config.parcels
     parcels = io.read_parcels(
         paths["parcels"],
@@ -166,6 +171,12 @@ def _read_inputs(config: Config) -> _Inputs:
         anchors=io.read_points_csv(paths["anchors"]),
         flood_depth=io.read_raster(paths["flood_depth"]),
         paths=paths,
+        districts=io.read_districts(paths["districts"]) if "districts" in paths else None,
+        yellow_river=(
+            io.read_vector(paths["yellow_river"], what="yellow river")
+            if "yellow_river" in paths
+            else None
+        ),
     )
 
 
@@ -291,7 +302,9 @@ def refresh(
     if not isinstance(config, Config):
         config = load_config(config)
     target = _target(config, out_dir)
-    stages = ("read", "validate", "assign", "supply") + (() if dry_run else ("write",))
+    stages: tuple[str, ...] = ("read", "validate", "assign", "supply")
+    if not dry_run:
+        stages += (("maps",) if config.maps.enabled else ()) + ("write",)
     watch = _Stopwatch(len(stages), progress=progress)
     try:
         with output_lock(target):
@@ -346,35 +359,15 @@ def _run(
         "overlaps": result.overlaps,
     }
     totals = cluster_totals(result.ledger, data.structure)
-    constraints = summarise_constraints(result.parcels, rows=result.parcels["renewal_type"].notna())
-    tables: dict[str, Callable[[Path], Path]] = {
-        "inventory.gpkg": lambda p: io.write_layers(p, layers),
-        "parcels.parquet": lambda p: io.write_geoparquet(p, result.parcels),
-        "cluster_summary.csv": lambda p: io.write_csv(p, result.summary),
-        "renewal_ledger.csv": lambda p: io.write_csv(p, result.ledger),
-        "cluster_supply.csv": lambda p: io.write_csv(p, totals),
-        "constraints_summary.csv": lambda p: io.write_csv(p, constraints),
-        "rejects.csv": lambda p: io.write_csv(p, result.rejects),
-        "quality_report.md": lambda p: io.write_text(p, report),
-        "quality_notes.csv": lambda p: io.write_csv(
-            p, quality_table(notes=result.notes, rejects=[result.rejects])
-        ),
-    }
-    if config.output.xlsx:
-        sheets = {
-            "组团汇总": result.summary,
-            "更新用地供给": ledger_zh(totals, data.structure),
-            "更新用地台账": ledger_zh(result.ledger, data.structure),
-            "约束条件": constraints,
-            "剔除记录": result.rejects,
-        }
-        headers = zh_headers(
-            {str(c) for table in sheets.values() for c in table.columns},
-            element_names=data.structure.elements["name_zh"].to_dict(),
-        )
-        tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets, headers=headers)
+    tables = _table_writers(
+        config, data, result=result, report=report, layers=layers, totals=totals
+    )
     staging = staging_dir(target)
     try:
+        if config.maps.enabled:
+            with watch.stage("maps"):
+                maps_written = _render_maps(config, data, result, totals, staging / "maps")
+            tables.update({f"maps/{p.name}": _already_written for p in maps_written})
         with watch.stage("write"):
             for name, write in tables.items():
                 write(staging / name)
@@ -415,6 +408,76 @@ def _run(
     )
     files = [target / name for name in manifest["outputs"]]
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
+
+
+def _table_writers(
+    config: Config,
+    data: _Inputs,
+    *,
+    result: ParcelResult,
+    report: str,
+    layers: Mapping[str, pd.DataFrame],
+    totals: pd.DataFrame,
+) -> dict[str, Callable[[Path], Path]]:
+    """Return output file name -> function writing it (into a given path)."""
+    constraints = summarise_constraints(result.parcels, rows=result.parcels["renewal_type"].notna())
+    tables: dict[str, Callable[[Path], Path]] = {
+        "inventory.gpkg": lambda p: io.write_layers(p, layers),
+        "parcels.parquet": lambda p: io.write_geoparquet(p, result.parcels),
+        "cluster_summary.csv": lambda p: io.write_csv(p, result.summary),
+        "renewal_ledger.csv": lambda p: io.write_csv(p, result.ledger),
+        "cluster_supply.csv": lambda p: io.write_csv(p, totals),
+        "constraints_summary.csv": lambda p: io.write_csv(p, constraints),
+        "rejects.csv": lambda p: io.write_csv(p, result.rejects),
+        "quality_report.md": lambda p: io.write_text(p, report),
+        "quality_notes.csv": lambda p: io.write_csv(
+            p, quality_table(notes=result.notes, rejects=[result.rejects])
+        ),
+    }
+    if config.output.xlsx:
+        sheets = {
+            "组团汇总": result.summary,
+            "更新用地供给": ledger_zh(totals, data.structure),
+            "更新用地台账": ledger_zh(result.ledger, data.structure),
+            "约束条件": constraints,
+            "剔除记录": result.rejects,
+        }
+        headers = zh_headers(
+            {str(c) for table in sheets.values() for c in table.columns},
+            element_names=data.structure.elements["name_zh"].to_dict(),
+        )
+        tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets, headers=headers)
+    return tables
+
+
+def _already_written(path: Path) -> Path:
+    return path
+
+
+def _render_maps(
+    config: Config, data: _Inputs, result: ParcelResult, totals: pd.DataFrame, out: Path
+) -> list[Path]:
+    from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
+
+    layers = maps.MapLayers(
+        structure=data.structure,
+        boundary=data.boundary,
+        districts=data.districts,
+        yellow_river=data.yellow_river,
+        water=data.water,
+        anchors=data.anchors,
+        parcels=result.parcels,
+    )
+    summary = result.summary.set_index("cluster_id")
+    stats = pd.DataFrame(
+        {
+            "area_ha": summary["land_area_ha"],
+            "net_supply_ha": totals.set_index("cluster_id")["net_supply_ha"],
+        }
+    ).reindex(data.structure.cluster_ids)
+    return maps.render_maps(
+        out, layers, cluster_stats=stats, lang=config.maps.lang, dpi=config.maps.dpi
+    )
 
 
 def _layer_counts(counts: Mapping[str, int]) -> dict[str, int]:
