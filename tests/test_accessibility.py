@@ -27,9 +27,8 @@ def embedded(tmp_path_factory, tianqiao):
     src = shutil.copy(tianqiao.road_network_path, folder)
     drive = network.load_network(src, mode="drive")
     walk = network.load_network(src, mode="walk")
-    river = tianqiao.water[tianqiao.water["name_en"].str.contains("Yellow River channel", na=False)]
-    if river.empty:
-        river = tianqiao.water.iloc[[0]]
+    river = tianqiao.water[tianqiao.water["name_en"] == "Yellow River indicative channel"]
+    assert len(river) == 1
     kept, _ = tq.validate_parcels(tianqiao.parcels)
     parcels, _ = tq.assign_parcels(kept, tianqiao.structure)
     return {"drive": drive, "walk": walk, "river": river, "parcels": parcels}

@@ -822,7 +822,8 @@ def life_circle_coverage(
     -------
     pandas.DataFrame
         Index of ``parcels``: ``lc_<label>_m`` (network + connector metres to
-        the nearest qualifying facility, NaN when none or not snapped) and
+        the nearest qualifying facility, NaN when none or not snapped),
+        ``lc_<label>_within`` (1/0: within the level's distance) and
         ``lc_<level>_covered`` (float 1/0; NaN for unsnapped parcels), where a
         parcel is covered when every requirement of the level is within the
         level's distance.
@@ -862,8 +863,10 @@ def life_circle_coverage(
         for label, _, _ in level_reqs:
             column = f"{label}_m"
             dist = near[column].to_numpy() if column in near else np.full(len(parcels), np.nan)
+            within = np.nan_to_num(dist, nan=np.inf) <= limits[level]
             out[f"lc_{label}_m"] = dist
-            covered &= np.nan_to_num(dist, nan=np.inf) <= limits[level]
+            out[f"lc_{label}_within"] = np.where(snapped, within.astype(float), np.nan)
+            covered &= within
         out[f"lc_{level}_covered"] = np.where(snapped, covered.astype(float), np.nan)
     return out
 
