@@ -23,7 +23,7 @@ UNKNOWN = -2
 
 
 @njit(cache=True, nogil=True)
-def weight(cost_min: float, kind: int, params: Any, steps_weight: Any) -> float:  # noqa: ANN401
+def _weight(cost_min: float, kind: int, params: Any, steps_weight: Any) -> float:  # noqa: ANN401
     """Decay weight of a cost in minutes."""
     if kind == WEIGHT_NONE:
         return 1.0
@@ -78,7 +78,7 @@ def _sift_down(keys: Any, vals: Any, pos: Any, size: int) -> None:  # noqa: ANN4
 
 
 @njit(cache=True, nogil=True)
-def bounded_search(  # noqa: PLR0917
+def _bounded_search(  # noqa: PLR0917
     source: int,
     limit: float,
     indptr: Any,  # noqa: ANN401
@@ -96,7 +96,7 @@ def bounded_search(  # noqa: PLR0917
     not queued, -2 once settled).  ``dist`` must be all-inf and ``pos`` all -1
     on entry; the settled nodes are ``touched[:count]`` in settling order, with
     final ``dist``.  The caller restores both arrays for those nodes (see
-    :func:`reset`), so a search costs what it reaches, not the network size.
+    :func:`_reset`), so a search costs what it reaches, not the network size.
     """
     count = 0
     size = 1
@@ -133,15 +133,15 @@ def bounded_search(  # noqa: PLR0917
 
 
 @njit(cache=True, nogil=True)
-def reset(dist: Any, pos: Any, touched: Any, count: int) -> None:  # noqa: ANN401
-    """Restore ``dist``/``pos`` after a :func:`bounded_search` (the heap ends empty)."""
+def _reset(dist: Any, pos: Any, touched: Any, count: int) -> None:  # noqa: ANN401
+    """Restore ``dist``/``pos`` after a :func:`_bounded_search` (the heap ends empty)."""
     for i in range(count):
         dist[touched[i]] = np.inf
         pos[touched[i]] = -1
 
 
 @njit(cache=True, nogil=True)
-def catchments(  # noqa: PLR0917
+def _catchments(  # noqa: PLR0917
     facilities: Any,  # noqa: ANN401
     fac_node: Any,  # noqa: ANN401
     fac_conn_s: Any,  # noqa: ANN401
@@ -178,7 +178,7 @@ def catchments(  # noqa: PLR0917
         if limit < 0:
             fac_demand[f] = 0.0
             continue
-        count = bounded_search(
+        count = _bounded_search(
             fac_node[f], limit, indptr, indices, weights, dist, pos, touched, keys, vals
         )
         total = 0.0
@@ -187,7 +187,7 @@ def catchments(  # noqa: PLR0917
             for p in range(node_ptr[v], node_ptr[v + 1]):
                 c = (dist[v] + parcel_conn_s[p] + fac_conn_s[f]) / 60.0
                 if c <= max_cost_min:
-                    total += parcel_demand[p] * weight(c, kind, params, steps_weight)
+                    total += parcel_demand[p] * _weight(c, kind, params, steps_weight)
         fac_demand[f] = total
         ratio = fac_supply[f] / total if total > 0.0 else 0.0
         for i in range(count):
@@ -197,12 +197,12 @@ def catchments(  # noqa: PLR0917
                 if c <= max_cost_min:
                     counts[p] += 1
                     supply_within[p] += fac_supply[f]
-                    access[p] += weight(c, kind, params, steps_weight) * ratio
-        reset(dist, pos, touched, count)
+                    access[p] += _weight(c, kind, params, steps_weight) * ratio
+        _reset(dist, pos, touched, count)
 
 
 @njit(cache=True, nogil=True)
-def propagate_labels(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: ANN401
+def _propagate_labels(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: ANN401
     """Label every node with the seed (facility) at the root of its shortest-path tree branch."""
     n = seed_label.shape[0]
     label = np.full(n, UNKNOWN, dtype=np.int64)  # -1: unreachable

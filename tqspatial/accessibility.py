@@ -1,8 +1,6 @@
 """Accessibility on a compiled road network: snapping, an exact fast engine, and measures.
 
-Snapping
---------
-Parcels (their representative point) and facilities attach to the *nearest
+**Snapping.** Parcels (their representative point) and facilities attach to the *nearest
 network node they can reach*: the ``k`` nearest nodes within ``max_snap_m``
 are candidates, and a candidate whose straight connector crosses a barrier
 (the edge of a water polygon such as the Yellow River channel, or a barrier
@@ -13,9 +11,7 @@ every cost.  A point with no admissible node gets ``node = -1``, a
 interpolation) overstates connectors by at most half an edge; with
 intersection-to-intersection edges of urban blocks this is tens of metres.
 
-Engine
-------
-Shortest paths run on the CSR arrays with ``scipy.sparse.csgraph.dijkstra``:
+**Engine.** Shortest paths run on the CSR arrays with ``scipy.sparse.csgraph.dijkstra``:
 one search per facility kind from a virtual source linked to every facility
 node (weight = the facility's connector time) gives the nearest facility of
 that kind for every node at once.  Catchment measures (cumulative counts,
@@ -27,11 +23,9 @@ against networkx and the ratios against the PySAL ``access`` package.
 Costs go from parcel to facility (searches run on the reversed graph), so
 one-way streets are honoured in drive mode.
 
-Life circles (GB 50180-2018)
-----------------------------
-The 15-, 10- and 5-minute life circles are measured as walking network
-distance (with connectors) to the nearest facility of each required kind,
-against 1000 (or 800) m, 500 m and 300 m.  The required kinds
+**Life circles (GB 50180-2018).** The 15-, 10- and 5-minute life circles
+are measured as walking network distance (with connectors) to the nearest
+facility of each required kind, against 1000 (or 800) m, 500 m and 300 m.  The required kinds
 (:data:`LIFE_CIRCLE_REQUIREMENTS`) map our facility kinds to the standard's
 配套设施: 15-min 初中, 社区卫生服务中心 (hospital here), a 居住区公园 >= 5 ha;
 10-min 小学, 菜市场/生鲜超市 (market), a park >= 1 ha; 5-min 幼儿园,
@@ -339,7 +333,7 @@ def nearest_facility(
         # the virtual edge to a node goes to its cheapest facility
         order = np.lexsort((fconn, fnode))
         seed[fnode[order][::-1]] = np.arange(len(group))[order][::-1]
-        label = kern.propagate_labels(pred[:n].astype(np.int64), seed, n)
+        label = kern._propagate_labels(pred[:n].astype(np.int64), seed, n)
         cost = np.full(len(onode), np.nan)
         ids = np.full(len(onode), None, dtype=object)
         cost[snapped] = (dist[onode[snapped]] + oconn[snapped]) / scale
@@ -524,7 +518,7 @@ def floating_catchment(
         within = np.zeros(n_sorted)
         access = np.zeros(n_sorted)
         fac_demand = np.full(len(fnode), np.nan)
-        kern.catchments(
+        kern._catchments(
             chunk, fnode, fconn, fsupply, rev_indptr, rev_indices, rev_weights,
             node_ptr, pconn_sorted, demand_sorted, float(max_cost_min),
             kind, params, step_weight, counts, within, access, fac_demand,
@@ -972,8 +966,10 @@ def parcel_access_table(
         Longest connector.
     catchment_min : float, default 15.0
         Walking catchment for counts and 2SFCA (minutes).
-    decay, sigma_min
+    decay : {"none", "step", "gaussian"}, default "none"
         2SFCA weighting (see :func:`floating_catchment`).
+    sigma_min : float, optional
+        Gaussian width (minutes) when ``decay="gaussian"``.
     demand_column, id_column : str
         Parcel demand and identifier columns.
 

@@ -7,9 +7,7 @@ seconds.  Parallel edges keep the smallest weight; self-loops are dropped;
 only the largest strongly connected component is kept (what was dropped is
 logged and recorded in ``meta``).
 
-Travel speeds
--------------
-Drive mode: a ``maxspeed`` tag is honoured when it parses (``"50"``,
+**Travel speeds.** Drive mode: a ``maxspeed`` tag is honoured when it parses (``"50"``,
 ``"30 mph"``, lists take the lowest); otherwise the highway class gets the
 default of :data:`DRIVE_SPEED_KMH`.  The defaults sit inside the design-speed
 ranges of the Chinese urban road code (CJJ 37-2012, 城市道路工程设计规范):
@@ -27,9 +25,7 @@ with waits at crossings; life-circle coverage is therefore measured in
 metres of network distance (the standard's own terms), and walking *times*
 use the 1.2 m/s movement speed.
 
-Cache
------
-:func:`load_network` writes ``<source>.tqnet-<mode>.npz`` next to the source,
+**Cache.** :func:`load_network` writes ``<source>.tqnet-<mode>.npz`` next to the source,
 keyed by the SHA-256 of the source file and the compile parameters; a second
 load reads only the ``.npz`` (no XML parsing) and a changed source or changed
 parameters recompile.
@@ -171,12 +167,24 @@ class CompiledNetwork:
 
     @property
     def n_nodes(self) -> int:
-        """Number of nodes."""
+        """Number of nodes.
+
+        Returns
+        -------
+        int
+            Node count.
+        """
         return len(self.node_id)
 
     @property
     def n_edges(self) -> int:
-        """Number of directed edges (parallel edges merged)."""
+        """Number of directed edges (parallel edges merged).
+
+        Returns
+        -------
+        int
+            Edge count.
+        """
         return len(self.indices)
 
     def matrix(self, weight: Literal["time_s", "length_m"] = "time_s") -> sp.csr_matrix:
@@ -415,7 +423,7 @@ def compile_graph(
     Parameters
     ----------
     graph : networkx.MultiDiGraph
-        osmnx graph projected to a metric CRS (``graph.graph["crs"]``), edges
+        An osmnx graph projected to a metric CRS (``graph.graph["crs"]``), edges
         with ``length`` (m) and ``highway``; ``maxspeed`` and ``bridge`` are used
         when present.
     mode : {"drive", "walk"}, default "drive"
