@@ -205,3 +205,16 @@ def test_bad_files(tmp_path):
     with pytest.raises((DataFileError, SchemaError), match="road network"):
         network.load_network(empty)
     assert not network.cache_path(empty, "drive").exists()
+
+
+def test_cache_dir_keeps_the_source_folder_clean(tmp_path, roads_copy):
+    src_dir = tmp_path / "raw"
+    src_dir.mkdir()
+    src = shutil.copy(roads_copy, src_dir / "roads.osm")
+    cache_dir = tmp_path / "cache"
+    first = network.load_network(src, mode="walk", cache_dir=cache_dir)
+    assert sorted(p.name for p in src_dir.iterdir()) == ["roads.osm"]
+    assert (cache_dir / "roads.osm.tqnet-walk.npz").is_file()
+    second = network.load_network(src, mode="walk", cache_dir=cache_dir)
+    assert not first.meta["from_cache"]
+    assert second.meta["from_cache"]

@@ -700,7 +700,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def cache_path(path: str | os.PathLike[str], mode: str) -> Path:
+def cache_path(
+    path: str | os.PathLike[str], mode: str, cache_dir: str | os.PathLike[str] | None = None
+) -> Path:
     """Return where the compiled arrays of ``path`` in ``mode`` are cached.
 
     Parameters
@@ -709,11 +711,13 @@ def cache_path(path: str | os.PathLike[str], mode: str) -> Path:
         Source network file.
     mode : str
         ``"drive"`` or ``"walk"``.
+    cache_dir : str or os.PathLike, optional
+        Folder for the cache; default: beside the source.
 
     Returns
     -------
     pathlib.Path
-        ``<path>.tqnet-<mode>.npz`` beside the source.
+        ``<path>.tqnet-<mode>.npz`` beside the source (or in ``cache_dir``).
 
     Examples
     --------
@@ -721,7 +725,8 @@ def cache_path(path: str | os.PathLike[str], mode: str) -> Path:
     'roads.osm.tqnet-walk.npz'
     """
     path = Path(path)
-    return path.with_name(f"{path.name}.tqnet-{mode}.npz")
+    folder = path.parent if cache_dir is None else Path(cache_dir)
+    return folder / f"{path.name}.tqnet-{mode}.npz"
 
 
 _ARRAYS = ("node_id", "x", "y", "indptr", "indices", "length_m", "time_s")
@@ -783,6 +788,7 @@ def load_network(
     walk_speed_mps: float = WALK_SPEED_MPS,
     to_crs: str = WORKING_CRS,
     cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> CompiledNetwork:
     """Load a road network file as a :class:`CompiledNetwork`, through the ``.npz`` cache.
 
@@ -801,6 +807,9 @@ def load_network(
     cache : bool, default True
         Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
         when the source's SHA-256 and all parameters match.
+    cache_dir : str or os.PathLike, optional
+        Keep the cache in this folder instead of beside the source (for a
+        read-only data folder); created if missing.
 
     Returns
     -------
@@ -838,7 +847,7 @@ def load_network(
     }
     sha = file_sha256(path)
     key = _cache_key(sha, params)
-    target = cache_path(path, mode)
+    target = cache_path(path, mode, cache_dir)
     if cache:
         cached = _read_cache(target, key)
         if cached is not None:
@@ -856,6 +865,7 @@ def load_network(
     net = compile_graph(graph, mode=mode, speeds_kmh=speeds_kmh, walk_speed_mps=walk_speed_mps)
     net.meta.update({"source": str(path), "sha256": sha, "to_crs": to_crs})
     if cache:
+        target.parent.mkdir(parents=True, exist_ok=True)
         _write_cache(target, key, net)
     net.meta["from_cache"] = False
     logger.info(
