@@ -43,10 +43,10 @@ examples, so their wording can differ from the single path's.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import logging
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -353,9 +353,22 @@ def partition_parcels(
 # ----------------------------------------------------------------------------- per partition
 
 
+def _own_copy(context: ParcelContext) -> ParcelContext:
+    """Return a copy of the context whose geometries are new objects.
+
+    Workers may be threads of one process, and shapely prepares geometries in
+    place, which is not thread-safe: two threads preparing one shared
+    structure geometry crash the process.  ``copy.deepcopy`` is not enough
+    (pandas copies object arrays by reference); a pickle round trip rebuilds
+    every geometry.
+    """
+    copied: ParcelContext = pickle.loads(pickle.dumps(context))
+    return copied
+
+
 def _validate_part(part: gpd.GeoDataFrame, context: ParcelContext) -> dict[str, Any]:
     started = time.perf_counter()
-    context = copy.deepcopy(context)  # see _supply_part
+    context = _own_copy(context)
     kept, rejects = validate_parcels(part, boundary=context.boundary, outside=context.outside)
     return {"kept": kept, "rejects": rejects, "seconds": time.perf_counter() - started}
 
@@ -374,10 +387,7 @@ def _supply_part(
     validated: dict[str, Any], context: ParcelContext, scheme: str | None
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    # Workers may be threads of one process: shapely prepares geometries in place, which is
-    # not thread-safe (two threads preparing one shared structure crash), so each task
-    # works on its own copy of the context.
-    context = copy.deepcopy(context)
+    context = _own_copy(context)
     kept: gpd.GeoDataFrame = validated["kept"]
     assigned, overlaps = assign_parcels(
         kept,
