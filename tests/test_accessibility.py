@@ -383,3 +383,19 @@ def test_parcel_access_table_embedded(embedded, tianqiao):
     shares = summary[summary["measure"] == "lc_15min_covered"]["mean"]
     assert shares.between(0, 1).all()
     assert set(summary["cluster_id"]) == set(parcels["cluster_id"])
+
+
+def test_bucket_and_heap_searches_agree(embedded, tianqiao, monkeypatch):
+    net, ps, fs = _snapped(embedded, tianqiao, n_parcels=1500, seed=8)
+    clinics = fs[fs["kind"] == "clinic"]
+    weights = net.time_s
+    assert acc._bucket_width(weights, 900.0, net.n_nodes) == weights.min() > 0
+    bucket, fb = acc.floating_catchment(net, ps, clinics, max_cost_min=15, decay="step")
+    monkeypatch.setattr(acc, "MAX_BUCKETS_PER_NODE", 0)  # forces the binary heap
+    monkeypatch.setattr(acc, "BUCKETS_ALWAYS_OK", 0)
+    assert acc._bucket_width(weights, 900.0, net.n_nodes) == 0.0
+    heap, fh = acc.floating_catchment(net, ps, clinics, max_cost_min=15, decay="step")
+    assert heap["count_within"].equals(bucket["count_within"])
+    assert np.allclose(heap["access_ratio"], bucket["access_ratio"], rtol=1e-12, equal_nan=True)
+    assert np.allclose(fh["demand_weighted"], fb["demand_weighted"], rtol=1e-12, equal_nan=True)
+    assert acc._bucket_width(np.array([0.0, 1.0]), 900.0, 10) == 0.0  # zero-length edge

@@ -20,6 +20,8 @@ WEIGHT_STEP = 1
 WEIGHT_GAUSSIAN = 2
 #: Label of a node whose facility is not known yet (propagate_labels).
 UNKNOWN = -2
+#: ``pos`` of a node settled by a search.
+SETTLED = -2
 
 
 @njit(cache=True, nogil=True)
@@ -113,7 +115,7 @@ def _bounded_search(  # noqa: PLR0917
             vals[0] = vals[size]
             pos[vals[0]] = 0
             _sift_down(keys, vals, pos, size)
-        pos[u] = -2
+        pos[u] = SETTLED
         touched[count] = u
         count += 1
         for e in range(indptr[u], indptr[u + 1]):
@@ -129,6 +131,64 @@ def _bounded_search(  # noqa: PLR0917
                 else:  # queued (settled nodes never improve: weights are >= 0)
                     keys[pos[v]] = nd
                     _sift_up(keys, vals, pos, pos[v])
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _bucket_search(  # noqa: PLR0917
+    source: int,
+    limit: float,
+    width: float,
+    indptr: Any,  # noqa: ANN401
+    indices: Any,  # noqa: ANN401
+    weights: Any,  # noqa: ANN401
+    dist: Any,  # noqa: ANN401
+    pos: Any,  # noqa: ANN401
+    touched: Any,  # noqa: ANN401
+    head: Any,  # noqa: ANN401
+    entry_node: Any,  # noqa: ANN401
+    entry_next: Any,  # noqa: ANN401
+) -> int:
+    """Dijkstra with buckets of ``width`` <= the smallest edge weight (Dinitz).
+
+    Every node in the lowest non-empty bucket is final: a path through another
+    node of the same bucket adds at least ``width``.  Same contract as
+    :func:`_bounded_search` (``pos`` marks settled nodes with -2); ``head``
+    (one slot per bucket) must be all -1 on entry and is left so.
+    """
+    n_buckets = head.shape[0]
+    count = 0
+    n_entries = 1
+    entry_node[0] = source
+    entry_next[0] = -1
+    head[0] = 0
+    dist[source] = 0.0
+    for b in range(n_buckets):
+        e = head[b]
+        head[b] = -1
+        while e >= 0:
+            u = entry_node[e]
+            e = entry_next[e]
+            if pos[u] == SETTLED:
+                continue
+            pos[u] = SETTLED
+            touched[count] = u
+            count += 1
+            d = dist[u]
+            for k in range(indptr[u], indptr[u + 1]):
+                v = indices[k]
+                nd = d + weights[k]
+                if nd < dist[v] and nd <= limit:
+                    dist[v] = nd
+                    nb = int(nd / width)
+                    if nb <= b:  # rounding at a bucket edge: the next bucket is still exact
+                        nb = b + 1
+                    if nb >= n_buckets:
+                        nb = n_buckets - 1
+                    entry_node[n_entries] = v
+                    entry_next[n_entries] = head[nb]
+                    head[nb] = n_entries
+                    n_entries += 1
     return count
 
 
@@ -160,12 +220,14 @@ def _catchments(  # noqa: PLR0917
     supply_within: Any,  # noqa: ANN401
     access: Any,  # noqa: ANN401
     fac_demand: Any,  # noqa: ANN401
+    bucket_width: float,
 ) -> None:
     """One bounded search per facility (reversed graph): 2SFCA steps 1 and 2 and counts.
 
     Parcel arrays (connectors, demand and the outputs) are sorted by node: the
     parcels at node ``v`` are positions ``node_ptr[v]:node_ptr[v + 1]``, so the
-    inner loops read memory in order.
+    inner loops read memory in order.  With ``bucket_width > 0`` (at most the
+    smallest edge weight) searches use :func:`_bucket_search`, else the heap.
     """
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
@@ -173,14 +235,24 @@ def _catchments(  # noqa: PLR0917
     touched = np.empty(n, dtype=np.int64)
     keys = np.empty(n)
     vals = np.empty(n, dtype=np.int64)
+    n_buckets = int(max_cost_min * 60.0 / bucket_width) + 2 if bucket_width > 0 else 1
+    head = np.full(n_buckets, -1, dtype=np.int64)
+    entry_node = np.empty(indices.shape[0] + 1, dtype=np.int64)
+    entry_next = np.empty(indices.shape[0] + 1, dtype=np.int64)
     for f in facilities:
         limit = max_cost_min * 60.0 - fac_conn_s[f]
         if limit < 0:
             fac_demand[f] = 0.0
             continue
-        count = _bounded_search(
-            fac_node[f], limit, indptr, indices, weights, dist, pos, touched, keys, vals
-        )
+        if bucket_width > 0:
+            count = _bucket_search(
+                fac_node[f], limit, bucket_width, indptr, indices, weights, dist, pos,
+                touched, head, entry_node, entry_next,
+            )  # fmt: skip
+        else:
+            count = _bounded_search(
+                fac_node[f], limit, indptr, indices, weights, dist, pos, touched, keys, vals
+            )
         total = 0.0
         for i in range(count):
             v = touched[i]

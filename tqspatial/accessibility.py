@@ -16,7 +16,10 @@ one search per facility kind from a virtual source linked to every facility
 node (weight = the facility's connector time) gives the nearest facility of
 that kind for every node at once.  Catchment measures (cumulative counts,
 2SFCA, E2SFCA) use one bounded Dijkstra per facility, written in numba so
-that a search costs only what it reaches (no dense distance rows), doing
+that a search costs only what it reaches (no dense distance rows); its queue
+is a bucket queue with buckets no wider than the shortest edge (every node of
+the lowest bucket is final, so the result is exact), or a binary heap when
+edges of zero length would break that.  It does
 2SFCA steps 1 and 2 and the counts in the same pass, with facilities spread
 over threads (the kernel releases the GIL).  Tests check both searches
 against networkx and the ratios against the PySAL ``access`` package.
@@ -405,6 +408,27 @@ def _parcels_by_node(
     return ptr, rows.astype(np.int64)
 
 
+#: The bucket queue is used when it needs at most this many buckets per node, or at most
+#: BUCKETS_ALWAYS_OK buckets (empty buckets cost a few nanoseconds each per search).
+MAX_BUCKETS_PER_NODE = 4
+BUCKETS_ALWAYS_OK = 100_000
+
+
+def _bucket_width(weights: FloatArray, limit_s: float, n_nodes: int) -> float:
+    """Bucket width for the bucketed search: the smallest edge weight, or 0 (use the heap).
+
+    Zero-weight edges would let a node improve another in the same bucket, and
+    very short edges would need too many buckets; both fall back to the heap.
+    """
+    if len(weights) == 0:
+        return 0.0
+    smallest = float(weights.min())
+    allowed = max(MAX_BUCKETS_PER_NODE * n_nodes, BUCKETS_ALWAYS_OK)
+    if smallest <= 0 or limit_s / smallest > allowed:
+        return 0.0
+    return smallest
+
+
 def _merge(
     results: Sequence[tuple[Any, ...]], node_parcels: npt.NDArray[np.int64], n_p: int, n_f: int
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -507,6 +531,7 @@ def floating_catchment(
     node_ptr, node_parcels = _parcels_by_node(pnode, net.n_nodes)
     rows = np.flatnonzero(usable).astype(np.int64)
     jobs = max(1, min(n_jobs, len(rows)))
+    width = _bucket_width(rev_weights, max_cost_min * 60.0, net.n_nodes)
 
     # parcel arrays in node order (contiguous per node); results are scattered back below
     pconn_sorted = pconn[node_parcels]
@@ -521,7 +546,7 @@ def floating_catchment(
         kern._catchments(
             chunk, fnode, fconn, fsupply, rev_indptr, rev_indices, rev_weights,
             node_ptr, pconn_sorted, demand_sorted, float(max_cost_min),
-            kind, params, step_weight, counts, within, access, fac_demand,
+            kind, params, step_weight, counts, within, access, fac_demand, width,
         )  # fmt: skip
         return counts, within, access, fac_demand
 
