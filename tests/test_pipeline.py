@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -39,7 +40,8 @@ def test_outputs_written_and_no_staging_left(result):
         "maps",
     } <= set(names)
     maps = {p.name for p in (result.out_dir / "maps").iterdir()}
-    assert maps == {"cluster_map.png", "cluster_map.pdf", "cluster_map.svg", "atlas.pdf"}
+    assert {"cluster_map.png", "cluster_map.pdf", "cluster_map.svg", "atlas.pdf"} <= maps
+    assert {"landuse.png", "renewal_supply.png", "access_primary_school.png"} <= maps
     assert not [p for p in result.out_dir.parent.iterdir() if ".staging-" in p.name]
 
 
@@ -76,7 +78,14 @@ def test_manifest_records_inputs_counts_and_versions(result):
     assert parse_config(manifest["config"]) == Config()
     assert manifest["counts"] == result.counts
     # The manifest is the last file written, so it times every stage before the write.
-    assert set(manifest["timings_s"]) == {"read", "validate", "assign", "supply", "maps"}
+    assert set(manifest["timings_s"]) == {
+        "read",
+        "validate",
+        "assign",
+        "supply",
+        "accessibility",
+        "maps",
+    }
     assert manifest["versions"]["tqspatial"] == tq.__version__
 
 
@@ -188,3 +197,26 @@ def test_failed_run_writes_its_report_and_keeps_outputs(result, fast):
     after = _digests(result.out_dir)
     assert {k: after[k] for k in before} == before
     report.unlink()
+
+
+def test_accessibility_tables_agree_with_the_parcels(result):
+    parcels = pd.read_parquet(result.out_dir / "parcels.parquet")
+    clusters = pd.read_csv(result.out_dir / "accessibility_clusters.csv", encoding="utf-8-sig")
+    measure = "walk_primary_school_min"
+    rows = clusters[clusters["measure"] == measure].set_index("cluster_id")
+    for cluster_id, group in parcels.groupby("cluster_id"):
+        ok = group[measure].notna()
+        weights = group.loc[ok, "residents"].astype(float)
+        if weights.sum() == 0:
+            continue
+        expected = np.average(group.loc[ok, measure], weights=weights)
+        assert rows.loc[cluster_id, "mean"] == pytest.approx(expected, rel=1e-9)
+        assert rows.loc[cluster_id, "n_missing"] == (~ok).sum()
+    # unsnapped parcels carry a reason and no measure: never a silent zero
+    unsnapped = parcels["snap_reason"].notna()
+    assert unsnapped.sum() == result.counts["parcels_not_snapped"]
+    assert parcels.loc[unsnapped, measure].isna().all()
+    linkage = pd.read_csv(result.out_dir / "cluster_linkage.csv", encoding="utf-8-sig")
+    assert set(linkage["cluster_id"]) == set(tq.datasets.tianqiao().structure.cluster_ids)
+    layers = dict(pyogrio.list_layers(result.out_dir / "inventory.gpkg").tolist())
+    assert "isochrones" in layers

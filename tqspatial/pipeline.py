@@ -29,11 +29,13 @@ import geopandas as gpd
 import pandas as pd
 
 from tqspatial import datasets, io
+from tqspatial.access_stage import AccessResult, cluster_access, river_barriers
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.constraints import summarise_constraints, tianqiao_constraints
 from tqspatial.errors import SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
+from tqspatial.network import load_network
 from tqspatial.publish import output_lock, publish, staging_dir
 from tqspatial.quality import quality_report, quality_table
 from tqspatial.renewal import tianqiao_urban_area
@@ -149,6 +151,9 @@ _READ_INPUTS = (
     "roads",
 )
 _MAP_INPUTS = ("districts", "yellow_river")
+
+#: Per-parcel measure on the accessibility map and in the atlas (median per cluster).
+ACCESS_MAP_MEASURE = "walk_primary_school_min"
 
 
 def _read_inputs(config: Config) -> _Inputs:
@@ -292,9 +297,13 @@ def refresh(
 
     Examples
     --------
+    Without its two slowest stages:
+
     >>> import tempfile
+    >>> from tqspatial.config import parse_config
+    >>> quick = parse_config({"maps": {"enabled": False}, "accessibility": {"enabled": False}})
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     result = refresh(out_dir=d)
+    ...     result = refresh(quick, out_dir=d)
     ...     names = sorted(p.name for p in result.files)
     >>> names[:4]
     ['cluster_summary.csv', 'cluster_supply.csv', 'constraints_summary.csv', 'inventory.gpkg']
@@ -303,6 +312,8 @@ def refresh(
         config = load_config(config)
     target = _target(config, out_dir)
     stages: tuple[str, ...] = ("read", "validate", "assign", "supply")
+    if config.accessibility.enabled:
+        stages += ("accessibility",)
     if not dry_run:
         stages += (("maps",) if config.maps.enabled else ()) + ("write",)
     watch = _Stopwatch(len(stages), progress=progress)
@@ -338,17 +349,14 @@ def _run(
         raise
     counts["parcels_kept"], counts["parcels_rejected"] = len(result.parcels), len(result.rejects)
     counts["overlaps"] = len(result.overlaps)
-    report = quality_report(
-        notes=result.notes,
-        rejects=[result.rejects],
-        counts={"parcels": _layer_counts(counts)},
-        title="Data-quality report: tqspatial refresh",
-    )
-    try:
-        _check_quality(config, counts)
-    except InputQualityError as exc:
-        _write_failure_report(target, result.notes, [result.rejects], counts, exc)
-        raise
+    access = None
+    if config.accessibility.enabled:
+        with watch.stage("accessibility"):
+            access = _accessibility(config, data, result.parcels)
+            measures = access.parcels.drop(columns=["parcel_id"])
+            result = dataclasses.replace(result, parcels=result.parcels.join(measures))
+            counts["parcels_not_snapped"] = int(access.parcels["snap_reason"].notna().sum())
+    report = _quality(config, result, counts, target)
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
         return RefreshResult(target, [], counts, watch.timings)
@@ -359,37 +367,31 @@ def _run(
         "overlaps": result.overlaps,
     }
     totals = cluster_totals(result.ledger, data.structure)
+    if access is not None:
+        layers["isochrones"] = access.isochrones
     tables = _table_writers(
-        config, data, result=result, report=report, layers=layers, totals=totals
+        config, data, result=result, report=report, layers=layers, totals=totals, access=access
     )
     staging = staging_dir(target)
     try:
         if config.maps.enabled:
             with watch.stage("maps"):
-                maps_written = _render_maps(config, data, result, totals, staging / "maps")
+                maps_written = _render_maps(
+                    config, data, result, totals, access=access, out=staging / "maps"
+                )
             tables.update({f"maps/{p.name}": _already_written for p in maps_written})
         with watch.stage("write"):
             for name, write in tables.items():
                 write(staging / name)
-            manifest: dict[str, Any] = {
-                "tqspatial_job": "refresh",
-                "fingerprint": fingerprint,
-                "config": config.as_dict(),
-                "inputs": {
-                    name: {"path": str(path), "sha256": _sha256(path)}
-                    for name, path in sorted(data.paths.items())
-                },
-                "counts": counts,
-                "timings_s": watch.timings,
-                "warnings": [
-                    str(n.get("message")) for n in result.notes if n.get("level") == "warning"
-                ],
-                "versions": _versions(),
-                "outputs": sorted([*tables, "manifest.json"]),
-                "synthetic_inputs": sorted(
-                    name for name, kind in datasets.RAW_FILES.items() if kind != "real"
-                ),
-            }
+            manifest = _manifest(
+                config,
+                data,
+                notes=result.notes,
+                fingerprint=fingerprint,
+                counts=counts,
+                timings=watch.timings,
+                outputs=sorted([*tables, "manifest.json"]),
+            )
             io.write_json(staging / "manifest.json", manifest)
         publish(staging, target)
     finally:
@@ -410,6 +412,35 @@ def _run(
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
 
 
+def _manifest(
+    config: Config,
+    data: _Inputs,
+    *,
+    notes: list[dict[str, object]],
+    fingerprint: str,
+    counts: dict[str, int],
+    timings: dict[str, float],
+    outputs: list[str],
+) -> dict[str, Any]:
+    return {
+        "tqspatial_job": "refresh",
+        "fingerprint": fingerprint,
+        "config": config.as_dict(),
+        "inputs": {
+            name: {"path": str(path), "sha256": _sha256(path)}
+            for name, path in sorted(data.paths.items())
+        },
+        "counts": counts,
+        "timings_s": timings,
+        "warnings": [str(n.get("message")) for n in notes if n.get("level") == "warning"],
+        "versions": _versions(),
+        "outputs": outputs,
+        "synthetic_inputs": sorted(
+            name for name, kind in datasets.RAW_FILES.items() if kind != "real"
+        ),
+    }
+
+
 def _table_writers(
     config: Config,
     data: _Inputs,
@@ -418,6 +449,7 @@ def _table_writers(
     report: str,
     layers: Mapping[str, pd.DataFrame],
     totals: pd.DataFrame,
+    access: AccessResult | None,
 ) -> dict[str, Callable[[Path], Path]]:
     """Return output file name -> function writing it (into a given path)."""
     constraints = summarise_constraints(result.parcels, rows=result.parcels["renewal_type"].notna())
@@ -434,14 +466,21 @@ def _table_writers(
             p, quality_table(notes=result.notes, rejects=[result.rejects])
         ),
     }
+    sheets = {
+        "组团汇总": result.summary,
+        "更新用地供给": ledger_zh(totals, data.structure),
+        "更新用地台账": ledger_zh(result.ledger, data.structure),
+        "约束条件": constraints,
+        "剔除记录": result.rejects,
+    }
+    if access is not None:
+        linkage = access.linkage.rename_axis("cluster_id").reset_index()
+        tables["accessibility_parcels.csv"] = lambda p: io.write_csv(p, access.parcels)
+        tables["accessibility_clusters.csv"] = lambda p: io.write_csv(p, access.clusters)
+        tables["cluster_linkage.csv"] = lambda p: io.write_csv(p, linkage)
+        sheets["可达性"] = access.clusters
+        sheets["组团联系"] = linkage
     if config.output.xlsx:
-        sheets = {
-            "组团汇总": result.summary,
-            "更新用地供给": ledger_zh(totals, data.structure),
-            "更新用地台账": ledger_zh(result.ledger, data.structure),
-            "约束条件": constraints,
-            "剔除记录": result.rejects,
-        }
         headers = zh_headers(
             {str(c) for table in sheets.values() for c in table.columns},
             element_names=data.structure.elements["name_zh"].to_dict(),
@@ -454,8 +493,31 @@ def _already_written(path: Path) -> Path:
     return path
 
 
+def _accessibility(config: Config, data: _Inputs, parcels: gpd.GeoDataFrame) -> AccessResult:
+    roads = data.paths["roads"]
+    walk = load_network(roads, mode="walk")
+    drive = load_network(roads, mode="drive")
+    return cluster_access(
+        walk,
+        drive,
+        parcels,
+        data.facilities,
+        structure=data.structure,
+        anchors=data.anchors,
+        barriers=river_barriers(data.water),
+        max_snap_m=config.accessibility.max_snap_m,
+        catchment_min=config.accessibility.cumulative_minutes,
+    )
+
+
 def _render_maps(
-    config: Config, data: _Inputs, result: ParcelResult, totals: pd.DataFrame, out: Path
+    config: Config,
+    data: _Inputs,
+    result: ParcelResult,
+    totals: pd.DataFrame,
+    *,
+    access: AccessResult | None,
+    out: Path,
 ) -> list[Path]:
     from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
 
@@ -474,10 +536,48 @@ def _render_maps(
             "area_ha": summary["land_area_ha"],
             "net_supply_ha": totals.set_index("cluster_id")["net_supply_ha"],
         }
-    ).reindex(data.structure.cluster_ids)
-    return maps.render_maps(
-        out, layers, cluster_stats=stats, lang=config.maps.lang, dpi=config.maps.dpi
     )
+    lang, dpi = config.maps.lang, config.maps.dpi
+    figures = [
+        ("landuse", maps.plot_landuse(result.parcels, lang=lang, boundary=data.boundary)[0]),
+        (
+            "renewal_supply",
+            maps.plot_renewal_supply(result.parcels, lang=lang, boundary=data.boundary)[0],
+        ),
+    ]
+    if access is not None:
+        school = access.clusters[access.clusters["measure"] == ACCESS_MAP_MEASURE]
+        stats["access_min"] = school.set_index("cluster_id")["median"]
+        figures.append(
+            (
+                "access_primary_school",
+                maps.plot_accessibility(
+                    result.parcels,
+                    column=ACCESS_MAP_MEASURE,
+                    isochrones=access.isochrones,
+                    facilities=data.facilities[data.facilities["kind"] == "primary_school"],
+                    lang=lang,
+                    title="步行至最近小学的时间"
+                    if lang == "zh"
+                    else "Walking time to primary school",
+                    boundary=data.boundary,
+                )[0],
+            )
+        )
+        figures.append(
+            (
+                "life_circle_15min",
+                maps.plot_coverage(
+                    result.parcels, column="lc_15min_covered", lang=lang, boundary=data.boundary
+                )[0],
+            )
+        )
+    written = maps.render_maps(
+        out, layers, cluster_stats=stats.reindex(data.structure.cluster_ids), lang=lang, dpi=dpi
+    )
+    for stem, fig in figures:
+        written += maps.save_figure(fig, out / stem, formats=("png",), dpi=dpi)
+    return written
 
 
 def _layer_counts(counts: Mapping[str, int]) -> dict[str, int]:
@@ -505,6 +605,22 @@ def _write_failure_report(
     text += f"\n## Why the refresh stopped\n\n{error}\n"
     path = io.write_text(target / FAILURE_REPORT, text)
     logger.error("refresh failed on bad input; report written to %s", path)
+
+
+def _quality(config: Config, result: ParcelResult, counts: dict[str, int], target: Path) -> str:
+    """Return the quality report; on too many rejects write it as a failure report and raise."""
+    report = quality_report(
+        notes=result.notes,
+        rejects=[result.rejects],
+        counts={"parcels": _layer_counts(counts)},
+        title="Data-quality report: tqspatial refresh",
+    )
+    try:
+        _check_quality(config, counts)
+    except InputQualityError as exc:
+        _write_failure_report(target, result.notes, [result.rejects], counts, exc)
+        raise
+    return report
 
 
 def _check_quality(config: Config, counts: dict[str, int]) -> None:
