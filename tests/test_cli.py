@@ -2,6 +2,8 @@ import logging
 import subprocess
 import sys
 
+import pytest
+
 from tqspatial import cli, settings
 
 
@@ -43,3 +45,15 @@ def test_python_dash_m_entry_point(tmp_path, fast_config):
     )
     assert done.returncode == 0, done.stderr
     assert (out / "cluster_summary.csv").exists()
+
+
+def test_map_command_writes_the_requested_formats(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "maps"
+    args = ["-q", "map", "--out", str(out), "--formats", "png,svg", "--dpi", "50", "--no-atlas"]
+    assert cli.main(args) == cli.EXIT_OK
+    assert sorted(p.name for p in out.iterdir()) == ["cluster_map.png", "cluster_map.svg"]
+    with Image.open(out / "cluster_map.png") as png:
+        assert png.info["dpi"][0] == pytest.approx(50, abs=0.5)
+    assert "<svg" in (out / "cluster_map.svg").read_text(encoding="utf-8")[:500]

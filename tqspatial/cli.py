@@ -1,4 +1,4 @@
-"""Command line: ``tqspatial refresh``, ``init-config`` and ``build-dataset``.
+"""Command line: ``tqspatial refresh``, ``map``, ``init-config`` and ``build-dataset``.
 
 Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
 config (a :class:`TqspatialError`; the message says what to fix), 3 another
@@ -18,7 +18,7 @@ from tqspatial import datasets
 from tqspatial.config import default_config_text
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import refresh
+from tqspatial.pipeline import draw_maps, refresh
 from tqspatial.publish import OutputLockedError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOCKED", "EXIT_OK", "main"]
@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the inventory into PostGIS (postgresql://user@host:port/db)",
     )
+    draw = sub.add_parser("map", help="draw the cluster map, atlas and web map (no refresh)")
+    draw.add_argument("--config", type=Path, default=None, help="TOML config (see init-config)")
+    draw.add_argument("--out", type=Path, default=None, help="folder (default data/processed/maps)")
+    draw.add_argument("--lang", choices=("zh", "en", "both"), default=None, help="label language")
+    draw.add_argument(
+        "--formats", default="png,pdf,svg", help="comma-separated: png, pdf, svg (default all)"
+    )
+    draw.add_argument("--dpi", type=int, default=None, help="PNG resolution (default 300)")
+    draw.add_argument("--no-atlas", action="store_true", help="skip the multi-page PDF atlas")
+    draw.add_argument("--html", action="store_true", help="also write the HTML web map")
     init = sub.add_parser("init-config", help="write the default config to a file to edit")
     init.add_argument("path", type=Path, help="file to write, e.g. tqspatial.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -93,6 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if result.files:
                 logger.info("outputs: %s", ", ".join(str(p) for p in result.files))
+        elif args.command == "map":
+            written = draw_maps(
+                args.config,
+                out_dir=args.out,
+                lang=args.lang,
+                formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+                dpi=args.dpi,
+                atlas=not args.no_atlas,
+                html=args.html,
+            )
+            logger.info("maps: %s", ", ".join(str(p) for p in written))
         elif args.command == "init-config":
             _init_config(args.path, force=args.force)
         elif args.command == "build-dataset":

@@ -43,7 +43,7 @@ from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import Phasing, cluster_totals, ledger_zh
 
-__all__ = ["InputQualityError", "RefreshResult", "refresh"]
+__all__ = ["InputQualityError", "RefreshResult", "draw_maps", "refresh"]
 
 logger = logging.getLogger(__name__)
 
@@ -633,3 +633,63 @@ def _check_quality(config: Config, counts: dict[str, int]) -> None:
             "nothing published. See the rejects reasons in the log."
         )
         raise InputQualityError(msg)
+
+
+def draw_maps(
+    config: Config | str | os.PathLike[str] | None = None,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    lang: str | None = None,
+    formats: tuple[str, ...] = ("png", "pdf", "svg"),
+    dpi: int | None = None,
+    atlas: bool = True,
+    html: bool = False,
+) -> list[Path]:
+    """Draw the cluster map (and atlas, web map) from the config's inputs, without a refresh.
+
+    Parameters
+    ----------
+    config : Config, str or os.PathLike, optional
+        A config or TOML file; None uses the embedded dataset.
+    out_dir : str or os.PathLike, optional
+        Folder; default ``maps/`` in the refresh's output folder.
+    lang : {"zh", "en", "both"}, optional
+        Label language; default ``[maps] lang``.
+    formats : tuple of str, default ("png", "pdf", "svg")
+        Formats of the overview map.
+    dpi : int, optional
+        PNG resolution; default ``[maps] dpi``.
+    atlas : bool, default True
+        Also write the multi-page PDF atlas.
+    html : bool, default False
+        Also write the standalone HTML web map with parcels.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Files written.
+    """
+    from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    target = Path(out_dir) if out_dir is not None else _target(config, None) / "maps"
+    boundary = io.read_districts(config.input_path("boundary"))
+    layers = maps.MapLayers(
+        structure=io.read_structure(config.input_path("structure")).validate(boundary),
+        boundary=boundary,
+        districts=io.read_districts(config.input_path("districts")),
+        yellow_river=io.read_vector(config.input_path("yellow_river"), what="yellow river"),
+        water=io.read_vector(config.input_path("water"), what="water"),
+        anchors=io.read_points_csv(config.input_path("anchors")),
+        parcels=io.read_parcels(config.input_path("parcels")) if (html or atlas) else None,
+    )
+    return maps.render_maps(
+        target,
+        layers,
+        lang=lang or config.maps.lang,
+        formats=formats,
+        dpi=dpi or config.maps.dpi,
+        atlas=atlas,
+        html=html,
+    )
