@@ -116,8 +116,11 @@ def _points(geoms: gpd.GeoSeries) -> npt.NDArray[np.float64]:
     values = geoms.to_numpy()
     missing = shapely.is_missing(values) | shapely.is_empty(values)
     pts = np.full((len(values), 2), np.nan)
-    if (~missing).any():
-        rep = shapely.point_on_surface(values[~missing])
+    present = values[~missing]
+    if len(present):
+        is_point = shapely.get_type_id(present) == shapely.GeometryType.POINT
+        rep = present.copy()
+        rep[~is_point] = shapely.point_on_surface(present[~is_point])
         pts[~missing] = shapely.get_coordinates(rep)
     return pts
 
@@ -195,12 +198,14 @@ def snap_points(
     pts = _points(series)
     has_geom = ~np.isnan(pts[:, 0])
     reason = np.where(has_geom, "beyond_max_snap", "no_geometry").astype(object)
-    k = max(1, min(candidates, net.n_nodes))
+    lines = _barrier_lines(barriers)
+    # without barriers the nearest node is always admissible: one candidate suffices
+    k = max(1, min(candidates if len(lines) else 1, net.n_nodes))
     tree = cKDTree(np.column_stack([net.x, net.y]))
     dist = np.full((n, k), np.inf)
     idx = np.full((n, k), net.n_nodes, dtype=np.int64)
     if has_geom.any():
-        d, i = tree.query(pts[has_geom], k=k, distance_upper_bound=max_snap_m)
+        d, i = tree.query(pts[has_geom], k=k, distance_upper_bound=max_snap_m, workers=-1)
         dist[has_geom] = np.asarray(d).reshape(-1, k)
         idx[has_geom] = np.asarray(i).reshape(-1, k)
     admissible = np.isfinite(dist)
@@ -212,7 +217,6 @@ def snap_points(
             "cover the study area: check its extent and CRS"
         )
         raise SchemaError(msg)
-    lines = _barrier_lines(barriers)
     if len(lines) and admissible.any():
         rows, cols = np.nonzero(admissible)
         nodes = idx[rows, cols]
