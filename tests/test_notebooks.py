@@ -23,13 +23,13 @@ def test_notebook_is_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, tmp_path):
+def test_notebook_runs_top_to_bottom(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         timeout=600,
         kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},  # run where nothing can be overwritten
+        resources={"metadata": {"path": str(path.parent)}},  # where a planner opens it
     )
     client.execute()
     errors = [
@@ -41,3 +41,6 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     ]
     assert errors == []
     assert any(cell.outputs for cell in nb.cells if cell.cell_type == "code")
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(p.name for p in NOTEBOOKS), (
+        "notebooks must not write files next to themselves"
+    )
