@@ -7,8 +7,8 @@ validation, assignment and supply per spatial partition on a
 ``dask.distributed`` cluster: a ``LocalCluster`` started for the call, or any
 running scheduler.
 
-How the result stays identical
-------------------------------
+Notes
+-----
 Most parcel rules look at one row at a time.  Three do not, and the
 partitioning respects them (see :func:`partition_parcels`):
 

@@ -208,8 +208,18 @@ def read_parcels_batched(
     ----------
     path : str or os.PathLike
         Parcel file (see :func:`iter_parcel_batches`).
-    batch_size, layer, source_crs, encoding, columns, map_fields
-        As for :func:`iter_parcel_batches`.
+    batch_size : int, default 100,000
+        Most rows per batch.
+    layer : str, optional
+        Layer of a GeoPackage.
+    source_crs : str, optional
+        The CRS the coordinates are really in; required when the file declares none.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``.
+    columns : list of str, optional
+        Attribute columns to read (default all).
+    map_fields : bool, default True
+        Map Chinese / pinyin field names to canonical ones.
 
     Returns
     -------
