@@ -98,7 +98,8 @@ def test_cost_table_equals_networkx(embedded, tianqiao):
 
 
 def _access_reference(table, demand, supply, max_cost, weight_fn):
-    access = pytest.importorskip("access")
+    import access
+
     demand_df = pd.DataFrame({"geoid": demand.index, "demand": demand.to_numpy()})
     supply_df = pd.DataFrame({"geoid": supply.index, "supply": supply.to_numpy()})
     cost_df = table.rename(
@@ -128,7 +129,8 @@ def _access_reference(table, demand, supply, max_cost, weight_fn):
     [("none", {}), ("step", {}), ("gaussian", {"sigma_min": 8.0})],
 )
 def test_2sfca_equals_access_package(embedded, tianqiao, decay, kwargs):
-    access = pytest.importorskip("access")
+    import access
+
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=800, seed=5)
     ps = ps[ps["node"] >= 0]
     ps = ps.assign(residents=ps["residents"] + 1.0)  # positive demand everywhere

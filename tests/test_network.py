@@ -174,7 +174,7 @@ def test_cache_invalidated_by_changed_source(tmp_path, roads_copy):
 
 
 def test_graphml_and_pbf_give_the_same_network(tmp_path, roads_copy):
-    osmium = pytest.importorskip("osmium")
+    import osmium
     import osmnx as ox
 
     osm = network.load_network(roads_copy, mode="drive", cache=False)
