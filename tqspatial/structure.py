@@ -513,13 +513,13 @@ class PlanStructure:
         return frame
 
     @property
-    def crs(self) -> pyproj.CRS:
+    def crs(self) -> pyproj.CRS:  # numpydoc ignore=RT01
         """CRS of the elements (projected, metres)."""
         crs: pyproj.CRS = self.elements.crs
         return crs
 
     @property
-    def kinds(self) -> list[str]:
+    def kinds(self) -> list[str]:  # numpydoc ignore=RT01
         """Distinct kinds, in file order."""
         return list(dict.fromkeys(str(k) for k in self.elements["kind"]))
 
@@ -545,12 +545,12 @@ class PlanStructure:
         return [str(i) for i in self.elements.index[self.elements["kind"] == kind]]
 
     @property
-    def cluster_ids(self) -> list[str]:
+    def cluster_ids(self) -> list[str]:  # numpydoc ignore=RT01,SS05
         """Ids of the elements of kind ``cluster``, in file order."""
         return self.ids_of_kind(CLUSTER_KIND)
 
     @property
-    def corridor_ids(self) -> list[str]:
+    def corridor_ids(self) -> list[str]:  # numpydoc ignore=RT01,SS05
         """Ids of all non-cluster elements (axes, belts, nodes ...), in file order."""
         return [str(i) for i in self.elements.index[self.elements["kind"] != CLUSTER_KIND]]
 
