@@ -220,3 +220,34 @@ def test_accessibility_tables_agree_with_the_parcels(result):
     assert set(linkage["cluster_id"]) == set(tq.datasets.tianqiao().structure.cluster_ids)
     layers = dict(pyogrio.list_layers(result.out_dir / "inventory.gpkg").tolist())
     assert "isochrones" in layers
+
+
+def test_undeclared_gcj02_parcels_are_flagged_and_declared_ones_converted(tmp_path, fast):
+    import shapely
+
+    from tqspatial.errors import DataQualityWarning
+    from tqspatial.gcj02 import wgs84_to_gcj02
+
+    wgs = tq.datasets.tianqiao().parcels.head(3000).to_crs("EPSG:4326")
+
+    def shift(xy):
+        lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([lon, lat])
+
+    web = wgs.set_geometry(shapely.transform(wgs.geometry.values, shift))
+    path = tmp_path / "web_parcels.geojson"
+    web.to_file(path, driver="GeoJSON")
+    inputs = dataclasses.replace(fast.inputs, parcels=str(path))
+    # read as WGS84, 10 % of the parcels fall outside the district: warned, then refused
+    with pytest.warns(DataQualityWarning, match="GCJ-02"), pytest.raises(InputQualityError):
+        tq.refresh(dataclasses.replace(fast, inputs=inputs), out_dir=tmp_path / "a", dry_run=True)
+    report = (tmp_path / "a" / "quality_report.failed.md").read_text(encoding="utf-8")
+    assert "source_crs='gcj02'" in report
+    declared = dataclasses.replace(fast.parcels, source_crs="gcj02")
+    res = tq.refresh(
+        dataclasses.replace(fast, inputs=inputs, parcels=declared),
+        out_dir=tmp_path / "b",
+        dry_run=True,
+    )
+    assert res.counts["parcels_in"] == 3000
+    assert res.counts["parcels_rejected"] == 0  # converted back onto the district

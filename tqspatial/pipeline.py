@@ -32,6 +32,7 @@ from tqspatial import datasets, io
 from tqspatial.access_stage import AccessResult, cluster_access, river_barriers
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.constraints import summarise_constraints, tianqiao_constraints
+from tqspatial.crs import check_webmap_offset
 from tqspatial.errors import SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
@@ -167,11 +168,15 @@ def _read_inputs(config: Config) -> _Inputs:
         encoding=opts.encoding or None,
     )
     boundary = io.read_districts(paths["boundary"])
+    facilities = io.read_facilities(paths["facilities"])
+    if not opts.source_crs:  # declared web-map coordinates are converted; undeclared ones show
+        check_webmap_offset(parcels, boundary, layer="parcels")
+        check_webmap_offset(facilities, boundary, layer="facilities")
     return _Inputs(
         boundary=boundary,
         structure=io.read_structure(paths["structure"]).validate(boundary),
         parcels=parcels,
-        facilities=io.read_facilities(paths["facilities"]),
+        facilities=facilities,
         water=io.read_vector(paths["water"], what="water"),
         anchors=io.read_points_csv(paths["anchors"]),
         flood_depth=io.read_raster(paths["flood_depth"]),
