@@ -21,7 +21,8 @@ stages (same process, memory = rise of the peak RSS during the stage)
     extrapolated), supply, accessibility (vs osmnx + networkx from ``bench_access.py``,
     per-facility searches on a sample, extrapolated).
 whole refresh (one fresh subprocess per engine; peak = RSS of the process tree,
-sampled every 0.1 s, and the process's own ``ru_maxrss``)
+sampled every 0.1 s, and the main process's exact peak ``VmHWM``; not ``ru_maxrss``,
+which Linux carries over from the parent process across fork and exec)
     read in batches -> validate -> assign -> supply -> accessibility -> write
     (GeoPackage + GeoParquet + CSV), without maps, with the single-machine engine and
     with the dask engine (LocalCluster of worker processes, and of threads).
@@ -41,7 +42,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import threading
@@ -59,8 +59,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_access import naive as access_naive
+from bench_assign import _status_kb, measure, overlay_route
 from bench_assign import compare as compare_assign
-from bench_assign import measure, overlay_route
 from synth_network import BLOCK_M as SYNTH_BLOCK_M
 from synth_network import KINDS, synth_city
 from synth_network import X0 as SYNTH_X0
@@ -429,7 +429,8 @@ def refresh_job(args: argparse.Namespace) -> None:
         reject_rows=result.rejects["source_row"].to_numpy(dtype=np.int64),
         reject_reasons=result.rejects["reason"].astype(object).to_numpy().astype(str),
     )  # fmt: skip
-    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM belongs to this process image; ru_maxrss would include the parent's RSS at fork
+    self_peak = _status_kb("VmHWM") / 1024
     print(json.dumps({"engine": args.engine, "total_s": total, "timings": timings,
                       "tree_peak_mib": peak.peak / 2**20, "self_peak_mib": self_peak,
                       "kept": len(p), "rejected": len(result.rejects),
@@ -473,7 +474,7 @@ def whole_refresh(inputs: dict[str, Any], args: argparse.Namespace, folder: Path
         results[engine] = r
         parts = ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items())
         print(f"  {engine:<13} total {r['total_s']:7.1f} s | peak RSS process tree "
-              f"{r['tree_peak_mib'] / 1024:5.2f} GiB (own ru_maxrss "
+              f"{r['tree_peak_mib'] / 1024:5.2f} GiB (main process VmHWM "
               f"{r['self_peak_mib'] / 1024:.2f} "
               f"GiB) | {parts}", flush=True)  # fmt: skip
     if "single" in results:
@@ -509,7 +510,7 @@ def equality(inputs: dict[str, Any], args: argparse.Namespace) -> None:
     pd.testing.assert_frame_equal(single.ledger, parted.ledger, rtol=1e-9, check_exact=False)
     pd.testing.assert_frame_equal(single.overlaps, parted.overlaps, rtol=1e-9, check_exact=False)
     pd.testing.assert_frame_equal(single.summary, parted.summary, rtol=1e-9, check_exact=False)
-    print(f"\ndask == single on {n:,} parcels (4 partitions, LocalCluster of 2 processes): "
+    print(f"\ndask == single on {n:,} parcels (4 partitions, default LocalCluster: 2 threads): "
           f"identical ids ({len(a):,} kept), all columns, {len(single.rejects):,} rejects "
           f"({single.rejects['reason'].value_counts().to_dict()}), overlaps, ledger and summary "
           f"to 1e-9; single {t_single:.1f} s, dask {t_dask:.1f} s "

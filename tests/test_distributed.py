@@ -133,14 +133,15 @@ def test_rules_crossing_partitions(tianqiao, context):
         assert_same(single, parted)
 
 
-def test_local_cluster_thread_client(tianqiao, context):
+def test_client_of_worker_processes(tianqiao, context):
+    """The default local cluster uses threads; a cluster of processes gives the same result."""
     from distributed import Client, LocalCluster
 
     parcels = tianqiao.parcels.iloc[::4]
     single = process_parcels(parcels, context)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
