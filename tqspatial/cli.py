@@ -67,6 +67,18 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument("--dpi", type=int, default=None, help="PNG resolution (default 300)")
     draw.add_argument("--no-atlas", action="store_true", help="skip the multi-page PDF atlas")
     draw.add_argument("--html", action="store_true", help="also write the HTML web map")
+    run.add_argument(
+        "--engine",
+        choices=("single", "dask"),
+        default="single",
+        help="dask: parcel stages per spatial partition on a dask cluster (same results)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        default=None,
+        help="with --engine dask: an existing scheduler (tcp://host:8786); default a local cluster",
+    )
     init = sub.add_parser("init-config", help="write the default config to a file to edit")
     init.add_argument("path", type=Path, help="file to write, e.g. tqspatial.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -100,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if_changed=args.if_changed,
                 progress=sys.stderr.isatty() and not args.quiet,
                 to=args.to,
+                engine=args.engine,
+                scheduler=args.scheduler,
             )
             if result.files:
                 logger.info("outputs: %s", ", ".join(str(p) for p in result.files))

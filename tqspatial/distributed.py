@@ -43,12 +43,14 @@ examples, so their wording can differ from the single path's.
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import dataclasses
 import logging
 import os
 import pickle
 import time
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import dask_geopandas  # type: ignore[import-untyped]
@@ -364,6 +366,18 @@ def _own_copy(context: ParcelContext) -> ParcelContext:
     """
     copied: ParcelContext = pickle.loads(pickle.dumps(context))
     return copied
+
+
+def _mappingproxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(data)
+
+
+def _pickle_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
+    return _mappingproxy, (dict(proxy),)
+
+
+# Read-only tables (supply.Phasing, Capacity) use MappingProxyType, which pickle refuses.
+copyreg.pickle(MappingProxyType, _pickle_mappingproxy)
 
 
 def _validate_part(part: gpd.GeoDataFrame, context: ParcelContext) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from tqspatial.access_stage import AccessResult, cluster_access, river_barriers
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.constraints import summarise_constraints, tianqiao_constraints
 from tqspatial.crs import check_webmap_offset
-from tqspatial.errors import SchemaError, TqspatialError
+from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
 from tqspatial.network import load_network
@@ -251,6 +251,8 @@ def refresh(
     if_changed: bool = False,
     progress: bool = False,
     to: str | None = None,
+    engine: str = "single",
+    scheduler: str | None = None,
 ) -> RefreshResult:
     """Run the inventory refresh (by default on the embedded Tianqiao dataset).
 
@@ -269,6 +271,13 @@ def refresh(
         same input fingerprint.
     progress : bool, default False
         Show a progress bar (the command line turns it on in a terminal).
+    engine : {"single", "dask"}, default "single"
+        ``"dask"`` runs the parcel stages per spatial partition on a
+        dask.distributed cluster (:mod:`tqspatial.distributed`); the results
+        are identical.
+    scheduler : str, optional
+        With ``engine="dask"``: a scheduler address (``tcp://host:8786``);
+        None starts a local cluster for the run.
     to : str, optional
         A ``postgresql://`` URL: also write the inventory into PostGIS (schema
         ``tqspatial``) in one transaction, after the files are published; see
@@ -313,6 +322,9 @@ def refresh(
     >>> names[:4]
     ['cluster_summary.csv', 'cluster_supply.csv', 'constraints_summary.csv', 'inventory.gpkg']
     """
+    if engine not in {"single", "dask"}:
+        msg = f"engine must be 'single' or 'dask', got {engine!r}"
+        raise ConfigError(msg)
     if not isinstance(config, Config):
         config = load_config(config)
     target = _target(config, out_dir)
@@ -324,7 +336,15 @@ def refresh(
     watch = _Stopwatch(len(stages), progress=progress)
     try:
         with output_lock(target):
-            return _run(config, target, watch, dry_run=dry_run, if_changed=if_changed, to=to)
+            return _run(
+                config,
+                target,
+                watch,
+                dry_run=dry_run,
+                if_changed=if_changed,
+                to=to,
+                engine=(engine, scheduler),
+            )
     finally:
         watch.close()
 
@@ -337,6 +357,7 @@ def _run(
     dry_run: bool,
     if_changed: bool,
     to: str | None,
+    engine: tuple[str, str | None],
 ) -> RefreshResult:
     counts: dict[str, int] = {}
     with watch.stage("read"):
@@ -348,7 +369,7 @@ def _run(
         files = sorted(p for p in target.iterdir() if p.is_file())
         return RefreshResult(target, files, counts, watch.timings, skipped=True)
     try:
-        result = process_parcels(data.parcels, _context(config, data), stage=watch.stage)
+        result = _parcel_stages(data, _context(config, data), watch, engine)
     except TqspatialError as exc:
         _write_failure_report(target, [], [], counts, exc)
         raise
@@ -610,6 +631,18 @@ def _write_failure_report(
     text += f"\n## Why the refresh stopped\n\n{error}\n"
     path = io.write_text(target / FAILURE_REPORT, text)
     logger.error("refresh failed on bad input; report written to %s", path)
+
+
+def _parcel_stages(
+    data: _Inputs, context: ParcelContext, watch: _Stopwatch, engine: tuple[str, str | None]
+) -> ParcelResult:
+    name, scheduler = engine
+    if name == "single":
+        return process_parcels(data.parcels, context, stage=watch.stage)
+    from tqspatial.distributed import process_parcels_partitioned  # noqa: PLC0415 - dask only
+
+    with watch.stage("parcels (dask)"):
+        return process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
 
 
 def _quality(config: Config, result: ParcelResult, counts: dict[str, int], target: Path) -> str:
