@@ -84,6 +84,9 @@ def _screen(
     gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
     gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
     cells = shapely.box(gx0.ravel(), gy0.ravel(), gx1.ravel(), gy1.ravel())
+    # Prepare a private copy: preparing mutates the geometry, and a structure shared by
+    # threads (the dask engine's worker threads) must never be prepared by two at once.
+    zone = shapely.from_wkb(shapely.to_wkb(zone))
     shapely.prepare(zone)
     cell_in = shapely.contains_properly(zone, cells).reshape(ny, nx)
     cell_out = ~shapely.intersects(zone, cells).reshape(ny, nx)
