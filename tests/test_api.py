@@ -11,15 +11,21 @@ import tqspatial as tq
 def test_public_api_is_pinned():
     assert sorted(tq.__all__) == [
         "DataQualityWarning",
+        "ParcelContext",
         "PlanStructure",
         "TqspatialError",
         "assign_parcels",
+        "classify_landuse",
         "datasets",
         "enable_logging",
         "get_settings",
         "io",
+        "landuse",
         "override",
+        "process_parcels",
+        "quality",
         "refresh",
+        "renewal_supply",
         "summarise_clusters",
         "validate_parcels",
     ]

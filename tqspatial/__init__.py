@@ -1,7 +1,9 @@
-"""tqspatial: planning analysis for Tianqiao District's 一轴两带五组团 industrial layout.
+"""Planning analysis for Tianqiao District's 一轴两带五组团 industrial layout.
 
 Load district boundaries and land parcels, assign parcels to the plan's axis,
-belts and clusters, and summarise land per cluster.
+belts and clusters, summarise land per cluster, and compute urban-renewal
+supply (:func:`renewal_supply`) and accessibility (:mod:`tqspatial.accessibility`).
+Maps live in :mod:`tqspatial.maps` (imported on demand: it loads matplotlib).
 
 Examples
 --------
@@ -17,26 +19,35 @@ from __future__ import annotations
 
 import logging
 
-from tqspatial import datasets, io
+from tqspatial import datasets, io, landuse, quality
 from tqspatial.assign import assign_parcels, summarise_clusters
 from tqspatial.errors import DataQualityWarning, TqspatialError
+from tqspatial.inventory import ParcelContext, process_parcels
+from tqspatial.landuse import classify_landuse
 from tqspatial.log import enable_logging
 from tqspatial.pipeline import refresh
 from tqspatial.schema import validate_parcels
 from tqspatial.settings import get_settings, override
 from tqspatial.structure import PlanStructure
+from tqspatial.supply import renewal_supply
 
 __all__ = [
     "DataQualityWarning",
+    "ParcelContext",
     "PlanStructure",
     "TqspatialError",
     "assign_parcels",
+    "classify_landuse",
     "datasets",
     "enable_logging",
     "get_settings",
     "io",
+    "landuse",
     "override",
+    "process_parcels",
+    "quality",
     "refresh",
+    "renewal_supply",
     "summarise_clusters",
     "validate_parcels",
 ]
