@@ -271,6 +271,10 @@ def refresh(
         same input fingerprint.
     progress : bool, default False
         Show a progress bar (the command line turns it on in a terminal).
+    to : str, optional
+        A ``postgresql://`` URL: also write the inventory into PostGIS (schema
+        ``tqspatial``) in one transaction, after the files are published; see
+        :func:`tqspatial.postgis.write_inventory_postgis`.
     engine : {"single", "dask"}, default "single"
         ``"dask"`` runs the parcel stages per spatial partition on a
         dask.distributed cluster (:mod:`tqspatial.distributed`); the results
@@ -278,10 +282,6 @@ def refresh(
     scheduler : str, optional
         With ``engine="dask"``: a scheduler address (``tcp://host:8786``);
         None starts a local cluster for the run.
-    to : str, optional
-        A ``postgresql://`` URL: also write the inventory into PostGIS (schema
-        ``tqspatial``) in one transaction, after the files are published; see
-        :func:`tqspatial.postgis.write_inventory_postgis`.
 
     Returns
     -------
