@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -203,15 +204,20 @@ def test_accessibility_tables_agree_with_the_parcels(result):
     parcels = pd.read_parquet(result.out_dir / "parcels.parquet")
     clusters = pd.read_csv(result.out_dir / "accessibility_clusters.csv", encoding="utf-8-sig")
     measure = "walk_primary_school_min"
-    rows = clusters[clusters["measure"] == measure].set_index("cluster_id")
+    rows = clusters[clusters["measure"] == measure].set_index(["weighted_by", "cluster_id"])
+    geo = gpd.read_parquet(result.out_dir / "parcels.parquet")
     for cluster_id, group in parcels.groupby("cluster_id"):
         ok = group[measure].notna()
+        area = geo.loc[group.index[ok]].area
+        expected_by_area = np.average(group.loc[ok, measure], weights=area)
+        assert rows.loc[("area", cluster_id), "mean"] == pytest.approx(expected_by_area, rel=1e-9)
+        assert rows.loc[("area", cluster_id), "n_missing"] == (~ok).sum()
         weights = group.loc[ok, "residents"].astype(float)
-        if weights.sum() == 0:
+        if weights.sum() == 0:  # industrial clusters: only the area-weighted row has a value
+            assert np.isnan(rows.loc[("residents", cluster_id), "mean"])
             continue
         expected = np.average(group.loc[ok, measure], weights=weights)
-        assert rows.loc[cluster_id, "mean"] == pytest.approx(expected, rel=1e-9)
-        assert rows.loc[cluster_id, "n_missing"] == (~ok).sum()
+        assert rows.loc[("residents", cluster_id), "mean"] == pytest.approx(expected, rel=1e-9)
     # unsnapped parcels carry a reason and no measure: never a silent zero
     unsnapped = parcels["snap_reason"].notna()
     assert unsnapped.sum() == result.counts["parcels_not_snapped"]

@@ -34,8 +34,9 @@ class AccessResult:
         Per-parcel measures (same index as the parcels), see
         :func:`tqspatial.accessibility.parcel_access_table`.
     clusters : pandas.DataFrame
-        Per cluster and measure: resident-weighted mean, median, 85th
-        percentile, parcel counts.
+        Per cluster, measure and ``weighted_by`` (``residents``, or parcel
+        ``area`` for clusters with few residents, e.g. industrial ones): mean,
+        median, 85th percentile, parcel counts.
     linkage : pandas.DataFrame
         Drive minutes between cluster cores, to the district centre, the
         railway station and each Yellow River crossing.
@@ -123,8 +124,15 @@ def cluster_access(
     )
     measures = [c for c in table.columns if c.endswith(("_min", "_covered"))]
     residents = pd.to_numeric(parcels["residents"], errors="coerce").fillna(0.0).astype(float)
-    clusters = acc.summarise_by_cluster(
-        table, measures, cluster=parcels["cluster_id"], weight=residents
+    weights = {"residents": residents, "area": parcels.geometry.area.astype(float)}
+    clusters = pd.concat(
+        [
+            acc.summarise_by_cluster(
+                table, measures, cluster=parcels["cluster_id"], weight=weight
+            ).assign(weighted_by=name)
+            for name, weight in weights.items()
+        ],
+        ignore_index=True,
     )
     cores = structure.elements.loc[structure.cluster_ids, ["geometry"]]
     linkage = acc.linkage_table(drive, cores, anchors, barriers=barriers)

@@ -572,7 +572,8 @@ def _render_maps(
         ),
     ]
     if access is not None:
-        school = access.clusters[access.clusters["measure"] == ACCESS_MAP_MEASURE]
+        by_residents = access.clusters["weighted_by"] == "residents"
+        school = access.clusters[by_residents & (access.clusters["measure"] == ACCESS_MAP_MEASURE)]
         stats["access_min"] = school.set_index("cluster_id")["median"]
         figures.append(
             (
