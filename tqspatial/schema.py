@@ -33,9 +33,10 @@ Parcel rules, applied in this order (the first reject reason wins):
    ``<id>#3`` ... (repair ``id_conflict``).
 6. **District boundary** (when ``boundary`` is given): a parcel with less
    than ``min_area_m2`` inside is ``outside_district``.  Straddling parcels
-   are clipped (``outside="clip"``, repair ``clipped``) or kept whole
-   (``outside="flag"``); either way ``outside_area_m2`` says how much lay
-   outside.
+   are clipped (``outside="clip"``, repair ``clipped``, or ``clipped_edge``
+   -- an info note, not a warning -- when less than ``min_area_m2`` lay
+   outside) or kept whole (``outside="flag"``); either way
+   ``outside_area_m2`` says how much lay outside.
 7. **Overlaps**: where parcels overlap, the earlier row (in input order)
    keeps the shared area and later rows lose it (repair ``overlap_removed``
    with the area and the ids of the earlier parcels).  A parcel left with
@@ -410,7 +411,10 @@ def _clip(
             geoms[pos] = piece
         elif a_out > 0 and clip:
             geoms[pos] = piece
-            ledger.repair(pos, "clipped", f"{a_out:.2f} m² outside the district boundary removed")
+            # Under a sliver's area it is digitising noise along the boundary: still reported,
+            # as its own (info) kind, so real clipping stands out as a warning.
+            kind = "clipped" if a_out >= min_area_m2 else "clipped_edge"
+            ledger.repair(pos, kind, f"{a_out:.2f} m² outside the district boundary removed")
     return outside_area
 
 
