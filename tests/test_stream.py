@@ -1,5 +1,7 @@
 """Batch reading conserves every feature (count, ids, area) for GeoPackage and GeoParquet."""
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pyarrow.parquet as pq
@@ -85,3 +87,29 @@ def test_columns_and_bad_inputs(files, tmp_path):
         tq.io.write_layers(bare, {"parcels": frame})
     with pytest.raises(CRSError, match="source_crs"):
         next(iter_parcel_batches(bare))
+
+
+def test_gbk_shapefile_batches_decode_like_the_plain_reader():
+    from tqspatial import io
+    from tqspatial.stream import read_parcels_batched
+
+    path = Path(__file__).parents[1] / "data/examples/天桥区地块示例/天桥区地块示例.shp"
+    whole = io.read_parcels(path)
+    batched = read_parcels_batched(path, batch_size=40)
+    assert batched["地块编号"].tolist() == whole["地块编号"].tolist()
+    assert batched["备注"].astype(object).tolist() == whole["备注"].astype(object).tolist()
+    assert batched.area.sum() == pytest.approx(whole.area.sum(), rel=1e-12)
+
+
+def test_broken_shapefile_is_refused_before_gdal_reads_it(tmp_path):
+    import shutil
+
+    from tqspatial.errors import DataFileError
+    from tqspatial.stream import read_parcels_batched
+
+    src = Path(__file__).parents[1] / "data/examples/天桥区地块示例"
+    for part in src.iterdir():
+        if part.suffix in {".shp", ".shx", ".prj"}:  # no .dbf
+            shutil.copy(part, tmp_path / part.name)
+    with pytest.raises(DataFileError, match="dbf"):
+        read_parcels_batched(tmp_path / "天桥区地块示例.shp")

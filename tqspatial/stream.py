@@ -36,6 +36,7 @@ import shapely
 from tqspatial import fields as _fields
 from tqspatial.crs import resolve_crs
 from tqspatial.errors import CRSError, DataFileError
+from tqspatial.io import check_vector_file
 from tqspatial.settings import get_settings
 
 __all__ = ["DEFAULT_BATCH_SIZE", "iter_parcel_batches", "read_parcels_batched"]
@@ -140,11 +141,14 @@ def iter_parcel_batches(
         crs, geometry, batches = _parquet_batches(path, batch_size, columns)
         yield from _convert(path, batches, geometry, crs, source_crs=source_crs, mapped=map_fields)
         return
+    # The same checks as io's readers: truncated or mismatched shapefiles, HTML saved as
+    # GeoJSON, damaged GeoPackages and zips fail here, and a shapefile's encoding is sniffed.
+    checked = check_vector_file(path, layer=layer, encoding=encoding, what="parcels")
     try:
         with pyogrio.raw.open_arrow(
-            path,
-            layer=layer,
-            encoding=encoding,
+            checked.source,
+            layer=checked.layer,
+            encoding=checked.encoding,
             columns=columns,
             batch_size=batch_size,
             use_pyarrow=True,
