@@ -62,11 +62,17 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
-from tqspatial.assign import assign_parcels, summarise_clusters
-from tqspatial.inventory import ParcelContext, ParcelResult
+from tqspatial.inventory import (
+    ParcelContext,
+    ParcelResult,
+    assign_stage,
+    summary_stage,
+    supply_stage,
+    validate_stage,
+)
 from tqspatial.landuse import detect_scheme
 from tqspatial.schema import ID_CONFLICT_SEPARATOR, validate_parcels
-from tqspatial.supply import Phasing, renewal_supply, supply_ledger
+from tqspatial.supply import Phasing, supply_ledger
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -382,8 +388,7 @@ copyreg.pickle(MappingProxyType, _pickle_mappingproxy)
 
 def _validate_part(part: gpd.GeoDataFrame, context: ParcelContext) -> dict[str, Any]:
     started = time.perf_counter()
-    context = _own_copy(context)
-    kept, rejects = validate_parcels(part, boundary=context.boundary, outside=context.outside)
+    kept, rejects = validate_stage(part, _own_copy(context))
     return {"kept": kept, "rejects": rejects, "seconds": time.perf_counter() - started}
 
 
@@ -401,25 +406,10 @@ def _supply_part(
     validated: dict[str, Any], context: ParcelContext, scheme: str | None
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    context = _own_copy(context)
-    kept: gpd.GeoDataFrame = validated["kept"]
-    assigned, overlaps = assign_parcels(
-        kept,
-        context.structure,
-        min_cluster_share=context.min_cluster_share,
-        boundary=context.boundary,
-    )
-    supplied, _ = renewal_supply(
-        assigned,
-        context.structure,
-        constraints=context.constraints,
-        rules=context.rules,
-        capacity=context.capacity,
-        phasing=context.phasing,
-        urban_area=context.urban_area,
-        facilities=context.facilities,
-        landuse_scheme=scheme,
-    )
+    # Every partition uses the scheme detected once from all parcels.
+    context = dataclasses.replace(_own_copy(context), landuse_scheme=scheme)
+    assigned, overlaps = assign_stage(validated["kept"], context)
+    supplied, _ = supply_stage(assigned, context)
     return {
         "parcels": supplied,
         "rejects": validated["rejects"],
@@ -510,9 +500,7 @@ def _combine(
         rank = order.reindex(overlaps["parcel_id"].astype(object)).to_numpy()
         overlaps = overlaps.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
     ledger = supply_ledger(supplied, context.structure, phasing=context.phasing or Phasing())
-    summary = summarise_clusters(
-        supplied, context.structure, class_column="landuse_category", boundary=context.boundary
-    )
+    summary = summary_stage(supplied, context)
     notes = _merge_notes(
         [r["parcels"] for r in results],
         detected,

@@ -27,7 +27,15 @@ from tqspatial.schema import validate_parcels
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import Capacity, Phasing, renewal_supply
 
-__all__ = ["ParcelContext", "ParcelResult", "process_parcels"]
+__all__ = [
+    "ParcelContext",
+    "ParcelResult",
+    "assign_stage",
+    "process_parcels",
+    "summary_stage",
+    "supply_stage",
+    "validate_stage",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -149,23 +157,14 @@ def process_parcels(
 
     collect(parcels)
     with stage("validate"):
-        kept, rejects = validate_parcels(
-            parcels, boundary=context.boundary, outside=context.outside
-        )
+        kept, rejects = validate_stage(parcels, context)
         collect(kept)
     with stage("assign"):
-        assigned, overlaps = assign_parcels(
-            kept,
-            context.structure,
-            min_cluster_share=context.min_cluster_share,
-            boundary=context.boundary,
-        )
+        assigned, overlaps = assign_stage(kept, context)
     with stage("supply"):
-        supplied, ledger = _supply(assigned, context)
+        supplied, ledger = supply_stage(assigned, context)
         collect(supplied)
-        summary = summarise_clusters(
-            supplied, context.structure, class_column="landuse_category", boundary=context.boundary
-        )
+        summary = summary_stage(supplied, context)
     logger.info(
         "parcels: %d in, %d kept, %d rejected, %d overlaps",
         len(parcels),
@@ -183,9 +182,73 @@ def process_parcels(
     )
 
 
-def _supply(
+def validate_stage(
+    parcels: gpd.GeoDataFrame, context: ParcelContext
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Validate parcels against the context's boundary (one stage of :func:`process_parcels`).
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Parcels in the working CRS.
+    context : ParcelContext
+        Boundary and the ``outside`` rule.
+
+    Returns
+    -------
+    kept, rejects : geopandas.GeoDataFrame
+        As :func:`tqspatial.schema.validate_parcels`.
+    """
+    return validate_parcels(parcels, boundary=context.boundary, outside=context.outside)
+
+
+def assign_stage(
+    kept: gpd.GeoDataFrame, context: ParcelContext
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Assign validated parcels to the plan structure (one stage of :func:`process_parcels`).
+
+    Parameters
+    ----------
+    kept : geopandas.GeoDataFrame
+        Validated parcels.
+    context : ParcelContext
+        Structure, boundary and the cluster-share threshold.
+
+    Returns
+    -------
+    assigned : geopandas.GeoDataFrame
+        As :func:`tqspatial.assign.assign_parcels`.
+    overlaps : pandas.DataFrame
+        Every parcel x element overlap.
+    """
+    return assign_parcels(
+        kept,
+        context.structure,
+        min_cluster_share=context.min_cluster_share,
+        boundary=context.boundary,
+    )
+
+
+def supply_stage(
     assigned: gpd.GeoDataFrame, context: ParcelContext
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Compute renewal supply for assigned parcels (one stage of :func:`process_parcels`).
+
+    Parameters
+    ----------
+    assigned : geopandas.GeoDataFrame
+        Output of :func:`assign_stage`.
+    context : ParcelContext
+        Constraints, rules, capacity, phasing, urban area, facilities and
+        the land-use scheme.
+
+    Returns
+    -------
+    parcels : geopandas.GeoDataFrame
+        As :func:`tqspatial.supply.renewal_supply`.
+    ledger : pandas.DataFrame
+        Supply per cluster x renewal type x phase.
+    """
     return renewal_supply(
         assigned,
         context.structure,
@@ -196,4 +259,24 @@ def _supply(
         urban_area=context.urban_area,
         facilities=context.facilities,
         landuse_scheme=context.landuse_scheme,
+    )
+
+
+def summary_stage(supplied: gpd.GeoDataFrame, context: ParcelContext) -> pd.DataFrame:
+    """Summarise land per cluster, by land-use category (the end of :func:`process_parcels`).
+
+    Parameters
+    ----------
+    supplied : geopandas.GeoDataFrame
+        Output of :func:`supply_stage`.
+    context : ParcelContext
+        Structure and boundary.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`tqspatial.assign.summarise_clusters`.
+    """
+    return summarise_clusters(
+        supplied, context.structure, class_column="landuse_category", boundary=context.boundary
     )
