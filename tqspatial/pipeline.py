@@ -400,12 +400,12 @@ def _run(
     )
     staging = staging_dir(target)
     try:
+        maps_written: list[Path] = []
         if config.maps.enabled:
             with watch.stage("maps"):
                 maps_written = _render_maps(
                     config, data, result, totals, access=access, out=staging / "maps"
                 )
-            tables.update({f"maps/{p.name}": _already_written for p in maps_written})
         with watch.stage("write"):
             for name, write in tables.items():
                 write(staging / name)
@@ -416,7 +416,9 @@ def _run(
                 fingerprint=fingerprint,
                 counts=counts,
                 timings=watch.timings,
-                outputs=sorted([*tables, "manifest.json"]),
+                outputs=sorted(
+                    [*tables, *(f"maps/{p.name}" for p in maps_written), "manifest.json"]
+                ),
             )
             io.write_json(staging / "manifest.json", manifest)
         publish(staging, target)
@@ -513,10 +515,6 @@ def _table_writers(
         )
         tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets, headers=headers)
     return tables
-
-
-def _already_written(path: Path) -> Path:
-    return path
 
 
 def _accessibility(config: Config, data: _Inputs, parcels: gpd.GeoDataFrame) -> AccessResult:
