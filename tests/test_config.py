@@ -31,7 +31,9 @@ def test_every_key_is_documented_in_the_written_config():
         ({"maps": {"enabled": "yes"}}, "must be bool"),
         ({"maps": {"dpi": True}}, "must be int"),
         ({"maps": {"lang": "fr"}}, "choose from 'both', 'en', 'zh'"),
-        ({"accessibility": {"modes": ["walk", "bike"]}}, "'bike' is not valid"),
+        ({"accessibility": {"modes": ["walk"]}}, "modes moved to nowhere"),
+        ({"inputs": {"water": "w.gpkg"}}, "water moved to the profile's [layers] water"),
+        ({"supply": {"flood_depth_threshold_m": 1}}, "[[constraints]] threshold"),
         ({"supply": {"phase_years": [2035, 2030, 2040]}}, "3 increasing years"),
         ({"inputs": "parcels.gpkg"}, "must be a table"),
     ],
@@ -52,7 +54,10 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     cfg_file.write_text('[inputs]\nparcels = "my/地块.gpkg"\n', encoding="utf-8")
     cfg = load_config(cfg_file)
     assert cfg.input_path("parcels") == tmp_path / "sub" / "my" / "地块.gpkg"
-    assert cfg.input_path("boundary").parent.name == "raw"  # still embedded
+    layers = cfg.layers(cfg.district_profile())
+    assert layers["parcels"].path == tmp_path / "sub" / "my" / "地块.gpkg"
+    assert layers["parcels"].provenance is None  # the user's file: not labelled for them
+    assert layers["boundary"].path.parent.name == "raw"  # still the profile's (embedded)
 
 
 def test_load_config_errors_name_the_file(tmp_path):

@@ -7,14 +7,18 @@ with their documentation as a file to edit.  Unknown sections or keys, and
 values of the wrong type, are errors that list the valid choices: a typo
 never silently falls back to a default.
 
-Input paths are either ``embedded:<name>`` (a file of the embedded dataset in
-``data/raw/``) or a path, relative to the config file's folder.
+``[inputs] profile`` names the district profile (:mod:`tqspatial.profile`): the
+district's layers and planning policy.  The other ``[inputs]`` keys replace
+single layers of the profile for this run (e.g. this month's parcels); empty
+means "the profile's".  Paths are either ``embedded:<name>`` (a file of the
+embedded dataset in ``data/raw/``) or a path, relative to the config file's
+folder.
 
 Examples
 --------
 >>> cfg = parse_config({"assign": {"min_cluster_share": 0.6}})
->>> cfg.assign.min_cluster_share, cfg.inputs.parcels
-(0.6, 'embedded:parcels.gpkg')
+>>> cfg.assign.min_cluster_share, cfg.inputs.profile
+(0.6, 'embedded:tianqiao_profile.toml')
 >>> parse_config({"asign": {}})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from tqspatial.errors import ConfigError
+from tqspatial.profile import PROVENANCE_LABELS, DistrictProfile, LayerSpec, load_profile
 
 __all__ = [
     "Config",
@@ -45,6 +50,22 @@ __all__ = [
 
 EMBEDDED_PREFIX = "embedded:"
 
+#: The embedded Tianqiao profile: the default district.
+DEFAULT_PROFILE = "embedded:tianqiao_profile.toml"
+
+#: ``[inputs]`` keys that replace a layer of the profile.
+LAYER_INPUTS = ("boundary", "districts", "structure", "parcels", "facilities", "roads", "anchors")
+
+#: Keys that moved into the district profile, with where they live now.
+MOVED_KEYS = {
+    ("inputs", "water"): "the profile's [layers] water",
+    ("inputs", "yellow_river"): "the profile's [layers] rivers",
+    ("inputs", "flood_depth"): "the profile's [layers] flood_depth and [[constraints]]",
+    ("inputs", "population"): "nowhere: it was never used",
+    ("supply", "flood_depth_threshold_m"): "the profile's [[constraints]] threshold",
+    ("accessibility", "modes"): "nowhere: walk and drive are always both computed",
+}
+
 
 def _field(doc: str, *, default: object) -> Any:  # noqa: ANN401 - a dataclass field
     return dataclasses.field(default=default, metadata={"doc": doc})
@@ -52,35 +73,19 @@ def _field(doc: str, *, default: object) -> Any:  # noqa: ANN401 - a dataclass f
 
 @dataclasses.dataclass(frozen=True)
 class InputsSection:
-    """Input files: ``embedded:<name>`` or a path relative to the config file."""
+    """The district profile, and single layers of it replaced for this run ("" = the profile's)."""
 
-    boundary: str = _field(
-        "district boundary (polygon)", default="embedded:tianqiao_boundary.geojson"
+    profile: str = _field(
+        "district profile TOML: layers and policy (see tqspatial init-profile)",
+        default=DEFAULT_PROFILE,
     )
-    districts: str = _field(
-        "neighbouring districts (maps only)", default="embedded:jinan_districts.geojson"
-    )
-    yellow_river: str = _field(
-        "Yellow River (maps only)", default="embedded:yellow_river_1to4m.geojson"
-    )
-    anchors: str = _field(
-        "named places (CSV with lon/lat)", default="embedded:tianqiao_anchors.csv"
-    )
-    structure: str = _field(
-        "plan structure: axes, belts, clusters", default="embedded:plan_structure.geojson"
-    )
-    parcels: str = _field("land parcels", default="embedded:parcels.gpkg")
-    facilities: str = _field(
-        "facilities (points with kind, capacity)", default="embedded:facilities.gpkg"
-    )
-    water: str = _field(
-        "rivers and floodplain (barriers, constraints)", default="embedded:water.gpkg"
-    )
-    roads: str = _field("road network: .osm, .osm.pbf or .graphml", default="embedded:roads.osm")
-    flood_depth: str = _field("flood depth GeoTIFF, metres", default="embedded:flood_depth.tif")
-    population: str = _field(
-        "population GeoTIFF (maps only)", default="embedded:population_100m.tif"
-    )
+    boundary: str = _field("district boundary (polygon)", default="")
+    districts: str = _field("neighbouring districts (maps only)", default="")
+    structure: str = _field("plan structure: axes, belts, clusters", default="")
+    parcels: str = _field("land parcels", default="")
+    facilities: str = _field("facilities (points with kind, capacity)", default="")
+    roads: str = _field("road network: .osm, .osm.pbf or .graphml", default="")
+    anchors: str = _field("named places (CSV with lon/lat)", default="")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,9 +126,6 @@ class QualitySection:
 class SupplySection:
     """Urban-renewal land supply."""
 
-    flood_depth_threshold_m: float = _field(
-        "flood depth above which a cell is constrained (metres)", default=0.5
-    )
     first_year: int = _field("first year of the near-term phase", default=2026)
     phase_years: tuple[int, ...] = _field(
         "last year of the near, mid and long term phases", default=(2030, 2035, 2040)
@@ -135,7 +137,6 @@ class AccessibilitySection:
     """Travel-time accessibility."""
 
     enabled: bool = _field("compute accessibility (the slowest stage)", default=True)
-    modes: tuple[str, ...] = _field('network modes: "walk", "drive"', default=("walk", "drive"))
     max_snap_m: float = _field(
         "parcels farther than this from any road are reported", default=500.0
     )
@@ -185,25 +186,28 @@ class Config:
     output: OutputSection = dataclasses.field(default_factory=OutputSection)
     base_dir: Path | None = None
 
-    def input_path(self, name: str) -> Path:
+    def input_path(self, name: str) -> Path | None:
         """Resolve an ``[inputs]`` entry to a file path.
 
         Parameters
         ----------
         name : str
-            A key of ``[inputs]``, e.g. ``"parcels"``.
+            A key of ``[inputs]``, e.g. ``"profile"`` or ``"parcels"``.
 
         Returns
         -------
-        pathlib.Path
-            The file (embedded files resolve into ``data/raw``).
+        pathlib.Path or None
+            The file (``embedded:`` names resolve into the embedded dataset);
+            None when the entry is empty (the profile's layer is used).
 
         Examples
         --------
-        >>> Config().input_path("parcels").name
-        'parcels.gpkg'
+        >>> Config().input_path("profile").name, Config().input_path("parcels")
+        ('tianqiao_profile.toml', None)
         """
         value = getattr(self.inputs, name)
+        if not value:
+            return None
         if value.startswith(EMBEDDED_PREFIX):
             from tqspatial import datasets  # noqa: PLC0415 - datasets sits above config
 
@@ -212,6 +216,67 @@ class Config:
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
         return path
+
+    def district_profile(self) -> DistrictProfile:
+        """Load the profile named by ``[inputs] profile``.
+
+        Returns
+        -------
+        DistrictProfile
+            The validated profile.
+
+        Examples
+        --------
+        >>> Config().district_profile().adcode
+        '370105'
+        """
+        path = self.input_path("profile")
+        if path is None:
+            msg = "config: [inputs] profile is empty; name a district profile TOML"
+            raise ConfigError(msg)
+        return load_profile(path)
+
+    def layers(self, profile: DistrictProfile) -> dict[str, LayerSpec]:
+        """Return the profile's layers with this config's ``[inputs]`` replacements.
+
+        Parameters
+        ----------
+        profile : DistrictProfile
+            The district profile.
+
+        Returns
+        -------
+        dict of str to LayerSpec
+            Layer name -> spec; a replaced layer keeps the profile's names, and its
+            provenance is the embedded file's label or, for the user's file, unknown.
+
+        Examples
+        --------
+        >>> cfg = parse_config({"inputs": {"parcels": "/data/地块.gpkg"}})
+        >>> cfg.layers(cfg.district_profile())["parcels"].path.name
+        '地块.gpkg'
+        """
+        out = dict(profile.layers)
+        for name in LAYER_INPUTS:
+            path = self.input_path(name)
+            if path is None:
+                continue
+            value = getattr(self.inputs, name)
+            provenance = None
+            if value.startswith(EMBEDDED_PREFIX):
+                from tqspatial import datasets  # noqa: PLC0415 - datasets sits above config
+
+                label = datasets.RAW_FILES.get(value.removeprefix(EMBEDDED_PREFIX))
+                provenance = label if label in PROVENANCE_LABELS else None
+            old = out.get(name)
+            out[name] = LayerSpec(
+                name=name,
+                path=path,
+                provenance=provenance,
+                name_zh=old.name_zh if old else "",
+                name_en=old.name_en if old else "",
+            )
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         """Return the config as plain TOML-able data (without ``base_dir``).
@@ -285,7 +350,12 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         hints = typing.get_type_hints(cls)
         bad = sorted(set(table) - set(hints))
         if bad:
-            msg = f"config: unknown key {bad[0]!r} in [{name}]; valid keys are {', '.join(hints)}"
+            moved = MOVED_KEYS.get((name, bad[0]))
+            hint = f" ({bad[0]} moved to {moved})" if moved else ""
+            msg = (
+                f"config: unknown key {bad[0]!r} in [{name}]; valid keys are "
+                f"{', '.join(hints)}{hint}"
+            )
             raise ConfigError(msg)
         values = {k: _check_type(name, k, v, hints[k]) for k, v in table.items()}
         built[name] = cls(**values)
@@ -304,7 +374,6 @@ def _check_choices(config: Config) -> None:
             {"", "2023", "gb50137", "sandiao"},
         ),
         ("maps", "lang", config.maps.lang, {"zh", "en", "both"}),
-        ("accessibility", "modes", config.accessibility.modes, {"walk", "drive"}),
     ]
     for section, key, value, valid in choices:
         values = value if isinstance(value, tuple) else (value,)
@@ -391,7 +460,10 @@ def default_config_text() -> str:
     lines = [
         "# tqspatial refresh configuration.  Every key is optional; these are the defaults.",
         '# Input paths: "embedded:<name>" (the embedded Tianqiao dataset in data/raw/) or a path',
-        "# relative to this file's folder.  Run: tqspatial refresh --config <this file>",
+        "# relative to this file's folder.  [inputs] profile names the district profile (its",
+        "# layers and policy; write one with tqspatial init-profile); the other [inputs] keys",
+        '# replace single layers of it ("" = the profile\'s).',
+        "# Run: tqspatial refresh --config <this file>",
     ]
     for name, cls in _sections().items():
         lines += ["", f"[{name}]  # {(cls.__doc__ or '').strip()}"]
