@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -16,7 +17,7 @@ from tqspatial import accessibility as acc
 from tqspatial.network import CompiledNetwork
 from tqspatial.structure import PlanStructure
 
-__all__ = ["ISOCHRONE_MINUTES", "AccessResult", "cluster_access", "river_barriers"]
+__all__ = ["ISOCHRONE_MINUTES", "AccessResult", "cluster_access"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ class AccessResult:
         ``area`` for clusters with few residents, e.g. industrial ones): mean,
         median, 85th percentile, parcel counts.
     linkage : pandas.DataFrame
-        Drive minutes between cluster cores, to the district centre, the
-        railway station and each Yellow River crossing.
+        Drive minutes between cluster cores, to the linkage anchors (a
+        district profile's ``[linkage] anchors``) and to each named bridge.
     isochrones : geopandas.GeoDataFrame
         Walking isochrones around each cluster core.
     """
@@ -50,31 +51,6 @@ class AccessResult:
     isochrones: gpd.GeoDataFrame
 
 
-def river_barriers(water: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the water features that snapping may not cross (river channels).
-
-    Parameters
-    ----------
-    water : geopandas.GeoDataFrame
-        Water layer; when it has a ``feature`` column only ``channel`` rows
-        are barriers (a floodplain is land), otherwise every feature is.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The barrier polygons.
-
-    Examples
-    --------
-    >>> import tqspatial as tq
-    >>> sorted(river_barriers(tq.datasets.tianqiao().water)["feature"].unique())
-    ['channel']
-    """
-    if "feature" in water.columns:
-        return water[water["feature"] == "channel"]
-    return water
-
-
 def cluster_access(
     walk: CompiledNetwork,
     drive: CompiledNetwork,
@@ -82,7 +58,9 @@ def cluster_access(
     facilities: gpd.GeoDataFrame,
     *,
     structure: PlanStructure,
-    anchors: gpd.GeoDataFrame,
+    anchors: gpd.GeoDataFrame | None = None,
+    linkage_anchors: Sequence[str] = (),
+    bridges: bool = True,
     barriers: gpd.GeoDataFrame | None = None,
     max_snap_m: float = acc.DEFAULT_MAX_SNAP_M,
     catchment_min: float = 15.0,
@@ -99,10 +77,14 @@ def cluster_access(
         ``facility_id``, ``kind``, ``capacity`` points.
     structure : PlanStructure
         For cluster cores.
-    anchors : geopandas.GeoDataFrame
-        Named places with ``anchor_id`` (``district_gov``, ``jinan_station``).
+    anchors : geopandas.GeoDataFrame, optional
+        Named places with ``anchor_id``; needed when ``linkage_anchors`` is not empty.
+    linkage_anchors : sequence of str, default ()
+        Anchor ids the linkage table measures drive times to.
+    bridges : bool, default True
+        Also measure drive times to every named bridge of the network.
     barriers : geopandas.GeoDataFrame, optional
-        Features connectors may not cross (:func:`river_barriers`).
+        Features connectors may not cross (a profile's ``[snapping] barriers``).
     max_snap_m : float, default 500.0
         Parcels farther from a road are reported, with NaN measures.
     catchment_min : float, default 15.0
@@ -135,7 +117,16 @@ def cluster_access(
         ignore_index=True,
     )
     cores = structure.elements.loc[structure.cluster_ids, ["geometry"]]
-    linkage = acc.linkage_table(drive, cores, anchors, barriers=barriers)
+    if anchors is None:
+        anchors = gpd.GeoDataFrame({"anchor_id": []}, geometry=[], crs=parcels.crs)
+    linkage = acc.linkage_table(
+        drive,
+        cores,
+        anchors,
+        anchor_ids=linkage_anchors,
+        include_bridges=bridges,
+        barriers=barriers,
+    )
     core_points = gpd.GeoSeries(cores.geometry.representative_point(), crs=cores.crs)
     snapped = acc.snap_points(core_points, walk, barriers=barriers, max_snap_m=2000.0)
     iso = acc.isochrones(walk, snapped, ISOCHRONE_MINUTES)

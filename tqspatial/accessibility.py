@@ -724,7 +724,7 @@ def linkage_table(
     clusters: gpd.GeoDataFrame,
     anchors: gpd.GeoDataFrame,
     *,
-    anchor_ids: Sequence[str] = ("district_gov", "jinan_station"),
+    anchor_ids: Sequence[str] = (),
     anchor_id_column: str = "anchor_id",
     include_bridges: bool = True,
     barriers: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
@@ -742,8 +742,9 @@ def linkage_table(
         polygon's surface.
     anchors : geopandas.GeoDataFrame
         Named points with ``anchor_id_column``.
-    anchor_ids : sequence of str, default ("district_gov", "jinan_station")
-        Anchors to include (district centre and railway station by default).
+    anchor_ids : sequence of str, default ()
+        Anchors to include (e.g. the district centre and the railway station:
+        a district profile's ``[linkage] anchors``).
     anchor_id_column : str, default "anchor_id"
         Identifier column of ``anchors``.
     include_bridges : bool, default True
@@ -779,8 +780,9 @@ def linkage_table(
     missing = [a for a in anchor_ids if a not in set(anchors[anchor_id_column])]
     if missing:
         msg = (
-            f"anchors {missing} not found in column {anchor_id_column!r}; "
-            f"valid ids are {sorted(anchors[anchor_id_column])}"
+            f"linkage anchors {missing} not found in column {anchor_id_column!r}; "
+            f"valid ids are {sorted(anchors[anchor_id_column])}; fix [linkage] anchors in the "
+            "district profile or the anchors layer"
         )
         raise SchemaError(msg)
     cores = snap_points(clusters.geometry, net, barriers=barriers, max_snap_m=max_snap_m)

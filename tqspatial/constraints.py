@@ -23,8 +23,9 @@ intersection so each parcel is intersected only with the few small pieces
 near it; the pieces are disjoint, so summing their intersection areas is
 exact.
 
-The defaults for the embedded Tianqiao data (:func:`tianqiao_constraints`)
-and their sources are documented on that function.
+Which layers are constraints, and by what rule, is a district's policy: it lives in the
+district profile (``[[constraints]]``, see :mod:`tqspatial.profile`), and
+:func:`tqspatial.district.build_constraints` turns it into these objects.
 """
 
 from __future__ import annotations
@@ -44,14 +45,12 @@ from tqspatial.errors import ConfigError, CRSError, SchemaError
 
 __all__ = [
     "DEFAULT_TILE_M",
-    "FLOOD_DEPTH_THRESHOLD_M",
     "Constraint",
     "RasterConstraint",
     "VectorConstraint",
     "constrained_areas",
     "constraint_polygons",
     "summarise_constraints",
-    "tianqiao_constraints",
 ]
 
 logger = logging.getLogger(__name__)
@@ -61,21 +60,6 @@ BUFFER_QUAD_SEGS = 16
 
 #: Side of the square tiles (m) large constraint polygons are cut into before intersection.
 DEFAULT_TILE_M = 500.0
-
-#: Inundation depth (m) above which a flood-raster cell is not buildable.  An assumption for
-#: supply (about knee depth, where walking and driving become unsafe); set it per plan.
-FLOOD_DEPTH_THRESHOLD_M = 0.5
-
-#: Yellow River levee and levee-protection land (堤防 + 护堤地) added outside the floodplain
-#: polygon (m).  Assumption: the actual widths are set per levee section by the Shandong
-#: Yellow River Bureau under 山东省黄河河道管理条例; the floodplain polygon itself is the
-#: river-management range between the levees (河道管理条例 第二十条).
-YELLOW_RIVER_LEVEE_BAND_M = 50.0
-
-#: Xiaoqing River setback (m) from the channel polygon.  济南市小清河管理办法 puts the
-#: management range at the levees plus 5-10 m beyond the outer levee toe; 30 m adds the
-#: riverside green of the 小清河生态景观带 and is a planning assumption.
-XIAOQING_SETBACK_M = 30.0
 
 
 class RasterLike(Protocol):
@@ -460,101 +444,3 @@ def summarise_constraints(
     grouped.columns = pd.Index(names)
     long = grouped.reset_index().melt(id_vars=by, var_name="constraint", value_name="area_ha")
     return long[[by, "constraint", "area_ha"]]
-
-
-def tianqiao_constraints(
-    water: gpd.GeoDataFrame,
-    flood_depth: RasterLike | None = None,
-    *,
-    levee_band_m: float = YELLOW_RIVER_LEVEE_BAND_M,
-    xiaoqing_setback_m: float = XIAOQING_SETBACK_M,
-    flood_threshold_m: float = FLOOD_DEPTH_THRESHOLD_M,
-    extra: tuple[Constraint, ...] = (),
-) -> list[Constraint]:
-    """Build the default constraint set for the embedded Tianqiao data.
-
-    * ``yellow_river``: the Yellow River channel and floodplain (黄河滩区)
-      polygons of the ``water`` layer (features ``channel`` and
-      ``floodplain`` whose ``name_zh`` contains 黄河) plus a
-      ``levee_band_m`` band for the levees and their protection land.  The
-      land between the levees is the river-management range where buildings
-      that obstruct flood flow are prohibited (河道管理条例 第二十条;
-      黄河保护法).  The band width is an assumption.
-    * ``xiaoqing_river``: the 小清河 channel polygon plus ``xiaoqing_setback_m``
-      (legal range: levees + 5-10 m, 济南市小清河管理办法; 30 m is a planning
-      assumption including the riverside green).
-    * ``flood_depth`` (if given): cells of the rare-flood depth raster deeper
-      than ``flood_threshold_m``.
-    * ``extra``: any further ecological, heritage or infrastructure-corridor
-      constraints (none are embedded: official layers are not public).
-
-    Parameters
-    ----------
-    water : geopandas.GeoDataFrame
-        The embedded ``water`` layer (``name_zh``, ``feature``).
-    flood_depth : RasterLike, optional
-        Raster from ``io.read_raster(d.flood_depth_path)``.
-    levee_band_m, xiaoqing_setback_m, flood_threshold_m : float
-        See above.
-    extra : tuple of constraints, default ()
-        Added as they are.
-
-    Returns
-    -------
-    list of VectorConstraint or RasterConstraint
-        The constraints, in the order listed above.
-
-    Raises
-    ------
-    SchemaError
-        If the water layer has no Yellow River or Xiaoqing River features.
-
-    Examples
-    --------
-    >>> from tqspatial import datasets
-    >>> d = datasets.tianqiao()
-    >>> [c.name for c in tianqiao_constraints(d.water)]
-    ['yellow_river', 'xiaoqing_river']
-    """
-    names = water["name_zh"].astype(str)
-    feature = water["feature"].astype(str) if "feature" in water.columns else names
-    yellow = water[names.str.contains("黄河") & feature.isin(["channel", "floodplain"])]
-    xiaoqing = water[names.str.contains("小清河")]
-    if yellow.empty or xiaoqing.empty:
-        msg = (
-            "water layer: expected features whose name_zh contains 黄河 (channel/floodplain) and "
-            f"小清河; got names {sorted(set(names))}. Build the constraints by hand with "
-            "VectorConstraint."
-        )
-        raise SchemaError(msg)
-    out: list[Constraint] = [
-        VectorConstraint(
-            "yellow_river",
-            yellow.geometry,
-            buffer_m=levee_band_m,
-            source=(
-                "water layer (黄河 channel + 黄河滩区 floodplain, synthetic indicative) + "
-                f"{levee_band_m:g} m levee band (assumption)"
-            ),
-        ),
-        VectorConstraint(
-            "xiaoqing_river",
-            xiaoqing.geometry,
-            buffer_m=xiaoqing_setback_m,
-            source=(
-                f"water layer (小清河 channel, synthetic indicative) + {xiaoqing_setback_m:g} m "
-                "setback (济南市小清河管理办法: levees + 5-10 m; wider setback assumed)"
-            ),
-        ),
-    ]
-    if flood_depth is not None:
-        out.append(
-            RasterConstraint.from_raster(
-                flood_depth,
-                name="flood_depth",
-                threshold=flood_threshold_m,
-                source=f"flood_depth.tif (synthetic) cells deeper than {flood_threshold_m:g} m",
-            )
-        )
-    out.extend(extra)
-    return out

@@ -2,10 +2,10 @@
 
 Examples
 --------
->>> labels = zh_headers(["cluster_id", "class_industrial_ha", "jiluo_road_belt_ha", "x"],
-...                     element_names={"jiluo_road_belt": "济泺路黄金经济带"})
+>>> labels = zh_headers(["cluster_id", "class_industrial_ha", "road_belt_ha", "x"],
+...                     element_names={"road_belt": "中路带"})
 >>> list(labels.values())
-['组团编号', '工矿用地(公顷)', '济泺路黄金经济带内面积(公顷)', 'x']
+['组团编号', '工矿用地(公顷)', '中路带内面积(公顷)', 'x']
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -65,6 +65,7 @@ __all__ = [
     "CompiledNetwork",
     "compile_graph",
     "load_network",
+    "load_networks",
     "read_graph",
 ]
 
@@ -780,6 +781,117 @@ def _write_cache(target: Path, key: str, net: CompiledNetwork) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def load_networks(
+    path: str | os.PathLike[str],
+    modes: Sequence[Mode] = ("walk", "drive"),
+    *,
+    speeds_kmh: Mapping[str, float] | None = None,
+    walk_speed_mps: float = WALK_SPEED_MPS,
+    to_crs: str = WORKING_CRS,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    sha256: str | None = None,
+) -> dict[str, CompiledNetwork]:
+    """Load a road network file for several modes, parsing the file at most once.
+
+    Each mode goes through its ``.npz`` cache first; the file is parsed once for
+    all the modes whose cache is missing or stale.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.osm``/``.xml``, ``.graphml`` or ``.osm.pbf``.
+    modes : sequence of {"walk", "drive"}, default ("walk", "drive")
+        Travel modes (see :func:`compile_graph`).
+    speeds_kmh : mapping of str to float, optional
+        Overrides of the default driving speeds by highway class.
+    walk_speed_mps : float, default WALK_SPEED_MPS
+        Walking speed.
+    to_crs : str, default "EPSG:4548"
+        Metric CRS.
+    cache : bool, default True
+        Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
+        when the source's SHA-256 and all parameters match.
+    cache_dir : str or os.PathLike, optional
+        Keep the cache in this folder instead of beside the source (for a
+        read-only data folder); created if missing.
+    sha256 : str, optional
+        The file's SHA-256 when the caller has it already (a refresh hashes
+        every input once); computed when None.
+
+    Returns
+    -------
+    dict of str to CompiledNetwork
+        Mode -> network; ``meta["from_cache"]`` says whether the cache was used.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or unreadable.
+    SchemaError
+        If it holds no usable roads for a mode.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> from tqspatial import datasets
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     src = shutil.copy(datasets.raw_path("roads.osm"), d)
+    ...     first = load_networks(src)
+    ...     second = load_networks(src, ["walk"])
+    >>> sorted(first), second["walk"].meta["from_cache"], first["walk"].meta["from_cache"]
+    (['drive', 'walk'], True, False)
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"road network file not found: {path}"
+        raise DataFileError(msg)
+    sha = sha256 or file_sha256(path)
+    out: dict[str, CompiledNetwork] = {}
+    graph: nx.MultiDiGraph | None = None
+    for mode in modes:
+        started = time.perf_counter()
+        params = {
+            "mode": mode,
+            "speeds_kmh": dict(sorted((speeds_kmh or {}).items())),
+            "walk_speed_mps": walk_speed_mps,
+            "to_crs": to_crs,
+        }
+        key = _cache_key(sha, params)
+        target = cache_path(path, mode, cache_dir)
+        cached = _read_cache(target, key) if cache else None
+        if cached is not None:
+            cached.meta["from_cache"] = True
+            logger.info(
+                "road network %s (%s): %d nodes from cache %s in %.2f s",
+                path,
+                mode,
+                cached.n_nodes,
+                target.name,
+                time.perf_counter() - started,
+            )
+            out[mode] = cached
+            continue
+        if graph is None:
+            graph = read_graph(path, to_crs=to_crs)
+        net = compile_graph(graph, mode=mode, speeds_kmh=speeds_kmh, walk_speed_mps=walk_speed_mps)
+        net.meta.update({"source": str(path), "sha256": sha, "to_crs": to_crs})
+        if cache:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_cache(target, key, net)
+        net.meta["from_cache"] = False
+        logger.info(
+            "road network %s (%s): compiled %d nodes, %d edges in %.2f s",
+            path,
+            mode,
+            net.n_nodes,
+            net.n_edges,
+            time.perf_counter() - started,
+        )
+        out[mode] = net
+    return out
+
+
 def load_network(
     path: str | os.PathLike[str],
     *,
@@ -816,13 +928,6 @@ def load_network(
     CompiledNetwork
         ``meta["from_cache"]`` says whether the cache was used.
 
-    Raises
-    ------
-    DataFileError
-        If the file is missing or unreadable.
-    SchemaError
-        If it holds no usable roads for ``mode``.
-
     Examples
     --------
     >>> import shutil, tempfile
@@ -834,46 +939,12 @@ def load_network(
     >>> first.meta["from_cache"], second.meta["from_cache"], second.n_nodes == first.n_nodes
     (False, True, True)
     """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"road network file not found: {path}"
-        raise DataFileError(msg)
-    started = time.perf_counter()
-    params = {
-        "mode": mode,
-        "speeds_kmh": dict(sorted((speeds_kmh or {}).items())),
-        "walk_speed_mps": walk_speed_mps,
-        "to_crs": to_crs,
-    }
-    sha = file_sha256(path)
-    key = _cache_key(sha, params)
-    target = cache_path(path, mode, cache_dir)
-    if cache:
-        cached = _read_cache(target, key)
-        if cached is not None:
-            cached.meta["from_cache"] = True
-            logger.info(
-                "road network %s (%s): %d nodes from cache %s in %.2f s",
-                path,
-                mode,
-                cached.n_nodes,
-                target.name,
-                time.perf_counter() - started,
-            )
-            return cached
-    graph = read_graph(path, to_crs=to_crs)
-    net = compile_graph(graph, mode=mode, speeds_kmh=speeds_kmh, walk_speed_mps=walk_speed_mps)
-    net.meta.update({"source": str(path), "sha256": sha, "to_crs": to_crs})
-    if cache:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_cache(target, key, net)
-    net.meta["from_cache"] = False
-    logger.info(
-        "road network %s (%s): compiled %d nodes, %d edges in %.2f s",
+    return load_networks(
         path,
-        mode,
-        net.n_nodes,
-        net.n_edges,
-        time.perf_counter() - started,
-    )
-    return net
+        [mode],
+        speeds_kmh=speeds_kmh,
+        walk_speed_mps=walk_speed_mps,
+        to_crs=to_crs,
+        cache=cache,
+        cache_dir=cache_dir,
+    )[mode]

@@ -17,16 +17,15 @@ fires wins):
 ``specialty_market`` (专业市场提质)
     Wholesale-market land (批发市场用地, 090102), or a commercial parcel that
     hosts a facility of a kind listed in ``market_facility_kinds``.  Basis:
-    the Tianqiao industrial strategy (天桥区产业高质量发展战略规划) names the
-    district's specialty markets as backward in management and formats and
-    asks for 专业市场提质升级 / 落后市场功能转变, centred on the Luokou renewal
-    area.  Every such market is a candidate; no age or FAR test is applied.
+    district industrial strategies that ask for 专业市场提质升级 /
+    落后市场功能转变 (the embedded Tianqiao strategy does, for its wholesale
+    markets).  Every such market is a candidate; no age or FAR test is applied.
 ``inefficient_industrial`` (低效工业用地)
     Industrial land (1001) that is idle, or whose floor-area ratio is below
     ``industrial_min_far`` or building coverage below
     ``industrial_min_coverage``.  Basis: 工业项目建设用地控制指标
     (国土资发〔2008〕24号) sets minimum FAR 0.5-1.0 by sector (0.7 for metal
-    products and the equipment sectors of Tianqiao's lead industries) and a
+    products and the equipment sectors) and a
     building coverage (建筑系数) of at least 30 %; land below the minimum is
     treated as inefficient (低效用地再开发, 自然资源部 2023 低效用地再开发试点).
 ``old_residential`` (老旧小区)
@@ -38,12 +37,13 @@ fires wins):
 ``urban_village`` (城中村)
     Rural homesteads (农村宅基地 0703) whose representative point lies inside
     the *urban area* passed as ``urban_area`` (the town development boundary /
-    中心城区).  For Tianqiao the default urban area is the district south of
-    the Yellow River (:func:`urban_area_from_river`): the north bank is
-    farmland and the Pilot Zone, where villages are rural settlements, not
-    villages engulfed by the city.  Basis: 城中村 are villages inside the
-    urban built-up area on collective land; Jinan is a 特大城市, so the 2023
-    State Council guidance on 超大特大城市城中村改造 applies.
+    中心城区).  A district profile defines it (``[urban_area]``: a polygon
+    layer, the side of a river holding the centre -- see
+    :func:`urban_area_from_river` -- or the whole district); outside it
+    villages are rural settlements, not villages engulfed by the city.
+    Basis: 城中村 are villages inside the urban built-up area on collective
+    land; in a 超大特大城市 the 2023 State Council guidance on
+    超大特大城市城中村改造 applies.
 ``idle_land`` (闲置/空闲土地)
     Parcels flagged ``is_idle`` (except agricultural, water and ecological
     land) and vacant land (空闲地 2301).  Basis: 闲置土地处置办法
@@ -74,7 +74,6 @@ __all__ = [
     "UNDETERMINED",
     "RenewalRules",
     "renewal_candidates",
-    "tianqiao_urban_area",
     "urban_area_from_river",
 ]
 
@@ -227,64 +226,6 @@ def urban_area_from_river(
     pieces = shapely.get_parts(shapely.difference(area, river))
     keep = pieces[shapely.intersects(pieces, reference)]
     return shapely.union_all(keep) if len(keep) else shapely.Polygon()
-
-
-def tianqiao_urban_area(
-    boundary: gpd.GeoDataFrame,
-    water: gpd.GeoDataFrame,
-    anchors: gpd.GeoDataFrame,
-    *,
-    reference_anchor: str = "district_gov",
-) -> shapely.Geometry:
-    """Return the indicative urban area of Tianqiao: the district south of the Yellow River.
-
-    The official town development boundary (城镇开发边界) is not public.  South of
-    the Yellow River Tianqiao is wholly inside Jinan's central city (中心城区);
-    the north bank is farmland, the Pilot Zone and the new-materials park.  So
-    the urban area is the side of the river (channel plus floodplain from the
-    ``water`` layer) holding the district government anchor.
-
-    Parameters
-    ----------
-    boundary : geopandas.GeoDataFrame
-        District boundary.
-    water : geopandas.GeoDataFrame
-        Water layer with ``name_zh`` (features containing 黄河 are the river).
-    anchors : geopandas.GeoDataFrame
-        Locality anchors with ``anchor_id``.
-    reference_anchor : str, default "district_gov"
-        Anchor on the urban side.
-
-    Returns
-    -------
-    shapely.Geometry
-        The urban area (working CRS).
-
-    Raises
-    ------
-    SchemaError
-        If the water layer has no Yellow River or the anchor is missing.
-
-    Examples
-    --------
-    >>> from tqspatial import datasets
-    >>> d = datasets.tianqiao()
-    >>> round(tianqiao_urban_area(d.boundary, d.water, d.anchors).area / 1e6)
-    58
-    """
-    river = water[water["name_zh"].astype(str).str.contains("黄河")]
-    anchor = anchors[anchors["anchor_id"].astype(str) == reference_anchor]
-    if river.empty or anchor.empty:
-        msg = (
-            f"tianqiao_urban_area: need water features named 黄河 ({len(river)} found) and the "
-            f"anchor {reference_anchor!r} ({len(anchor)} found); pass urban_area= directly instead"
-        )
-        raise SchemaError(msg)
-    return urban_area_from_river(
-        shapely.union_all(boundary.geometry.to_numpy()),
-        shapely.union_all(river.geometry.to_numpy()),
-        shapely.union_all(anchor.geometry.to_numpy()),
-    )
 
 
 def _matches(codes: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray:

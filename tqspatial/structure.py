@@ -39,6 +39,8 @@ from tqspatial.errors import SchemaError
 
 __all__ = [
     "CLUSTER_KIND",
+    "KIND_COLUMN_ALIASES",
+    "KIND_VALUE_ALIASES",
     "LIST_ATTRIBUTES",
     "LIST_SEPARATOR",
     "MAX_CLUSTER_OVERLAP_M2",
@@ -58,6 +60,22 @@ CLUSTER_KIND = "cluster"
 
 #: Columns every structure layer must have.
 REQUIRED_COLUMNS = ("element_id", "kind", "name_zh", "name_en")
+
+#: Other names of the ``kind`` column accepted on reading (the first one present is used).
+KIND_COLUMN_ALIASES = ("element_type", "type", "类型", "要素类型")
+
+#: Chinese (and other) names of element kinds accepted on reading.
+KIND_VALUE_ALIASES = {
+    "轴": "axis",
+    "发展轴": "axis",
+    "带": "belt",
+    "产业带": "belt",
+    "组团": "cluster",
+    "片区": "cluster",
+    "核心": "core",
+    "节点": "node",
+    "corridor": "belt",
+}
 
 #: Attribute columns holding lists (lead industries of the 4+N system, their carriers).
 LIST_ATTRIBUTES = ("lead_industries", "carriers")
@@ -209,7 +227,9 @@ class PlanStructure:
         ----------
         frame : geopandas.GeoDataFrame
             One row per element with the columns in :data:`REQUIRED_COLUMNS`,
-            optionally ``width_m`` and attributes.  A geographic CRS is
+            optionally ``width_m`` and attributes.  The kind column may be
+            called by one of :data:`KIND_COLUMN_ALIASES` and its values may be
+            Chinese (:data:`KIND_VALUE_ALIASES`: 轴, 带, 组团 ...).  A geographic CRS is
             reprojected to the working CRS (EPSG:4548) first, since widths are
             in metres.  Line geometries need a positive ``width_m``; they are
             buffered by half of it on each side with flat ends.  Points need a
@@ -235,8 +255,8 @@ class PlanStructure:
             Listing every problem found at once: missing or duplicate ids,
             missing kinds, lines or points without a width, empty, invalid or
             unsupported geometries, overlapping clusters, elements outside the
-            district.  A layer without the required columns, without rows or
-            without a CRS raises at once.
+            district, missing columns.  A layer without rows or without a CRS
+            raises at once (with the other column problems).
 
         Examples
         --------
@@ -258,22 +278,10 @@ class PlanStructure:
         >>> s.cluster_ids, round(s.elements.loc["road"].geometry.area)
         (['west', 'east'], 100000)
         """
-        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-        if missing:
-            msg = (
-                f"plan structure: missing column(s) {missing}; columns are {list(frame.columns)}; "
-                f"expected {list(REQUIRED_COLUMNS)} plus a geometry and, for centre lines, width_m"
-            )
-            raise StructureError(msg)
-        if frame.crs is None:
-            msg = (
-                "plan structure: no CRS; corridor widths are in metres, so declare the CRS "
-                "(e.g. frame.set_crs('EPSG:4548'))"
-            )
-            raise StructureError(msg)
-        if len(frame) == 0:
-            msg = "plan structure: the layer has no elements; expected at least one row"
-            raise StructureError(msg)
+        frame = _with_kind_column(frame)
+        problems = _layer_problems(frame)
+        if frame.crs is None or len(frame) == 0:
+            raise StructureError("plan structure is invalid: " + "; ".join(problems))
         if not frame.crs.is_projected:
             logger.info(
                 "plan structure: reprojecting from %s to %s (widths are in metres)",
@@ -283,8 +291,12 @@ class PlanStructure:
             frame = frame.to_crs(WORKING_CRS)
 
         out = frame.copy()
+        for column in REQUIRED_COLUMNS:
+            if column not in out.columns:
+                out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
         out["element_id"] = out["element_id"].astype("string").str.strip()
-        out["kind"] = out["kind"].astype("string").str.strip().str.lower()
+        kinds_raw = out["kind"].astype("string").str.strip().str.lower()
+        out["kind"] = kinds_raw.map(lambda k: KIND_VALUE_ALIASES.get(k, k) if pd.notna(k) else k)
         if "width_m" not in out.columns:
             out["width_m"] = np.nan
         out["width_m"] = pd.to_numeric(out["width_m"], errors="coerce").astype(float)
@@ -297,7 +309,7 @@ class PlanStructure:
                 )
 
         label = out["element_id"].fillna("<no id>").astype(object).to_numpy()
-        problems = _row_problems(out, label)
+        problems.extend(_row_problems(out, label))
         geoms = out.geometry.array
         is_line, is_point, is_polygon = _geometry_classes(geoms)
         widths = out["width_m"].to_numpy()
@@ -538,9 +550,9 @@ class PlanStructure:
 
         Examples
         --------
-        >>> from tqspatial import datasets
-        >>> datasets.tianqiao_structure().ids_of_kind("belt")
-        ['jiluo_road_belt', 'xiaoqing_river_belt']
+        >>> from tqspatial.maps.layers import toy_layers
+        >>> toy_layers().structure.ids_of_kind("belt")
+        ['road']
         """
         return [str(i) for i in self.elements.index[self.elements["kind"] == kind]]
 
@@ -574,8 +586,11 @@ class PlanStructure:
 
         Examples
         --------
-        >>> from tqspatial import datasets
-        >>> datasets.tianqiao_structure().list_attribute("lead_industries")["smart_manufacturing"]
+        >>> from shapely.geometry import box
+        >>> s = PlanStructure.from_records([{"element_id": "c", "kind": "cluster",
+        ...     "name_zh": "组团", "name_en": "C", "geometry": box(0, 0, 1, 1),
+        ...     "lead_industries": "新型功能材料；智能制造装备"}])
+        >>> s.list_attribute("lead_industries")["c"]
         ['新型功能材料', '智能制造装备']
         """
         if column not in self.elements.columns:
@@ -585,6 +600,37 @@ class PlanStructure:
             str(i): _parse_list(v)
             for i, v in zip(self.elements.index, self.elements[column].astype(object), strict=True)
         }
+
+
+def _layer_problems(frame: gpd.GeoDataFrame) -> list[str]:
+    """Describe missing columns, a missing CRS and an empty layer."""
+    problems: list[str] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        problems.append(
+            f"missing column(s) {missing}; columns are {list(frame.columns)}; expected "
+            f"{list(REQUIRED_COLUMNS)} (the kind may also be called "
+            f"{', '.join(KIND_COLUMN_ALIASES)}) plus a geometry and, for centre lines, width_m"
+        )
+    if frame.crs is None:
+        problems.append(
+            "no CRS; corridor widths are in metres, so declare the CRS "
+            "(e.g. frame.set_crs('EPSG:4548'))"
+        )
+    if len(frame) == 0:
+        problems.append("the layer has no elements; expected at least one row")
+    return problems
+
+
+def _with_kind_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``frame`` with its kind column named ``kind`` (from the first alias present)."""
+    if "kind" in frame.columns:
+        return frame
+    for alias in KIND_COLUMN_ALIASES:
+        if alias in frame.columns:
+            logger.info("plan structure: using column %r as the element kind", alias)
+            return frame.rename(columns={alias: "kind"})
+    return frame
 
 
 def _geometry_classes(geoms: gpd.array.GeometryArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

