@@ -71,10 +71,9 @@ import tqspatial as tq
 from tqspatial import accessibility as acc
 from tqspatial import network
 from tqspatial.assign import assign_parcels
-from tqspatial.constraints import RasterConstraint, constrained_areas, tianqiao_constraints
+from tqspatial.constraints import RasterConstraint, constrained_areas
 from tqspatial.distributed import process_parcels_partitioned
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.renewal import tianqiao_urban_area
 from tqspatial.schema import validate_parcels
 from tqspatial.stream import read_parcels_batched
 from tqspatial.supply import renewal_supply
@@ -120,13 +119,7 @@ def city_parcels(n: int, bounds: tuple[float, float, float, float]) -> gpd.GeoDa
 
 
 def city_context(d: tq.datasets.TianqiaoData) -> ParcelContext:
-    return ParcelContext(
-        structure=d.structure,
-        boundary=d.boundary,
-        constraints=tianqiao_constraints(d.water, tq.io.read_raster(d.flood_depth_path)),
-        urban_area=tianqiao_urban_area(d.boundary, d.water, d.anchors),
-        facilities=d.facilities,
-    )
+    return tq.datasets.tianqiao_context(d)
 
 
 def make_inputs(args: argparse.Namespace, folder: Path) -> dict[str, Any]:

@@ -328,7 +328,13 @@ def test_linkage_table_embedded(embedded, tianqiao):
     net = embedded["drive"]
     clusters = tianqiao.structure.elements
     clusters = clusters[clusters["kind"] == "cluster"]
-    table = acc.linkage_table(net, clusters, tianqiao.anchors, barriers=embedded["river"])
+    table = acc.linkage_table(
+        net,
+        clusters,
+        tianqiao.anchors,
+        anchor_ids=tianqiao.profile.linkage.anchors,
+        barriers=embedded["river"],
+    )
     assert list(table.index) == list(clusters.index)
     assert {"district_gov", "jinan_station"} <= set(table.columns)
     assert sum(c.startswith("bridge:") for c in table.columns) == 3

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Polygon, box
 
+import tqspatial as tq
 from tqspatial import io
 from tqspatial.constraints import (
     RasterConstraint,
@@ -20,8 +21,8 @@ from tqspatial.constraints import (
     constrained_areas,
     constraint_polygons,
     summarise_constraints,
-    tianqiao_constraints,
 )
+from tqspatial.district import build_constraints
 from tqspatial.errors import ConfigError, CRSError, SchemaError
 
 CRS = "EPSG:4548"
@@ -138,7 +139,9 @@ def test_raster_fractions_against_exactextract(tianqiao):
 
 
 def test_tile_size_does_not_change_result(tianqiao):
-    cons = tianqiao_constraints(tianqiao.water)
+    cons = [
+        c for c in tq.datasets.tianqiao_context(tianqiao).constraints if c.name != "flood_depth"
+    ]
     sample = tianqiao.parcels.iloc[::25]
     a = constrained_areas(sample, cons)
     b = constrained_areas(sample, cons, tile_m=137.0)
@@ -175,14 +178,20 @@ def test_geographic_parcels_raise(grid9):
         constrained_areas(grid9.to_crs("EPSG:4490"), [])
 
 
-def test_tianqiao_constraints_need_rivers(tianqiao):
-    assert [c.name for c in tianqiao_constraints(tianqiao.water, object_with_raster(tianqiao))] == [
-        "yellow_river",
-        "xiaoqing_river",
-        "flood_depth",
-    ]
-    with pytest.raises(SchemaError, match="小清河"):
-        tianqiao_constraints(tianqiao.water.iloc[:1])
+def test_profile_constraints_are_built_from_the_named_rows(tianqiao):
+    layers = {"water": tianqiao.water, "flood_depth": object_with_raster(tianqiao)}
+    cons = build_constraints(tianqiao.profile, layers)
+    assert [c.name for c in cons] == ["yellow_river", "xiaoqing_river", "flood_depth"]
+    water = tianqiao.water
+    expected = water[water["name_zh"].str.contains("小清河")]
+    assert cons[1].geometry.index.tolist() == expected.index.tolist()
+    assert cons[1].buffer_m == 30.0
+    with pytest.raises(
+        SchemaError, match=r"xiaoqing_river: layer 'water' rows where .* select nothing"
+    ):
+        build_constraints(tianqiao.profile, {**layers, "water": water.iloc[:1]})
+    with pytest.raises(SchemaError, match="flood_depth: layer 'flood_depth' was not read"):
+        build_constraints(tianqiao.profile, {"water": water})
 
 
 def object_with_raster(tianqiao):

@@ -8,23 +8,14 @@ import shapely
 from shapely.geometry import box
 
 import tqspatial as tq
-from tqspatial.constraints import tianqiao_constraints
 from tqspatial.distributed import partition_parcels, process_parcels_partitioned
 from tqspatial.errors import SchemaError
-from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.renewal import tianqiao_urban_area
+from tqspatial.inventory import ParcelResult, process_parcels
 
 
 @pytest.fixture(scope="module")
 def context(tianqiao):
-    d = tianqiao
-    return ParcelContext(
-        structure=d.structure,
-        boundary=d.boundary,
-        constraints=tianqiao_constraints(d.water, tq.io.read_raster(d.flood_depth_path)),
-        urban_area=tianqiao_urban_area(d.boundary, d.water, d.anchors),
-        facilities=d.facilities,
-    )
+    return tq.datasets.tianqiao_context(tianqiao)
 
 
 def assert_same(single: ParcelResult, parted: ParcelResult) -> None:

@@ -141,7 +141,7 @@ def test_legend_lists_every_element_and_layer(zh_map, tianqiao):
         "河流水系",
         "区界",
         "火车站",
-        "黄河桥梁",
+        "桥梁",
         "区政府（区中心）",
     ]:
         assert fixed in entries
@@ -202,7 +202,7 @@ def test_provenance_agrees_with_the_dataset_catalogue(tianqiao):
     files = {
         "boundary": "tianqiao_boundary.geojson",
         "districts": "jinan_districts.geojson",
-        "yellow_river": "yellow_river_1to4m.geojson",
+        "rivers": "yellow_river_1to4m.geojson",
         "anchors": "tianqiao_anchors.csv",
         "structure": "plan_structure.geojson",
         "parcels": "parcels.gpkg",
@@ -435,12 +435,12 @@ def test_atlas_key_figures_fill_na(tianqiao):
     elements = tianqiao.structure.elements
     area = elements.loc["specialty_commerce"].geometry.area / 1e4
     stats = pd.DataFrame({"net_supply_ha": [12.5], "note": ["pilot"]}, index=["specialty_commerce"])
-    rows = atlas._figure_rows("specialty_commerce", area, stats, "en")
+    rows = atlas._figure_rows("specialty_commerce", area, stats, "en", {})
     assert rows[0] == ("Cluster area", f"{area:,.1f} ha")
     assert rows[1] == ("Net renewal land supply", "12.5 ha")
     assert rows[2][1] == "n/a"
     assert rows[3] == ("note", "pilot")
-    assert [r[1] for r in atlas._figure_rows("hitech_innovation", 1.0, None, "en")][1:] == [
+    assert [r[1] for r in atlas._figure_rows("hitech_innovation", 1.0, None, "en", {})][1:] == [
         "n/a",
         "n/a",
     ]
@@ -463,17 +463,23 @@ def test_render_maps_writes_everything_reproducibly(tmp_path):
 
 
 def test_maps_sit_below_datasets_and_io():
-    # maps are drawn from frames handed in; they never read files or load the dataset
+    # maps are drawn from frames handed in; they never read files or load the dataset (a
+    # district profile, plain data, names and credits them)
     source = "\n".join(
         p.read_text(encoding="utf-8") for p in Path(maps.__file__).parent.glob("*.py")
     )
     imported = set(re.findall(r"^\s*(?:from|import) (tqspatial\.\w+)", source, flags=re.MULTILINE))
-    assert imported <= {"tqspatial.maps", "tqspatial.structure", "tqspatial.errors"}
+    assert imported <= {
+        "tqspatial.maps",
+        "tqspatial.structure",
+        "tqspatial.errors",
+        "tqspatial.profile",
+    }
 
 
 def test_atlas_cluster_page_zooms_to_the_cluster_and_shows_key_figures(tianqiao):
     stats = pd.DataFrame({"access_min": [7.25]}, index=["high_end_services"])
-    page = atlas._cluster_page(tianqiao, "high_end_services", stats, "zh", (11.69, 8.27))
+    page = atlas._cluster_page(tianqiao, "high_end_services", stats, "zh", (11.69, 8.27), labels={})
     _render(page)
     assert maps.figure_missing_glyphs(page) == {}
     map_ax = page.axes[0]

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
+from tqspatial.district import build_urban_area
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
 from tqspatial.quality import notes
@@ -16,7 +17,6 @@ from tqspatial.renewal import (
     UNDETERMINED,
     RenewalRules,
     renewal_candidates,
-    tianqiao_urban_area,
     urban_area_from_river,
 )
 
@@ -171,15 +171,16 @@ def test_urban_area_from_river():
     assert not south.contains(Point(50, 95))
 
 
-def test_tianqiao_urban_area(tianqiao):
-    urban = tianqiao_urban_area(tianqiao.boundary, tianqiao.water, tianqiao.anchors)
+def test_profile_urban_area_is_the_side_of_the_river_with_the_centre(tianqiao):
+    layers = {"water": tianqiao.water}
+    urban = build_urban_area(tianqiao.profile, tianqiao.boundary, layers, tianqiao.anchors).geometry
     anchors = tianqiao.anchors.set_index("anchor_id").geometry
     for south in ("district_gov", "luokou", "gongshanghe", "jinan_station"):
         assert urban.contains(anchors[south]), south
     for north in ("sangzidian", "daqiao", "que_hill"):
         assert not urban.contains(anchors[north]), north
-    with pytest.raises(SchemaError, match="anchor"):
-        tianqiao_urban_area(tianqiao.boundary, tianqiao.water, tianqiao.anchors.iloc[:0])
+    with pytest.raises(SchemaError, match=r"reference_anchor = 'district_gov' is not an anchor"):
+        build_urban_area(tianqiao.profile, tianqiao.boundary, layers, tianqiao.anchors.iloc[:0])
 
 
 def test_embedded_counts_match_direct_filters(tianqiao):

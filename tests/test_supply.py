@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from tqspatial import io
+import tqspatial as tq
 from tqspatial.assign import assign_parcels
-from tqspatial.constraints import VectorConstraint, tianqiao_constraints
+from tqspatial.constraints import VectorConstraint
 from tqspatial.errors import ConfigError, SchemaError
-from tqspatial.renewal import tianqiao_urban_area
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import (
     LEDGER_COLUMNS,
@@ -194,10 +193,13 @@ def test_phasing_rule():
 def test_ledger_reproduced_by_parcels_and_sums_to_district(tianqiao):
     kept = tianqiao.parcels
     assigned, _ = assign_parcels(kept, tianqiao.structure)
-    constraints = tianqiao_constraints(tianqiao.water, io.read_raster(tianqiao.flood_depth_path))
-    urban = tianqiao_urban_area(tianqiao.boundary, tianqiao.water, tianqiao.anchors)
+    ctx = tq.datasets.tianqiao_context(tianqiao)
     out, ledger = renewal_supply(
-        assigned, tianqiao.structure, constraints=constraints, urban_area=urban
+        assigned,
+        tianqiao.structure,
+        constraints=ctx.constraints,
+        urban_area=ctx.urban_area,
+        capacity=ctx.capacity,
     )
     assert len(out) == len(kept)
     assert out["parcel_id"].tolist() == kept["parcel_id"].tolist()

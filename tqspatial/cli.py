@@ -1,4 +1,4 @@
-"""Command line: ``tqspatial refresh``, ``map``, ``init-config`` and ``build-dataset``.
+"""Command line: ``refresh``, ``map``, ``init-config``, ``init-profile`` and ``build-dataset``.
 
 Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
 config (a :class:`TqspatialError`; the message says what to fix), 3 another
@@ -18,7 +18,7 @@ from tqspatial import datasets
 from tqspatial.config import default_config_text
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import draw_maps, refresh
+from tqspatial.pipeline import draw_maps, init_profile, refresh
 from tqspatial.publish import OutputLockedError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOCKED", "EXIT_OK", "main"]
@@ -34,7 +34,10 @@ EXIT_LOCKED = 3
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tqspatial",
-        description="Planning analysis for Tianqiao District (一轴两带五组团).",
+        description=(
+            "Planning analysis of a district's plan structure (axes, belts, clusters); "
+            "the embedded default is Tianqiao District's 一轴两带五组团."
+        ),
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init-config", help="write the default config to a file to edit")
     init.add_argument("path", type=Path, help="file to write, e.g. tqspatial.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    prof = sub.add_parser(
+        "init-profile",
+        help="start a district profile: the district's boundary, a documented profile, a config",
+    )
+    prof.add_argument("folder", type=Path, help="folder to write into (created)")
+    prof.add_argument(
+        "--district", required=True, help="adcode or name of the district, e.g. 370102 or 历下区"
+    )
+    prof.add_argument(
+        "--districts", type=Path, default=None, help="districts layer (default: embedded Jinan)"
+    )
+    prof.add_argument("--force", action="store_true", help="overwrite existing files")
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
     return parser
@@ -130,6 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             logger.info("maps: %s", ", ".join(str(p) for p in written))
         elif args.command == "init-config":
             _init_config(args.path, force=args.force)
+        elif args.command == "init-profile":
+            written = init_profile(
+                args.folder, args.district, districts=args.districts, force=args.force
+            )
+            logger.info(
+                "wrote %s; add your layers to %s, then: tqspatial refresh --config %s",
+                ", ".join(str(p) for p in written),
+                written[2],
+                written[3],
+            )
         elif args.command == "build-dataset":
             datasets.build(args.raw)
     except OutputLockedError as exc:

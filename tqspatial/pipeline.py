@@ -26,25 +26,45 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
-from tqspatial import datasets, io
-from tqspatial.access_stage import AccessResult, cluster_access, river_barriers
+from tqspatial import io
+from tqspatial.access_stage import AccessResult, cluster_access
 from tqspatial.config import Config, config_digest, load_config
-from tqspatial.constraints import summarise_constraints, tianqiao_constraints
 from tqspatial.crs import check_webmap_offset
+from tqspatial.district import (
+    Layer,
+    build_barriers,
+    build_capacity,
+    build_constraints,
+    build_urban_area,
+    layer_coverage,
+    standard_facility_kinds,
+)
 from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
-from tqspatial.network import load_network
+from tqspatial.network import CompiledNetwork, file_sha256, load_networks
+from tqspatial.profile import DistrictProfile, LayerSpec
 from tqspatial.publish import output_lock, publish, staging_dir
 from tqspatial.quality import quality_report, quality_table
-from tqspatial.renewal import tianqiao_urban_area
+from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
-from tqspatial.structure import PlanStructure
-from tqspatial.supply import Phasing, cluster_totals, ledger_zh
+from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
+from tqspatial.supply import Phasing, ledger_zh
 
-__all__ = ["InputQualityError", "RefreshResult", "draw_maps", "refresh"]
+__all__ = [
+    "DistrictInputs",
+    "InputQualityError",
+    "RefreshResult",
+    "draw_maps",
+    "init_profile",
+    "map_layers",
+    "read_inputs",
+    "refresh",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +130,6 @@ class _Stopwatch:
         logger.info("stage %s: done in %.2f s", name, self.timings[name])
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in RECORDED_PACKAGES:
@@ -126,84 +138,256 @@ def _versions() -> dict[str, str]:
     return out
 
 
+#: Layers a refresh cannot run without.
+REQUIRED_LAYERS = ("boundary", "structure", "parcels")
+
+#: Layers drawn by the maps only.
+MAP_LAYERS = ("districts", "rivers", "water")
+
+#: Share of the district a layer's extent must cover before the report warns.
+COVERAGE_WARNING = 0.95
+
+#: Share of the district the road network must cover for accessibility to run at all.
+MIN_NETWORK_COVERAGE = 0.5
+
+
 @dataclasses.dataclass(frozen=True)
-class _Inputs:
+class DistrictInputs:
+    """Every input of a refresh, read once (working CRS), with its file and checksum.
+
+    Attributes
+    ----------
+    profile : DistrictProfile
+        The district profile.
+    boundary, parcels : geopandas.GeoDataFrame
+        The district and its parcels.
+    structure : PlanStructure
+        The plan, validated against the boundary.
+    facilities, anchors, districts, rivers : geopandas.GeoDataFrame or None
+        Optional layers (None when the profile does not list them).
+    others : dict of str to layer
+        The profile's other layers (constraint, urban-area, barrier and map layers).
+    layers : dict of str to LayerSpec
+        Every layer read (and the road network), with its file.
+    sha256 : dict of str to str
+        SHA-256 of each of those files, computed once.
+    notes : list of dict
+        What the inputs' checks found (coverage of the district, layers not given).
+    """
+
+    profile: DistrictProfile
     boundary: gpd.GeoDataFrame
     structure: PlanStructure
     parcels: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    water: gpd.GeoDataFrame
-    anchors: gpd.GeoDataFrame
-    flood_depth: io.Raster
-    paths: dict[str, Path]
-    districts: gpd.GeoDataFrame | None = None
-    yellow_river: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None
+    anchors: gpd.GeoDataFrame | None
+    districts: gpd.GeoDataFrame | None
+    rivers: gpd.GeoDataFrame | None
+    others: dict[str, Layer]
+    layers: dict[str, LayerSpec]
+    sha256: dict[str, str]
+    notes: list[dict[str, object]]
 
 
-#: Inputs the refresh reads; maps also read :data:`_MAP_INPUTS`.
-_READ_INPUTS = (
-    "boundary",
-    "structure",
-    "parcels",
-    "facilities",
-    "water",
-    "anchors",
-    "flood_depth",
-    "roads",
-)
-_MAP_INPUTS = ("districts", "yellow_river")
-
-#: Per-parcel measure on the accessibility map and in the atlas (median per cluster).
-ACCESS_MAP_MEASURE = "walk_primary_school_min"
+def _note(kind: str, message: str, *, layer: str, level: str = "warning") -> dict[str, object]:
+    logger.log(logging.WARNING if level == "warning" else logging.INFO, "%s: %s", layer, message)
+    return {"layer": layer, "stage": "inputs", "kind": kind, "level": level, "message": message}
 
 
-def _read_inputs(config: Config) -> _Inputs:
-    names = _READ_INPUTS + (_MAP_INPUTS if config.maps.enabled else ())
-    paths = {name: config.input_path(name) for name in names}
-    opts = config.parcels
-    parcels = io.read_parcels(
-        paths["parcels"],
-        layer=opts.layer or None,
-        source_crs=opts.source_crs or None,
-        encoding=opts.encoding or None,
-    )
-    boundary = io.read_districts(paths["boundary"])
-    facilities = io.read_facilities(paths["facilities"])
-    if not opts.source_crs:  # declared web-map coordinates are converted; undeclared ones show
+def _wanted_layers(config: Config, profile: DistrictProfile, *, maps: bool) -> list[str]:
+    names = [*REQUIRED_LAYERS, "facilities", "anchors", *profile.referenced_layers()]
+    if config.accessibility.enabled:
+        names.append("roads")
+    if maps:
+        names += list(MAP_LAYERS)
+    return list(dict.fromkeys(names))
+
+
+def _check_layers(config: Config, specs: Mapping[str, LayerSpec], wanted: list[str]) -> None:
+    """Raise one ConfigError for every layer the run needs but nobody gave."""
+    where = config.input_path("profile")
+    problems = [
+        f'no {name} layer: add `{name} = "<file>"` to [layers] in {where} '
+        f"or to [inputs] in the config"
+        for name in REQUIRED_LAYERS
+        if name not in specs
+    ]
+    if config.accessibility.enabled:
+        problems += [
+            f"[accessibility] enabled needs a {name} layer: add it to [layers] in {where} "
+            "or set [accessibility] enabled = false"
+            for name in ("roads", "facilities")
+            if name not in specs
+        ]
+    missing = [name for name in wanted if name in specs and not specs[name].path.is_file()]
+    problems += [f"{name} layer file not found: {specs[name].path}" for name in missing]
+    if problems:
+        raise ConfigError("refresh inputs: " + "; ".join(problems))
+
+
+def _read_layer(config: Config, spec: LayerSpec) -> Layer:
+    if spec.is_raster:
+        return io.read_raster(spec.path)
+    if spec.name == "parcels":
+        opts = config.parcels
+        return io.read_parcels(
+            spec.path,
+            layer=opts.layer or None,
+            source_crs=opts.source_crs or None,
+            encoding=opts.encoding or None,
+        )
+    if spec.name in ("boundary", "districts"):
+        return io.read_districts(spec.path)
+    if spec.name == "facilities":
+        return io.read_facilities(spec.path)
+    if spec.name == "anchors":
+        return io.read_points_csv(spec.path)
+    return io.read_vector(spec.path, what=spec.name)
+
+
+def _is_surface(layer: Layer) -> bool:
+    """Return whether a layer should cover the district (rasters, points), not only touch it."""
+    if not isinstance(layer, gpd.GeoDataFrame):
+        return True
+    return bool(len(layer)) and bool(layer.geom_type.isin(["Point", "MultiPoint"]).all())
+
+
+def _coverage_notes(inputs: DistrictInputs) -> list[dict[str, object]]:
+    """Check each layer's coverage of the district; raise where a layer misses it entirely."""
+    district = shapely.union_all(inputs.boundary.geometry.to_numpy())
+    notes: list[dict[str, object]] = []
+    problems: list[str] = []
+    checked: dict[str, Layer] = dict(inputs.others)
+    if inputs.facilities is not None:
+        checked["facilities"] = inputs.facilities
+    for name, layer in checked.items():
+        share = layer_coverage(district, layer)
+        path = inputs.layers[name].path
+        if share == 0.0:
+            problems.append(
+                f"{name} layer {path} does not overlap the district at all (check its CRS, "
+                "or that it is this district's file)"
+            )
+        elif share < COVERAGE_WARNING and _is_surface(layer):
+            notes.append(
+                _note(
+                    "partial_coverage",
+                    f"{name} layer {path} covers only {share:.1%} of the district; "
+                    "results there are incomplete",
+                    layer=name,
+                )
+            )
+    if problems:
+        raise SchemaError("refresh inputs: " + "; ".join(problems))
+    return notes
+
+
+def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
+    """Read every layer a run needs once, hash each file once, and check the layers.
+
+    Parameters
+    ----------
+    config : Config
+        The run's config; its ``[inputs] profile`` names the district profile.
+    maps : bool, default False
+        Also read the layers only maps draw (districts, rivers, water).
+
+    Returns
+    -------
+    DistrictInputs
+        The layers in the working CRS, their files and checksums, and notes.
+
+    Raises
+    ------
+    ConfigError
+        If a layer the run needs is not given (listing every one and where to add it).
+    SchemaError
+        If a layer does not overlap the district at all, or the structure has no cluster.
+
+    Examples
+    --------
+    >>> data = read_inputs(Config())
+    >>> data.profile.name_zh, sorted(data.others)
+    ('天桥区', ['flood_depth', 'water'])
+    """
+    profile = config.district_profile()
+    specs = config.layers(profile)
+    wanted = _wanted_layers(config, profile, maps=maps)
+    _check_layers(config, specs, wanted)
+    used = {name: specs[name] for name in wanted if name in specs}
+    read = {name: _read_layer(config, spec) for name, spec in used.items() if name != "roads"}
+    boundary = read.pop("boundary")
+    assert isinstance(boundary, gpd.GeoDataFrame)
+    parcels = read.pop("parcels")
+    assert isinstance(parcels, gpd.GeoDataFrame)
+    structure_frame = read.pop("structure")
+    assert isinstance(structure_frame, gpd.GeoDataFrame)
+    structure = PlanStructure.from_frame(structure_frame, boundary=boundary)
+    if not structure.cluster_ids:
+        msg = (
+            f"plan structure {used['structure'].path} has no element of kind "
+            f"{CLUSTER_KIND!r} (kinds: {structure.kinds}); a refresh assigns parcels to "
+            "clusters: add at least one (kind = cluster or 组团)"
+        )
+        raise StructureError(msg)
+    facilities = read.pop("facilities", None)
+    if isinstance(facilities, gpd.GeoDataFrame):
+        facilities = standard_facility_kinds(facilities, profile.facility_kinds)
+    anchors = read.pop("anchors", None)
+    districts = read.pop("districts", None)
+    rivers = read.pop("rivers", None)
+    if not config.parcels.source_crs:  # declared web-map coordinates are converted
         check_webmap_offset(parcels, boundary, layer="parcels")
-        check_webmap_offset(facilities, boundary, layer="facilities")
-    return _Inputs(
+        if isinstance(facilities, gpd.GeoDataFrame):
+            check_webmap_offset(facilities, boundary, layer="facilities")
+    notes = [
+        _note(
+            "layer_not_given",
+            f"the profile lists no {name} layer; "
+            + ("maps draw without it" if name in MAP_LAYERS else "it is not used"),
+            layer=name,
+            level="info",
+        )
+        for name in wanted
+        if name not in specs and name not in REQUIRED_LAYERS
+    ]
+    inputs = DistrictInputs(
+        profile=profile,
         boundary=boundary,
-        structure=io.read_structure(paths["structure"]).validate(boundary),
+        structure=structure,
         parcels=parcels,
-        facilities=facilities,
-        water=io.read_vector(paths["water"], what="water"),
-        anchors=io.read_points_csv(paths["anchors"]),
-        flood_depth=io.read_raster(paths["flood_depth"]),
-        paths=paths,
-        districts=io.read_districts(paths["districts"]) if "districts" in paths else None,
-        yellow_river=(
-            io.read_vector(paths["yellow_river"], what="yellow river")
-            if "yellow_river" in paths
-            else None
-        ),
+        facilities=facilities if isinstance(facilities, gpd.GeoDataFrame) else None,
+        anchors=anchors if isinstance(anchors, gpd.GeoDataFrame) else None,
+        districts=districts if isinstance(districts, gpd.GeoDataFrame) else None,
+        rivers=rivers if isinstance(rivers, gpd.GeoDataFrame) else None,
+        others=read,
+        layers=used,
+        sha256={name: file_sha256(spec.path) for name, spec in used.items()},
+        notes=notes,
     )
+    inputs.notes.extend(_coverage_notes(inputs))
+    return inputs
 
 
-def _context(config: Config, data: _Inputs) -> ParcelContext:
-    constraints = tianqiao_constraints(
-        data.water, data.flood_depth, flood_threshold_m=config.supply.flood_depth_threshold_m
-    )
+def _context(config: Config, data: DistrictInputs) -> ParcelContext:
+    profile = data.profile
+    layers = {**data.others, "boundary": data.boundary}
+    urban = build_urban_area(profile, data.boundary, layers, data.anchors)
+    data.notes.append(
+        _note("urban_area", f"urban area for the 城中村 rule: {urban.description}", layer="profile",
+              level="info")
+    )  # fmt: skip
     years = config.supply.phase_years
     return ParcelContext(
         structure=data.structure,
         boundary=data.boundary,
-        constraints=constraints,
-        urban_area=tianqiao_urban_area(data.boundary, data.water, data.anchors),
+        constraints=build_constraints(profile, layers),
+        urban_area=urban.geometry,
         facilities=data.facilities,
         outside="flag" if config.parcels.outside_district == "flag" else "clip",
         min_cluster_share=config.assign.min_cluster_share,
         landuse_scheme=config.parcels.landuse_scheme or None,
+        capacity=build_capacity(profile, data.structure),
         phasing=Phasing(
             phases=(
                 ("near", config.supply.first_year, years[0]),
@@ -214,12 +398,14 @@ def _context(config: Config, data: _Inputs) -> ParcelContext:
     )
 
 
-def _fingerprint(config: Config, paths: dict[str, Path]) -> str:
+def _fingerprint(config: Config, data: DistrictInputs) -> str:
     digest = hashlib.sha256()
     digest.update(config_digest(config).encode())
     digest.update(_versions().get("tqspatial", "").encode())
-    for name in sorted(paths):
-        digest.update(f"{name}={_sha256(paths[name])}".encode())
+    if data.profile.path is not None:
+        digest.update(f"profile={file_sha256(data.profile.path)}".encode())
+    for name in sorted(data.sha256):
+        digest.update(f"{name}={data.sha256[name]}".encode())
     return digest.hexdigest()
 
 
@@ -361,60 +547,53 @@ def _run(
 ) -> RefreshResult:
     counts: dict[str, int] = {}
     with watch.stage("read"):
-        data = _read_inputs(config)
+        data = read_inputs(config, maps=config.maps.enabled and not dry_run)
         counts["parcels_in"] = len(data.parcels)
-        fingerprint = _fingerprint(config, data.paths)
+        fingerprint = _fingerprint(config, data)
     if if_changed and not dry_run and _published_fingerprint(target) == fingerprint:
         logger.info("refresh: inputs and config unchanged since the last run; skipped")
         files = sorted(p for p in target.iterdir() if p.is_file())
         return RefreshResult(target, files, counts, watch.timings, skipped=True)
     try:
         result = _parcel_stages(data, _context(config, data), watch, engine)
+        _check_quality(config, {**counts, "parcels_rejected": len(result.rejects)})
     except TqspatialError as exc:
-        _write_failure_report(target, [], [], counts, exc)
+        failed = locals().get("result")
+        notes = data.notes + (failed.notes if failed is not None else [])
+        rejects = [failed.rejects] if failed is not None else []
+        _write_failure_report(target, notes, rejects, counts, exc)
         raise
-    counts["parcels_kept"], counts["parcels_rejected"] = len(result.parcels), len(result.rejects)
-    counts["overlaps"] = len(result.overlaps)
     access = None
     if config.accessibility.enabled:
         with watch.stage("accessibility"):
             access = _accessibility(config, data, result.parcels)
-            measures = access.parcels.drop(columns=["parcel_id"])
-            result = dataclasses.replace(result, parcels=result.parcels.join(measures))
-            counts["parcels_not_snapped"] = int(access.parcels["snap_reason"].notna().sum())
-    report = _quality(config, result, counts, target)
+    inventory = build_inventory(
+        result,
+        data.structure,
+        access=access,
+        access_measure=data.profile.maps.measure or None,
+        notes=data.notes,
+        counts=counts,
+    )
+    report = _report(inventory)
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
-        return RefreshResult(target, [], counts, watch.timings)
-    layers = {
-        "parcels": result.parcels,
-        "structure": data.structure.to_frame(),
-        "rejects": result.rejects,
-        "overlaps": result.overlaps,
-    }
-    totals = cluster_totals(result.ledger, data.structure)
-    if access is not None:
-        layers["isochrones"] = access.isochrones
-    tables = _table_writers(
-        config, data, result=result, report=report, layers=layers, totals=totals, access=access
-    )
+        return RefreshResult(target, [], inventory.counts, watch.timings)
+    tables = _table_writers(config, data, inventory, report=report)
     staging = staging_dir(target)
     try:
         maps_written: list[Path] = []
         if config.maps.enabled:
             with watch.stage("maps"):
-                maps_written = _render_maps(
-                    config, data, result, totals, access=access, out=staging / "maps"
-                )
+                maps_written = _render_maps(config, data, inventory, out=staging / "maps")
         with watch.stage("write"):
             for name, write in tables.items():
                 write(staging / name)
             manifest = _manifest(
                 config,
                 data,
-                notes=result.notes,
+                inventory,
                 fingerprint=fingerprint,
-                counts=counts,
                 timings=watch.timings,
                 outputs=sorted(
                     [*tables, *(f"maps/{p.name}" for p in maps_written), "manifest.json"]
@@ -428,7 +607,8 @@ def _run(
         from tqspatial.postgis import write_inventory_postgis  # noqa: PLC0415 - optional
 
         with watch.stage("postgis"):
-            write_inventory_postgis(to, layers, run_info=manifest)
+            write_inventory_postgis(to, _gpkg_layers(inventory), run_info=manifest)
+    counts = inventory.counts
     logger.info(
         "refresh: %d parcels in, %d kept, %d rejected; outputs in %s",
         counts["parcels_in"],
@@ -440,67 +620,115 @@ def _run(
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
 
 
+def _access_notes(access: AccessResult) -> list[dict[str, object]]:
+    missing = no_access_counts(access)
+    if not missing:
+        return []
+    total = sum(missing.values())
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in missing.items())
+    note = _note(
+        "no_accessibility",
+        f"{total} parcels have no accessibility measures ({reasons}); beyond_max_snap: farther "
+        "than [accessibility] max_snap_m from any road; barrier: the nearest roads lie across a "
+        "[snapping] barrier; no_geometry: empty geometry",
+        layer="parcels",
+    )
+    note["count"] = total
+    return [note]
+
+
+def _report(inventory: Inventory) -> str:
+    return quality_report(
+        notes=inventory.notes,
+        rejects=[inventory.rejects],
+        counts={"parcels": _layer_counts(inventory.counts)},
+        title="Data-quality report: tqspatial refresh",
+    )
+
+
+def _provenance(data: DistrictInputs) -> dict[str, str]:
+    """Layer name -> real / indicative / synthetic, as declared by the profile."""
+    return {
+        name: spec.provenance for name, spec in data.layers.items() if spec.provenance is not None
+    }
+
+
 def _manifest(
     config: Config,
-    data: _Inputs,
+    data: DistrictInputs,
+    inventory: Inventory,
     *,
-    notes: list[dict[str, object]],
     fingerprint: str,
-    counts: dict[str, int],
     timings: dict[str, float],
     outputs: list[str],
 ) -> dict[str, Any]:
+    inputs = {
+        name: {"path": str(spec.path), "sha256": data.sha256[name]}
+        for name, spec in sorted(data.layers.items())
+    }
+    if data.profile.path is not None:
+        inputs["profile"] = {
+            "path": str(data.profile.path),
+            "sha256": file_sha256(data.profile.path),
+        }
+    provenance = _provenance(data)
     return {
         "tqspatial_job": "refresh",
         "fingerprint": fingerprint,
         "config": config.as_dict(),
-        "inputs": {
-            name: {"path": str(path), "sha256": _sha256(path)}
-            for name, path in sorted(data.paths.items())
-        },
-        "counts": counts,
+        "district": {"name_zh": data.profile.name_zh, "adcode": data.profile.adcode},
+        "inputs": inputs,
+        "counts": inventory.counts,
         "timings_s": timings,
-        "warnings": [str(n.get("message")) for n in notes if n.get("level") == "warning"],
+        "warnings": [str(n.get("message")) for n in inventory.notes if n.get("level") == "warning"],
         "versions": _versions(),
         "outputs": outputs,
-        "synthetic_inputs": sorted(
-            name for name, kind in datasets.RAW_FILES.items() if kind != "real"
+        "provenance": provenance,
+        "synthetic_inputs": sorted(name for name, label in provenance.items() if label != "real"),
+        "attribution": sorted(
+            {spec.attribution for spec in data.layers.values() if spec.attribution}
         ),
     }
+
+
+def _gpkg_layers(inventory: Inventory) -> dict[str, pd.DataFrame]:
+    layers: dict[str, pd.DataFrame] = {
+        "parcels": inventory.parcels,
+        "structure": inventory.structure.to_frame(),
+        "rejects": inventory.rejects,
+        "overlaps": inventory.overlaps,
+    }
+    if inventory.access is not None:
+        layers["isochrones"] = inventory.access.isochrones
+    return layers
 
 
 def _table_writers(
-    config: Config,
-    data: _Inputs,
-    *,
-    result: ParcelResult,
-    report: str,
-    layers: Mapping[str, pd.DataFrame],
-    totals: pd.DataFrame,
-    access: AccessResult | None,
+    config: Config, data: DistrictInputs, inventory: Inventory, *, report: str
 ) -> dict[str, Callable[[Path], Path]]:
     """Return output file name -> function writing it (into a given path)."""
-    constraints = summarise_constraints(result.parcels, rows=result.parcels["renewal_type"].notna())
+    layers = _gpkg_layers(inventory)
     tables: dict[str, Callable[[Path], Path]] = {
         "inventory.gpkg": lambda p: io.write_layers(p, layers),
-        "parcels.parquet": lambda p: io.write_geoparquet(p, result.parcels),
-        "cluster_summary.csv": lambda p: io.write_csv(p, result.summary),
-        "renewal_ledger.csv": lambda p: io.write_csv(p, result.ledger),
-        "cluster_supply.csv": lambda p: io.write_csv(p, totals),
-        "constraints_summary.csv": lambda p: io.write_csv(p, constraints),
-        "rejects.csv": lambda p: io.write_csv(p, result.rejects),
+        "parcels.parquet": lambda p: io.write_geoparquet(p, inventory.parcels),
+        "cluster_summary.csv": lambda p: io.write_csv(p, inventory.summary),
+        "renewal_ledger.csv": lambda p: io.write_csv(p, inventory.ledger),
+        "cluster_supply.csv": lambda p: io.write_csv(p, inventory.totals),
+        "constraints_summary.csv": lambda p: io.write_csv(p, inventory.constraints),
+        "rejects.csv": lambda p: io.write_csv(p, inventory.rejects),
         "quality_report.md": lambda p: io.write_text(p, report),
         "quality_notes.csv": lambda p: io.write_csv(
-            p, quality_table(notes=result.notes, rejects=[result.rejects])
+            p, quality_table(notes=inventory.notes, rejects=[inventory.rejects])
         ),
     }
     sheets = {
-        "组团汇总": result.summary,
-        "更新用地供给": ledger_zh(totals, data.structure),
-        "更新用地台账": ledger_zh(result.ledger, data.structure),
-        "约束条件": constraints,
-        "剔除记录": result.rejects,
+        "组团汇总": inventory.summary,
+        "更新用地供给": ledger_zh(inventory.totals, data.structure),
+        "更新用地台账": ledger_zh(inventory.ledger, data.structure),
+        "约束条件": inventory.constraints,
+        "剔除记录": inventory.rejects,
     }
+    access = inventory.access
     if access is not None:
         linkage = access.linkage.rename_axis("cluster_id").reset_index()
         tables["accessibility_parcels.csv"] = lambda p: io.write_csv(p, access.parcels)
@@ -517,88 +745,175 @@ def _table_writers(
     return tables
 
 
-def _accessibility(config: Config, data: _Inputs, parcels: gpd.GeoDataFrame) -> AccessResult:
-    roads = data.paths["roads"]
-    walk = load_network(roads, mode="walk")
-    drive = load_network(roads, mode="drive")
-    return cluster_access(
-        walk,
-        drive,
+def _networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork]:
+    """Load walk and drive from one parse; refuse a network that misses the district."""
+    spec = data.layers["roads"]
+    nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
+    district = shapely.union_all(data.boundary.geometry.to_numpy())
+    walk = nets["walk"]
+    hull = shapely.buffer(
+        shapely.convex_hull(shapely.multipoints(np.column_stack([walk.x, walk.y]))),
+        config.accessibility.max_snap_m,
+    )
+    share = float(shapely.area(shapely.intersection(district, hull)) / district.area)
+    if share < MIN_NETWORK_COVERAGE:
+        msg = (
+            f"road network {spec.path} covers {share:.1%} of the district (within "
+            f"{config.accessibility.max_snap_m:g} m of its extent); expected at least "
+            f"{MIN_NETWORK_COVERAGE:.0%}. Give this district's network in the profile's [layers] "
+            "roads, or set [accessibility] enabled = false"
+        )
+        raise SchemaError(msg)
+    if share < COVERAGE_WARNING:
+        data.notes.append(
+            _note(
+                "partial_coverage",
+                f"road network {spec.path} covers only {share:.1%} of the district; parcels "
+                "beyond it get no accessibility",
+                layer="roads",
+            )
+        )
+    return nets
+
+
+def _accessibility(config: Config, data: DistrictInputs, parcels: gpd.GeoDataFrame) -> AccessResult:
+    nets = _networks(config, data)
+    assert data.facilities is not None  # checked with the layers
+    profile = data.profile
+    layers = {**data.others, "boundary": data.boundary}
+    missing = [a for a in profile.linkage.anchors if data.anchors is None
+               or a not in set(data.anchors["anchor_id"].astype(str))]  # fmt: skip
+    if missing:
+        known = [] if data.anchors is None else sorted(data.anchors["anchor_id"].astype(str))
+        msg = (
+            f"profile {profile.path}: [linkage] anchors {missing} are not in the anchors layer "
+            f"(anchor ids: {known}); fix [linkage] anchors or the anchors file"
+        )
+        raise SchemaError(msg)
+    access = cluster_access(
+        nets["walk"],
+        nets["drive"],
         parcels,
         data.facilities,
         structure=data.structure,
         anchors=data.anchors,
-        barriers=river_barriers(data.water),
+        linkage_anchors=profile.linkage.anchors,
+        bridges=profile.linkage.bridges,
+        barriers=build_barriers(profile, layers),
         max_snap_m=config.accessibility.max_snap_m,
         catchment_min=config.accessibility.cumulative_minutes,
     )
+    data.notes.extend(_access_notes(access))
+    measure = profile.maps.measure
+    if config.maps.enabled and measure and measure not in access.parcels.columns:
+        examples = sorted(c for c in access.parcels.columns if c.endswith("_min"))[:3]
+        data.notes.append(
+            _note(
+                "map_skipped",
+                f"no accessibility map: the profile's [maps] measure {measure!r} is not a column "
+                f"of the accessibility table (walk_<facility kind>_min, e.g. {examples})",
+                layer="maps",
+            )
+        )
+    return access
 
 
-def _render_maps(
-    config: Config,
-    data: _Inputs,
-    result: ParcelResult,
-    totals: pd.DataFrame,
-    *,
-    access: AccessResult | None,
-    out: Path,
-) -> list[Path]:
+def map_layers(data: DistrictInputs, parcels: gpd.GeoDataFrame | None = None) -> Any:  # noqa: ANN401
+    """Return the map layers of a district, named and credited by its profile.
+
+    Parameters
+    ----------
+    data : DistrictInputs
+        What :func:`read_inputs` read (with ``maps=True``).
+    parcels : geopandas.GeoDataFrame, optional
+        Parcels for the atlas and the web map.
+
+    Returns
+    -------
+    tqspatial.maps.MapLayers
+        Layers with the focus district, names, provenance and credits of the profile.
+    """
     from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
 
+    water = data.others.get("water")
     layers = maps.MapLayers(
         structure=data.structure,
         boundary=data.boundary,
         districts=data.districts,
-        yellow_river=data.yellow_river,
-        water=data.water,
+        rivers=data.rivers,
+        water=water if isinstance(water, gpd.GeoDataFrame) else None,
         anchors=data.anchors,
-        parcels=result.parcels,
+        parcels=parcels,
     )
-    summary = result.summary.set_index("cluster_id")
-    stats = pd.DataFrame(
-        {
-            "area_ha": summary["land_area_ha"],
-            "net_supply_ha": totals.set_index("cluster_id")["net_supply_ha"],
-        }
-    )
+    return layers.with_profile(data.profile, data.layers)
+
+
+def _figure_labels(profile: DistrictProfile) -> dict[str, tuple[str, str, str]]:
+    maps_spec = profile.maps
+    if not maps_spec.measure_zh:
+        return {}
+    return {
+        "access_min": (
+            f"{maps_spec.measure_zh}（中位数）",
+            f"Median {maps_spec.measure_en or maps_spec.measure}".strip(),
+            "min",
+        )
+    }
+
+
+def _render_maps(
+    config: Config, data: DistrictInputs, inventory: Inventory, *, out: Path
+) -> list[Path]:
+    from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
+
+    layers = map_layers(data, inventory.parcels)
+    parcels = inventory.parcels
     lang, dpi = config.maps.lang, config.maps.dpi
     figures = [
-        ("landuse", maps.plot_landuse(result.parcels, lang=lang, boundary=data.boundary)[0]),
+        ("landuse", maps.plot_landuse(parcels, lang=lang, boundary=data.boundary)[0]),
         (
             "renewal_supply",
-            maps.plot_renewal_supply(result.parcels, lang=lang, boundary=data.boundary)[0],
+            maps.plot_renewal_supply(parcels, lang=lang, boundary=data.boundary)[0],
         ),
     ]
-    if access is not None:
-        by_residents = access.clusters["weighted_by"] == "residents"
-        school = access.clusters[by_residents & (access.clusters["measure"] == ACCESS_MAP_MEASURE)]
-        stats["access_min"] = school.set_index("cluster_id")["median"]
+    access = inventory.access
+    measure = data.profile.maps
+    if access is not None and measure.measure in parcels.columns:
+        kind = measure.measure_facility_kind
+        facilities = data.facilities
+        if facilities is not None and kind:
+            facilities = facilities[facilities["kind"] == kind]
+        title = measure.measure_zh if lang == "zh" else (measure.measure_en or measure.measure)
         figures.append(
             (
-                "access_primary_school",
+                f"access_{kind or 'measure'}",
                 maps.plot_accessibility(
-                    result.parcels,
-                    column=ACCESS_MAP_MEASURE,
+                    parcels,
+                    column=measure.measure,
                     isochrones=access.isochrones,
-                    facilities=data.facilities[data.facilities["kind"] == "primary_school"],
+                    facilities=facilities,
                     lang=lang,
-                    title="步行至最近小学的时间"
-                    if lang == "zh"
-                    else "Walking time to primary school",
+                    title=title or measure.measure,
                     boundary=data.boundary,
                 )[0],
             )
         )
+    if access is not None and "lc_15min_covered" in parcels.columns:
         figures.append(
             (
                 "life_circle_15min",
                 maps.plot_coverage(
-                    result.parcels, column="lc_15min_covered", lang=lang, boundary=data.boundary
+                    parcels, column="lc_15min_covered", lang=lang, boundary=data.boundary
                 )[0],
             )
         )
     written = maps.render_maps(
-        out, layers, cluster_stats=stats.reindex(data.structure.cluster_ids), lang=lang, dpi=dpi
+        out,
+        layers,
+        cluster_stats=inventory.cluster_stats,
+        lang=lang,
+        dpi=dpi,
+        figure_labels=_figure_labels(data.profile),
     )
     for stem, fig in figures:
         written += maps.save_figure(fig, out / stem, formats=("png",), dpi=dpi)
@@ -633,7 +948,10 @@ def _write_failure_report(
 
 
 def _parcel_stages(
-    data: _Inputs, context: ParcelContext, watch: _Stopwatch, engine: tuple[str, str | None]
+    data: DistrictInputs,
+    context: ParcelContext,
+    watch: _Stopwatch,
+    engine: tuple[str, str | None],
 ) -> ParcelResult:
     name, scheduler = engine
     if name == "single":
@@ -642,22 +960,6 @@ def _parcel_stages(
 
     with watch.stage("parcels (dask)"):
         return process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
-
-
-def _quality(config: Config, result: ParcelResult, counts: dict[str, int], target: Path) -> str:
-    """Return the quality report; on too many rejects write it as a failure report and raise."""
-    report = quality_report(
-        notes=result.notes,
-        rejects=[result.rejects],
-        counts={"parcels": _layer_counts(counts)},
-        title="Data-quality report: tqspatial refresh",
-    )
-    try:
-        _check_quality(config, counts)
-    except InputQualityError as exc:
-        _write_failure_report(target, result.notes, [result.rejects], counts, exc)
-        raise
-    return report
 
 
 def _check_quality(config: Config, counts: dict[str, int]) -> None:
@@ -711,16 +1013,11 @@ def draw_maps(
     if not isinstance(config, Config):
         config = load_config(config)
     target = Path(out_dir) if out_dir is not None else _target(config, None) / "maps"
-    boundary = io.read_districts(config.input_path("boundary"))
-    layers = maps.MapLayers(
-        structure=io.read_structure(config.input_path("structure")).validate(boundary),
-        boundary=boundary,
-        districts=io.read_districts(config.input_path("districts")),
-        yellow_river=io.read_vector(config.input_path("yellow_river"), what="yellow river"),
-        water=io.read_vector(config.input_path("water"), what="water"),
-        anchors=io.read_points_csv(config.input_path("anchors")),
-        parcels=io.read_parcels(config.input_path("parcels")) if (html or atlas) else None,
+    quiet = dataclasses.replace(
+        config, accessibility=dataclasses.replace(config.accessibility, enabled=False)
     )
+    data = read_inputs(quiet, maps=True)
+    layers = map_layers(data, data.parcels if (html or atlas) else None)
     return maps.render_maps(
         target,
         layers,
@@ -729,4 +1026,95 @@ def draw_maps(
         dpi=dpi or config.maps.dpi,
         atlas=atlas,
         html=html,
+        figure_labels=_figure_labels(data.profile),
     )
+
+
+def init_profile(
+    folder: str | os.PathLike[str],
+    district: str,
+    *,
+    districts: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> list[Path]:
+    """Start a district profile: extract a district from a districts layer and write templates.
+
+    Writes into ``folder``: ``boundary.geojson`` (the district), ``districts.geojson`` (every
+    district of the layer, for the maps' neighbours), ``profile.toml`` (every section
+    documented, the district's name and code filled in) and ``tqspatial.toml`` (a refresh
+    config naming the profile and writing into ``folder/processed``).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Target folder (created).
+    district : str
+        ``adcode``, ``name`` or ``name_en`` of the district in the layer.
+    districts : str or os.PathLike, optional
+        Districts layer; default the embedded Jinan districts.
+    force : bool, default False
+        Overwrite existing files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Files written.
+
+    Raises
+    ------
+    ConfigError
+        If the district is not in the layer (the message lists the choices) or a file exists
+        and ``force`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     [p.name for p in init_profile(d, "历下区")]
+    ['boundary.geojson', 'districts.geojson', 'profile.toml', 'tqspatial.toml']
+    """
+    from tqspatial import datasets  # noqa: PLC0415 - only for the embedded default layer
+    from tqspatial.profile import profile_template  # noqa: PLC0415
+
+    target = Path(folder)
+    source = (
+        Path(districts) if districts is not None else datasets.raw_path("jinan_districts.geojson")
+    )
+    table = io.read_districts(source)
+    hit = np.zeros(len(table), dtype=bool)
+    for column in ("adcode", "name", "name_en"):
+        if column in table.columns:
+            hit |= (table[column].astype(str) == str(district)).to_numpy()
+    if hit.sum() != 1:
+        choices = [
+            f"{row.get('adcode', '')} {row.get('name', '')}".strip()
+            for _, row in table.drop(columns=table.geometry.name).iterrows()
+        ]
+        msg = (
+            f"init-profile: {district!r} matches {int(hit.sum())} districts in {source}; "
+            f"choose one adcode or name of: {', '.join(choices)}"
+        )
+        raise ConfigError(msg)
+    names = ["boundary.geojson", "districts.geojson", "profile.toml", "tqspatial.toml"]
+    existing = [n for n in names if (target / n).exists()]
+    if existing and not force:
+        msg = f"init-profile: {target} already holds {existing}; pass --force to overwrite them"
+        raise ConfigError(msg)
+    row = table[hit].iloc[0]
+    text = profile_template(
+        name_zh=str(row.get("name", district)),
+        name_en=str(row.get("name_en", "")),
+        adcode=str(row.get("adcode", "")),
+        city_zh=str(row.get("city", "")),
+        layers={"boundary": "boundary.geojson", "districts": "districts.geojson"},
+    )
+    config_text = (
+        "# tqspatial refresh config for this district (see `tqspatial init-config` for every key)\n"
+        '[inputs]\nprofile = "profile.toml"\n\n[output]\ndir = "processed"\n'
+    )
+    return [
+        io.write_geojson(target / names[0], table[hit].to_crs("EPSG:4326")),
+        io.write_geojson(target / names[1], table.to_crs("EPSG:4326")),
+        io.write_text(target / names[2], text),
+        io.write_text(target / names[3], config_text),
+    ]

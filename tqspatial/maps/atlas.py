@@ -49,7 +49,7 @@ EXPORT_DPI = 300
 KEY_FIGURES: dict[str, tuple[str, str, str]] = {
     "area_ha": ("组团面积", "Cluster area", "ha"),
     "net_supply_ha": ("可更新净用地", "Net renewal land supply", "ha"),
-    "access_min": ("至最近小学出行时间（中位数）", "Median time to nearest primary school", "min"),
+    "access_min": ("出行时间（中位数）", "Median travel time", "min"),
 }
 
 #: Margin around a cluster on its atlas page, as a share of its larger side.
@@ -128,11 +128,16 @@ def save_figure(
 
 
 def _figure_rows(
-    cid: str, area_ha: float, stats: pd.DataFrame | None, lang: Lang
+    cid: str,
+    area_ha: float,
+    stats: pd.DataFrame | None,
+    lang: Lang,
+    labels: Mapping[str, tuple[str, str, str]],
 ) -> list[tuple[str, str]]:
     rows = []
-    extra = [c for c in (stats.columns if stats is not None else []) if c not in KEY_FIGURES]
-    for col, (zh, en, unit) in KEY_FIGURES.items():
+    figures = {**KEY_FIGURES, **labels}
+    extra = [c for c in (stats.columns if stats is not None else []) if c not in figures]
+    for col, (zh, en, unit) in figures.items():
         value: Any = None
         if stats is not None and cid in stats.index and col in stats.columns:
             value = stats.loc[cid, col]
@@ -158,6 +163,8 @@ def _cluster_page(
     stats: pd.DataFrame | None,
     lang: Lang,
     figsize: tuple[float, float],
+    *,
+    labels: Mapping[str, tuple[str, str, str]],
 ) -> Figure:
     elements = layers.structure.elements
     row = elements.loc[cid]
@@ -178,7 +185,7 @@ def _cluster_page(
             title=bilingual(str(row["name_zh"]), str(row["name_en"]), lang, sep=" / "),
             credit="",
         )
-        rows = _figure_rows(cid, float(row.geometry.area) / 1e4, stats, lang)
+        rows = _figure_rows(cid, float(row.geometry.area) / 1e4, stats, lang, labels)
         panel = fig.add_axes((0.64, 0.2, 0.34, 0.6))
         panel.set_axis_off()
         panel.set_title(
@@ -214,6 +221,7 @@ def write_atlas(
     cluster_stats: pd.DataFrame | None = None,
     lang: str = "zh",
     figsize: tuple[float, float] = (11.69, 8.27),
+    figure_labels: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> Path:
     """Write a multi-page PDF: the overview map, then one page per cluster with key figures.
 
@@ -232,6 +240,9 @@ def write_atlas(
         Language.
     figsize : tuple of float, default A4 landscape
         Page size in inches.
+    figure_labels : mapping of str to (str, str, str), optional
+        Chinese label, English label and unit of ``cluster_stats`` columns, overriding
+        :data:`KEY_FIGURES` (e.g. what ``access_min`` measures).
 
     Returns
     -------
@@ -264,7 +275,9 @@ def write_atlas(
         _check_glyphs(overview, f"{out} page 1")
         pdf.savefig(overview)
         for cid in elements.index[elements["kind"] == CLUSTER_KIND]:
-            page = _cluster_page(layers, str(cid), cluster_stats, language, figsize)
+            page = _cluster_page(
+                layers, str(cid), cluster_stats, language, figsize, labels=figure_labels or {}
+            )
             _check_glyphs(page, f"{out} page {cid}")
             pdf.savefig(page)
     logger.info("atlas: %s (%d pages)", out, 1 + len(layers.structure.cluster_ids))
@@ -282,6 +295,7 @@ def render_maps(
     atlas: bool = True,
     html: bool = False,
     provenance: Mapping[str, str] | None = None,
+    figure_labels: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> list[Path]:
     """Write the overview cluster map (PNG/PDF/SVG) and the PDF atlas into ``out_dir``.
 
@@ -306,6 +320,8 @@ def render_maps(
         (about 6 MB for 17 000 parcels).
     provenance : mapping of str to str, optional
         Layer labels for the credit line (inferred when omitted).
+    figure_labels : mapping of str to (str, str, str), optional
+        Labels of the atlas' key figures (see :func:`write_atlas`).
 
     Returns
     -------
@@ -323,7 +339,13 @@ def render_maps(
     paths = save_figure(fig, target / "cluster_map", formats=formats, dpi=dpi)
     if atlas:
         paths.append(
-            write_atlas(target / "atlas.pdf", data, cluster_stats=cluster_stats, lang=lang)
+            write_atlas(
+                target / "atlas.pdf",
+                data,
+                cluster_stats=cluster_stats,
+                lang=lang,
+                figure_labels=figure_labels,
+            )
         )
     if html:
         paths.append(save_webmap(make_webmap(data, lang=lang), target / "cluster_map.html"))

@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 #: Anchor kinds drawn by default: regex on ``role_in_plan`` / ``name_en`` -> (marker, zh, en).
 KEY_ANCHOR_PATTERNS: dict[str, tuple[str, str, str]] = {
     r"railway station|\bstation\b": ("s", "火车站", "Railway station"),
-    r"bridge|crossing": ("^", "黄河桥梁", "Bridge"),
+    r"bridge|crossing": ("^", "桥梁", "Bridge"),
     r"district (centre|center|government)": ("*", "区政府（区中心）", "District centre"),
 }
 
@@ -158,13 +158,8 @@ def _long_axis_angle(geom: Any) -> float:  # noqa: ANN401 - shapely geometry
 
 
 def _draw_base(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) -> None:
-    if layers.districts is not None:
-        others = layers.districts
-        if layers.boundary is not None and "is_tianqiao" in others.columns:
-            others = others[~others["is_tianqiao"].astype(bool)]
-        elif layers.boundary is not None:
-            inside = others.representative_point().within(layers.boundary.union_all())
-            others = others[~inside.to_numpy()]
+    others = layers.neighbours()
+    if others is not None:
         others.plot(ax=ax, facecolor=_NEIGHBOUR_COLOR, edgecolor="white", linewidth=0.8, zorder=1)
         if "name" in others.columns:
             x0, x1 = ax.get_xlim()
@@ -200,9 +195,9 @@ def _draw_base(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) -
 def _draw_water(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) -> None:
     drawn = False
     river_names: list[str] = []
-    if layers.yellow_river is not None and "name" in layers.yellow_river.columns:
-        river_names = sorted({str(n) for n in layers.yellow_river["name"].dropna()})
-    for frame in (layers.water, layers.yellow_river):
+    if layers.rivers is not None and "name" in layers.rivers.columns:
+        river_names = sorted({str(n) for n in layers.rivers["name"].dropna()})
+    for frame in (layers.water, layers.rivers):
         if frame is None or frame.empty:
             continue
         polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
@@ -478,17 +473,14 @@ def _title(layers: MapLayers, lang: Lang) -> str:
     order = first + [str(k) for k in counts.index if k not in first]
     phrase = structure_phrase({k: int(counts.get(k, 0)) for k in order}, lang="zh")
     phrase_en = structure_phrase({k: int(counts.get(k, 0)) for k in order}, lang="en")
-    name_zh, name_en = "", ""
-    if layers.boundary is not None and not layers.boundary.empty:
+    name_zh, name_en = layers.district_name or ("", "")
+    if layers.district_name is None and layers.boundary is not None and not layers.boundary.empty:
         first = layers.boundary.iloc[0]
         name_zh = str(first.get("name", ""))
         name_en = str(first.get("name_en", name_zh))
     zh = f"{name_zh}“{phrase}”产业空间布局"
     en = f"{name_en}: spatial structure ({phrase_en})".strip(": ")
     return bilingual(zh, en, lang)
-
-
-_CITY_EN = {"济南市": "Jinan"}
 
 
 def _add_furniture(
@@ -501,9 +493,11 @@ def _add_furniture(
     if inset and layers.districts is not None:
         focus = layers.boundary if layers.boundary is not None else layers.districts.iloc[:0]
         city = ""
-        if "city" in layers.districts.columns and not layers.districts.empty:
+        city_zh, city_en = layers.city_name or ("", "")
+        if not city_zh and "city" in layers.districts.columns and not layers.districts.empty:
             city_zh = str(layers.districts["city"].iloc[0])
-            city = bilingual(city_zh, _CITY_EN.get(city_zh, city_zh), lang, sep=" ")
+        if city_zh or city_en:  # no English name given: no city label on English maps
+            city = bilingual(city_zh, city_en, lang, sep=" ").strip()
         add_locator_inset(ax, layers.districts, focus, bounds=(0.0, 0.76, 0.19, 0.24), label=city)
 
 
@@ -511,7 +505,11 @@ def _default_credit(layers: MapLayers, lang: Lang, provenance: dict[str, str] | 
     crs = layers.structure.elements.crs
     epsg = crs.to_epsg() if crs is not None else None
     return credit_line(
-        provenance or infer_provenance(layers), lang, crs=f"EPSG:{epsg}" if epsg else None
+        provenance or infer_provenance(layers),
+        lang,
+        crs=f"EPSG:{epsg}" if epsg else None,
+        extra=" ".join(layers.credits),
+        names=layers.layer_names,
     )
 
 

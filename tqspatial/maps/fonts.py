@@ -62,7 +62,7 @@ PREFERRED_FAMILIES = (
 )
 
 #: Characters a usable Chinese map font must have (district, cluster and map words).
-PROBE_TEXT = "天桥区组团黄河轴带图例比例尺北"
+PROBE_TEXT = "区组团河轴带图例比例尺北"
 
 #: PyPI package that ships Noto Sans CJK and the family we use from its collection.
 _PYPI_FONT_PACKAGE = "noto_cjk_sans_otc"

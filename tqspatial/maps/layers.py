@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point, box
 
 from tqspatial.maps.style import Lang, bilingual
+from tqspatial.profile import DistrictProfile, LayerSpec
 from tqspatial.structure import PlanStructure
 
 __all__ = [
@@ -33,11 +35,12 @@ __all__ = [
     "toy_layers",
 ]
 
-#: Chinese and English names of the layers, in credit-line order.
+#: Chinese and English names of the layers, in credit-line order (a district profile may
+#: rename a layer, e.g. its main river, through :attr:`MapLayers.layer_names`).
 LAYER_NAMES: dict[str, tuple[str, str]] = {
     "boundary": ("区界", "district boundary"),
     "districts": ("相邻区县界", "neighbouring districts"),
-    "yellow_river": ("黄河", "Yellow River"),
+    "rivers": ("主要河流", "main rivers"),
     "anchors": ("地名点", "place anchors"),
     "structure": ("规划结构（轴、带、组团）", "plan structure (axis, belts, clusters)"),
     "water": ("水系", "water"),
@@ -67,24 +70,121 @@ class MapLayers:
     boundary : geopandas.GeoDataFrame, optional
         The district.
     districts : geopandas.GeoDataFrame, optional
-        Every district of the city; those not in ``boundary`` are drawn grey.
-    yellow_river : geopandas.GeoDataFrame, optional
-        Main river (lines and/or polygons).
+        Every district of the city; all but the focus district are drawn grey.
+    rivers : geopandas.GeoDataFrame, optional
+        Main rivers (lines and/or polygons).
     water : geopandas.GeoDataFrame, optional
         Other water (channels, floodplain).
     anchors : geopandas.GeoDataFrame, optional
         Named points with ``name_zh``, ``name_en`` and ``role_in_plan``.
     parcels : geopandas.GeoDataFrame, optional
         Parcels (used by the atlas and the web map).
+    focus : str, optional
+        The focus district in ``districts``: its ``adcode`` or ``name``.  Without it, the
+        districts whose representative point lies in ``boundary`` are the focus.
+    district_name : tuple of (str, str), optional
+        Chinese and English name of the district for titles (default: the boundary's
+        ``name`` / ``name_en`` columns).
+    city_name : tuple of (str, str), optional
+        Chinese and English name of the city for the locator inset (default: the districts'
+        ``city`` column, untranslated).
+    layer_names : mapping of str to (str, str), optional
+        Names of layers in the credit line, overriding :data:`LAYER_NAMES`.
+    credits : tuple of str
+        Extra credit text (data licences, attribution), appended to the credit line.
+    provenance : mapping of str to str
+        Declared labels (``real`` / ``indicative`` / ``synthetic``) of layers; layers not
+        listed are labelled from their columns (:func:`infer_provenance`).
     """
 
     structure: PlanStructure
     boundary: gpd.GeoDataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
-    yellow_river: gpd.GeoDataFrame | None = None
+    rivers: gpd.GeoDataFrame | None = None
     water: gpd.GeoDataFrame | None = None
     anchors: gpd.GeoDataFrame | None = None
     parcels: gpd.GeoDataFrame | None = None
+    focus: str | None = None
+    district_name: tuple[str, str] | None = None
+    city_name: tuple[str, str] | None = None
+    layer_names: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    credits: tuple[str, ...] = ()
+    provenance: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def with_profile(
+        self, profile: DistrictProfile, specs: Mapping[str, LayerSpec] | None = None
+    ) -> MapLayers:
+        """Return these layers named, focused and credited as a district profile says.
+
+        Parameters
+        ----------
+        profile : DistrictProfile
+            The district: its names, ``[maps]`` focus and credits, its layers' names,
+            provenance and attribution.
+        specs : mapping of str to LayerSpec, optional
+            The layers actually used (e.g. the profile's with a config's replacements);
+            default the profile's.
+
+        Returns
+        -------
+        MapLayers
+            A copy with :attr:`focus`, :attr:`district_name`, :attr:`city_name`,
+            :attr:`layer_names`, :attr:`credits` and :attr:`provenance` set.
+
+        Examples
+        --------
+        >>> from tqspatial.profile import parse_profile
+        >>> p = parse_profile({"district": {"name_zh": "甲区", "name_en": "A", "adcode": "1"}})
+        >>> toy_layers().with_profile(p).focus
+        '1'
+        """
+        used = dict(profile.layers if specs is None else specs)
+        attributions = sorted({s.attribution for s in used.values() if s.attribution})
+        return dataclasses.replace(
+            self,
+            focus=profile.maps.focus_adcode or profile.maps.focus_name or profile.adcode or None,
+            district_name=(profile.name_zh, profile.name_en or profile.name_zh)
+            if profile.name_zh
+            else None,
+            city_name=(profile.city_zh, profile.city_en) if profile.city_zh else None,
+            layer_names={
+                name: (s.name_zh, s.name_en or s.name_zh) for name, s in used.items() if s.name_zh
+            },
+            credits=(*profile.maps.credits, *attributions),
+            provenance={name: s.provenance for name, s in used.items() if s.provenance},
+        )
+
+    def neighbours(self) -> gpd.GeoDataFrame | None:
+        """Return the districts drawn grey: every one but the focus district.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or None
+            Rows of :attr:`districts` (None without districts).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import box
+        >>> d = gpd.GeoDataFrame({"adcode": ["1", "2"], "name": ["甲区", "乙区"]},
+        ...                      geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+        >>> MapLayers(structure=toy_layers().structure, districts=d, focus="2").neighbours()[
+        ...     "name"].tolist()
+        ['甲区']
+        """
+        if self.districts is None:
+            return None
+        others = self.districts
+        if self.focus:
+            hit = np.zeros(len(others), dtype=bool)
+            for column in ("adcode", "name", "name_en"):
+                if column in others.columns:
+                    hit |= (others[column].astype(str) == str(self.focus)).to_numpy()
+            return others[~hit]
+        if self.boundary is not None:
+            inside = others.representative_point().within(self.boundary.union_all())
+            return others[~inside.to_numpy()]
+        return others
 
 
 def as_layers(data: Any) -> MapLayers:  # noqa: ANN401 - duck-typed on purpose
@@ -94,7 +194,8 @@ def as_layers(data: Any) -> MapLayers:  # noqa: ANN401 - duck-typed on purpose
     ----------
     data : MapLayers, PlanStructure or object
         An object with a ``structure`` attribute and optionally ``boundary``,
-        ``districts``, ``yellow_river``, ``water``, ``anchors``, ``parcels``.
+        ``districts``, ``rivers``, ``water``, ``anchors``, ``parcels`` and a
+        district ``profile`` (which names, focuses and credits the map).
 
     Returns
     -------
@@ -117,6 +218,7 @@ def as_layers(data: Any) -> MapLayers:  # noqa: ANN401 - duck-typed on purpose
         return data
     if isinstance(data, PlanStructure):
         return MapLayers(structure=data)
+    profile = getattr(data, "profile", None)
     structure = getattr(data, "structure", None)
     if not isinstance(structure, PlanStructure):
         msg = (
@@ -124,19 +226,22 @@ def as_layers(data: Any) -> MapLayers:  # noqa: ANN401 - duck-typed on purpose
             "MapLayers or a dataset with a `structure` attribute (e.g. tq.datasets.tianqiao())"
         )
         raise TypeError(msg)
-    return MapLayers(
+    layers = MapLayers(
         structure=structure,
         boundary=getattr(data, "boundary", None),
         districts=getattr(data, "districts", None),
-        yellow_river=getattr(data, "yellow_river", None),
+        rivers=getattr(data, "rivers", None),
         water=getattr(data, "water", None),
         anchors=getattr(data, "anchors", None),
         parcels=getattr(data, "parcels", None),
     )
+    return layers.with_profile(profile) if isinstance(profile, DistrictProfile) else layers
 
 
 def _label_of(frame: pd.DataFrame) -> str:
     if "status" in frame.columns and (frame["status"].astype(object) == "indicative").all():
+        return "indicative"
+    if "indicative" in frame.columns and frame["indicative"].astype(bool).all():
         return "indicative"
     if "synthetic" in frame.columns and frame["synthetic"].astype(bool).all():
         return "synthetic"
@@ -156,8 +261,10 @@ def infer_provenance(layers: MapLayers) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        Layer name -> label.  ``status == "indicative"`` on every row makes
-        a layer indicative, a true ``synthetic`` column synthetic, and a
+        Layer name -> label: the declared :attr:`MapLayers.provenance`, else
+        ``status == "indicative"`` or a true ``indicative``
+        column on every row makes a layer indicative, a true ``synthetic`` column
+        synthetic, and a
         ``source`` or ``basis`` column real; anything else is unlabelled.
 
     Examples
@@ -168,16 +275,21 @@ def infer_provenance(layers: MapLayers) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in LAYER_NAMES:
         if name == "structure":
-            out[name] = _label_of(layers.structure.elements)
+            out[name] = layers.provenance.get(name) or _label_of(layers.structure.elements)
             continue
         frame = getattr(layers, name)
         if frame is not None:
-            out[name] = _label_of(frame)
+            out[name] = layers.provenance.get(name) or _label_of(frame)
     return out
 
 
 def credit_line(
-    provenance: Mapping[str, str], lang: Lang, *, crs: str | None = None, extra: str = ""
+    provenance: Mapping[str, str],
+    lang: Lang,
+    *,
+    crs: str | None = None,
+    extra: str = "",
+    names: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
     """Write the source line: which layers are real, indicative or synthetic.
 
@@ -192,6 +304,8 @@ def credit_line(
         CRS to name.
     extra : str, default ""
         Text appended at the end.
+    names : mapping of str to (str, str), optional
+        Layer names overriding :data:`LAYER_NAMES` (e.g. a district's main river).
 
     Returns
     -------
@@ -203,12 +317,13 @@ def credit_line(
     >>> credit_line({"boundary": "real", "water": "synthetic"}, "en")
     'Real: district boundary. Synthetic: water.'
     """
+    named = {**LAYER_NAMES, **(names or {})}
     parts_zh, parts_en = [], []
     for label, (label_zh, label_en) in PROVENANCE_LABELS.items():
-        names = [n for n in LAYER_NAMES if provenance.get(n) == label]
-        if names:
-            parts_zh.append(f"{label_zh}：" + "、".join(LAYER_NAMES[n][0] for n in names))
-            parts_en.append(f"{label_en}: " + ", ".join(LAYER_NAMES[n][1] for n in names))
+        layers = [n for n in named if provenance.get(n) == label]
+        if layers:
+            parts_zh.append(f"{label_zh}：" + "、".join(named[n][0] for n in layers))
+            parts_en.append(f"{label_en}: " + ", ".join(named[n][1] for n in layers))
     zh = "；".join(parts_zh) + "。" if parts_zh else ""
     en = ". ".join(parts_en) + "." if parts_en else ""
     if crs:

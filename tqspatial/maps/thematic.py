@@ -667,6 +667,8 @@ def plot_accessibility(
             for _, row in isochrones.iterrows():
                 # label at the northernmost vertex, so nested isochrones stack
                 xy = shapely.get_coordinates(row.geometry)
+                if not len(xy):  # an origin off the network has an empty isochrone
+                    continue
                 x, y = xy[int(np.argmax(xy[:, 1]))]
                 ax.text(
                     x,
