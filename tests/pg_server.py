@@ -80,6 +80,20 @@ class PgServer:
     startup_s: float
     _run_as: tuple[int, int] | None
 
+    def kill(self) -> None:
+        """Crash the server (immediate shutdown, as a power cut would), keeping its data."""
+        _check(self._ctl("-m", "immediate", "-w", "stop"), "pg_ctl stop")
+
+    def restart(self) -> None:
+        """Start the server again on the same port after :meth:`kill` (crash recovery)."""
+        log = self.datadir / "server.log"
+        args = ("-l", str(log), "-w", "-t", str(START_TIMEOUT_S), "-o", f"-p {self.port}", "start")
+        _check(self._ctl(*args), "pg_ctl start")
+
+    def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.bindir / "pg_ctl"), "-D", str(self.datadir / "data"), *args]
+        return _run(cmd, self._run_as, cwd=self.datadir)
+
     def stop(self) -> None:
         """Stop the server (immediate shutdown: nothing to keep) and delete its folder."""
         try:

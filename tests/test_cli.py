@@ -53,7 +53,8 @@ def test_map_command_writes_the_requested_formats(tmp_path):
     out = tmp_path / "maps"
     args = ["-q", "map", "--out", str(out), "--formats", "png,svg", "--dpi", "50", "--no-atlas"]
     assert cli.main(args) == cli.EXIT_OK
-    assert sorted(p.name for p in out.iterdir()) == ["cluster_map.png", "cluster_map.svg"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".tqspatial-output", "cluster_map.png", "cluster_map.svg", "manifest.json"]
     with Image.open(out / "cluster_map.png") as png:
         assert png.info["dpi"][0] == pytest.approx(50, abs=0.5)
     assert "<svg" in (out / "cluster_map.svg").read_text(encoding="utf-8")[:500]

@@ -28,7 +28,8 @@ def result(tmp_path_factory):
 
 def test_outputs_written_and_no_staging_left(result):
     names = sorted(p.name for p in result.out_dir.iterdir())
-    assert names == sorted({p.relative_to(result.out_dir).parts[0] for p in result.files})
+    listed = {p.relative_to(result.out_dir).parts[0] for p in result.files}
+    assert names == sorted(listed | {".tqspatial-output"})  # the owner marker, nothing else
     assert {
         "inventory.gpkg",
         "parcels.parquet",
@@ -246,7 +247,7 @@ def test_undeclared_gcj02_parcels_are_flagged_and_declared_ones_converted(tmp_pa
     inputs = dataclasses.replace(fast.inputs, parcels=str(path))
     # read as WGS84, 10 % of the parcels fall outside the district: warned, then refused
     with pytest.warns(DataQualityWarning, match="GCJ-02"), pytest.raises(InputQualityError):
-        tq.refresh(dataclasses.replace(fast, inputs=inputs), out_dir=tmp_path / "a", dry_run=True)
+        tq.refresh(dataclasses.replace(fast, inputs=inputs), out_dir=tmp_path / "a")
     report = (tmp_path / "a" / "quality_report.failed.md").read_text(encoding="utf-8")
     assert "source_crs='gcj02'" in report
     declared = dataclasses.replace(fast.parcels, source_crs="gcj02")

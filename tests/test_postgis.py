@@ -445,7 +445,7 @@ def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path, fast_config) -> N
     assert db.area.sum() == pytest.approx(files.area.sum(), rel=1e-12)
     history = read_inventory_postgis(url, "refresh_history")
     assert history["status"].tolist() == ["succeeded"]
-    # a bad URL is bad input: exit 2, files already published, database untouched
+    # a bad URL is bad input, refused before the run: exit 2, files and database untouched
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
     assert cli.main([*args, "--to", bad]) == cli.EXIT_BAD_INPUT
     assert len(read_inventory_postgis(url, "refresh_history")) == 1

@@ -108,9 +108,9 @@ def test_capacity_by_hand():
     assert row["supply_net_m2"] == pytest.approx(5000)
     # 0.2 x (5000 m² x FAR 2.0 - 10 000 m² existing x 5000/10 000) = 0.2 x (10 000 - 5000) = 1000.
     assert row["new_floor_area_m2"] == pytest.approx(1000)
-    assert row["households"] == pytest.approx(5)  # 500 m² residential / 100
-    assert row["residents"] == pytest.approx(12.5)
-    assert row["jobs"] == pytest.approx(20)  # 500 m² offices / 25
+    assert row["new_households"] == pytest.approx(5)  # 500 m² residential / 100
+    assert row["new_residents"] == pytest.approx(12.5)
+    assert row["new_jobs"] == pytest.approx(20)  # 500 m² offices / 25
     assert ledger.iloc[0]["net_supply_ha"] == pytest.approx(0.5)
     assert ledger.iloc[0]["constrained_area_ha"] == pytest.approx(0.5)
     assert ledger.iloc[0]["redeveloped_ha"] == pytest.approx(0.1)  # 0.2 x 0.5 ha
@@ -213,8 +213,8 @@ def test_ledger_reproduced_by_parcels_and_sums_to_district(tianqiao):
         "pending_net_ha": ("pending_net_m2", 1e4),
         "redeveloped_ha": ("redeveloped_m2", 1e4),
         "new_floor_area_m2": ("new_floor_area_m2", 1.0),
-        "residents": ("residents", 1.0),
-        "jobs": ("jobs", 1.0),
+        "new_residents": ("new_residents", 1.0),
+        "new_jobs": ("new_jobs", 1.0),
     }
     groups: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for rec in out.drop(columns="geometry").to_dict("records"):

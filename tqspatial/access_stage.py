@@ -35,8 +35,10 @@ class AccessResult:
         Per-parcel measures (same index as the parcels), see
         :func:`tqspatial.accessibility.parcel_access_table`.
     clusters : pandas.DataFrame
-        Per cluster, measure and ``weighted_by`` (``residents``, or parcel
-        ``area`` for clusters with few residents, e.g. industrial ones): mean,
+        Per cluster, measure and ``weighted_by`` (``residents``: the parcels'
+        existing residents as read, never the supply step's projected
+        newcomers; or parcel ``area`` for clusters with few residents, e.g.
+        industrial ones): mean,
         median, 85th percentile, parcel counts.
     linkage : pandas.DataFrame
         Drive minutes between cluster cores, to the linkage anchors (a

@@ -2,16 +2,20 @@
 
 Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
 config (a :class:`TqspatialError`; the message says what to fix), 3 another
-refresh holds the output folder's lock, 1 internal error.  Usage errors exit
+refresh holds the output folder's lock, 130 / 143 interrupted by SIGINT /
+SIGTERM (outputs untouched), 1 internal error.  Usage errors exit
 with argparse's code 2 too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tqspatial import datasets
@@ -21,7 +25,15 @@ from tqspatial.log import enable_logging
 from tqspatial.pipeline import draw_maps, init_profile, refresh
 from tqspatial.publish import OutputLockedError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_LOCKED", "EXIT_OK", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +41,8 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_LOCKED = 3
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +61,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="output folder (default data/processed)"
     )
     run.add_argument(
-        "--dry-run", action="store_true", help="read and validate inputs and config only"
+        "--dry-run",
+        action="store_true",
+        help="read and validate inputs and config only; write nothing",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="publish into a folder holding files tqspatial did not write (they are replaced)",
     )
     run.add_argument(
         "--if-changed",
@@ -60,14 +81,26 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the inventory into PostGIS (postgresql://user@host:port/db)",
     )
-    draw = sub.add_parser("map", help="draw the cluster map, atlas and web map (no refresh)")
+    draw = sub.add_parser(
+        "map",
+        help="draw the cluster map, atlas and web map (no refresh) into their own folder",
+    )
     draw.add_argument("--config", type=Path, default=None, help="TOML config (see init-config)")
-    draw.add_argument("--out", type=Path, default=None, help="folder (default data/processed/maps)")
+    draw.add_argument(
+        "--out", type=Path, default=None, help="folder (default data/maps, beside data/processed)"
+    )
     draw.add_argument("--lang", choices=("zh", "en", "both"), default=None, help="label language")
     draw.add_argument(
         "--formats", default="png,pdf,svg", help="comma-separated: png, pdf, svg (default all)"
     )
-    draw.add_argument("--dpi", type=int, default=None, help="PNG resolution (default 300)")
+    draw.add_argument(
+        "--dpi", type=_positive_int, default=None, help="PNG resolution (default 300)"
+    )
+    draw.add_argument(
+        "--force",
+        action="store_true",
+        help="publish into a folder holding files tqspatial did not write (they are replaced)",
+    )
     draw.add_argument("--no-atlas", action="store_true", help="skip the multi-page PDF atlas")
     draw.add_argument("--html", action="store_true", help="also write the HTML web map")
     run.add_argument(
@@ -102,6 +135,48 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        msg = f"expected a positive whole number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+class Interrupted(BaseException):
+    """SIGTERM arrived (SIGINT arrives as KeyboardInterrupt).
+
+    Parameters
+    ----------
+    signum : int
+        The signal number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """Turn SIGTERM into an exception while the command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -114,49 +189,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         Exit code: 0 success, 2 bad input or config, 3 output folder locked,
-        1 internal error.
+        130 interrupted (SIGINT), 143 terminated (SIGTERM), 1 internal error.
+        An interrupted job leaves the published outputs as they were and
+        removes its staging folder.
     """
     args = _parser().parse_args(argv)
     enable_logging(logging.WARNING if args.quiet else logging.INFO)
     try:
-        if args.command == "refresh":
-            result = refresh(
-                args.config,
-                out_dir=args.out,
-                dry_run=args.dry_run,
-                if_changed=args.if_changed,
-                progress=sys.stderr.isatty() and not args.quiet,
-                to=args.to,
-                engine=args.engine,
-                scheduler=args.scheduler,
-            )
-            if result.files:
-                logger.info("outputs: %s", ", ".join(str(p) for p in result.files))
-        elif args.command == "map":
-            written = draw_maps(
-                args.config,
-                out_dir=args.out,
-                lang=args.lang,
-                formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
-                dpi=args.dpi,
-                atlas=not args.no_atlas,
-                html=args.html,
-            )
-            logger.info("maps: %s", ", ".join(str(p) for p in written))
-        elif args.command == "init-config":
-            _init_config(args.path, force=args.force)
-        elif args.command == "init-profile":
-            written = init_profile(
-                args.folder, args.district, districts=args.districts, force=args.force
-            )
-            logger.info(
-                "wrote %s; add your layers to %s, then: tqspatial refresh --config %s",
-                ", ".join(str(p) for p in written),
-                written[2],
-                written[3],
-            )
-        elif args.command == "build-dataset":
-            datasets.build(args.raw)
+        with _signals():
+            return _dispatch(args)
+    except KeyboardInterrupt:
+        logger.error("interrupted (SIGINT); the published outputs are unchanged")
+        return EXIT_SIGINT
+    except Interrupted:
+        logger.error("terminated (SIGTERM); the published outputs are unchanged")
+        return EXIT_SIGTERM
     except OutputLockedError as exc:
         logger.error("%s", exc)
         return EXIT_LOCKED
@@ -166,6 +213,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         logger.exception("internal error; please report it with the log above")
         return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed command; errors propagate to :func:`main`."""
+    if args.command == "refresh":
+        result = refresh(
+            args.config,
+            out_dir=args.out,
+            dry_run=args.dry_run,
+            if_changed=args.if_changed,
+            progress=sys.stderr.isatty() and not args.quiet,
+            to=args.to,
+            engine=args.engine,
+            scheduler=args.scheduler,
+            force=args.force,
+        )
+        if result.files:
+            logger.info("outputs: %s", ", ".join(str(p) for p in result.files))
+    elif args.command == "map":
+        written = draw_maps(
+            args.config,
+            out_dir=args.out,
+            lang=args.lang,
+            formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+            dpi=args.dpi,
+            atlas=not args.no_atlas,
+            html=args.html,
+            force=args.force,
+        )
+        logger.info("maps: %s", ", ".join(str(p) for p in written))
+    elif args.command == "init-config":
+        _init_config(args.path, force=args.force)
+    elif args.command == "init-profile":
+        written = init_profile(
+            args.folder, args.district, districts=args.districts, force=args.force
+        )
+        logger.info(
+            "wrote %s; add your layers to %s, then: tqspatial refresh --config %s",
+            ", ".join(str(p) for p in written),
+            written[2],
+            written[3],
+        )
+    elif args.command == "build-dataset":
+        datasets.build(args.raw)
     return EXIT_OK
 
 

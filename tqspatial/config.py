@@ -388,6 +388,19 @@ def _check_choices(config: Config) -> None:
     if not 0.0 < share <= 1.0:
         msg = f"config: [assign] min_cluster_share must be in (0, 1], got {share}"
         raise ConfigError(msg)
+    positive = [
+        ("maps", "dpi", float(config.maps.dpi), "a positive number of dots per inch"),
+        ("accessibility", "max_snap_m", config.accessibility.max_snap_m, "metres > 0"),
+        ("accessibility", "cumulative_minutes", config.accessibility.cumulative_minutes, "> 0"),
+    ]
+    for section, key, number, expected in positive:
+        if not number > 0:  # also refuses NaN
+            msg = f"config: [{section}] {key} = {number:g} is out of range; expected {expected}"
+            raise ConfigError(msg)
+    reject = config.quality.max_reject_share
+    if not 0.0 <= reject <= 1.0:
+        msg = f"config: [quality] max_reject_share = {reject:g} is out of range; expected 0-1"
+        raise ConfigError(msg)
     years = config.supply.phase_years
     if len(years) != 3 or list(years) != sorted(set(years)) or years[0] < config.supply.first_year:  # noqa: PLR2004
         msg = (

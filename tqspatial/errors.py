@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "DataFileError",
     "DataQualityWarning",
+    "OutputError",
     "SchemaError",
     "TqspatialError",
 ]
@@ -39,6 +40,10 @@ class CRSError(TqspatialError, ValueError):
 
 class ConfigError(TqspatialError, ValueError):
     """A setting or configuration key is unknown or has an invalid value."""
+
+
+class OutputError(TqspatialError, OSError):
+    """The output location cannot be used: a file, a foreign folder, not writable, full."""
 
 
 class DataQualityWarning(UserWarning):

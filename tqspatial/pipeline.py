@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import functools
 import hashlib
 import json
 import logging
@@ -43,12 +45,19 @@ from tqspatial.district import (
     layer_coverage,
     standard_facility_kinds,
 )
-from tqspatial.errors import ConfigError, SchemaError, TqspatialError
+from tqspatial.errors import ConfigError, OutputError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
 from tqspatial.network import CompiledNetwork, file_sha256, load_networks
+from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
-from tqspatial.publish import output_lock, publish, staging_dir
+from tqspatial.publish import (
+    FAILURE_REPORT,
+    output_lock,
+    publish,
+    staging_dir,
+    write_beside,
+)
 from tqspatial.quality import quality_report, quality_table
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
@@ -67,9 +76,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Written beside the previous outputs when a run stops on bad input.
-FAILURE_REPORT = "quality_report.failed.md"
 
 #: Packages whose versions are recorded in the manifest.
 RECORDED_PACKAGES = ("tqspatial", "geopandas", "shapely", "pyogrio", "pyproj", "numpy", "pandas")
@@ -439,6 +445,7 @@ def refresh(
     to: str | None = None,
     engine: str = "single",
     scheduler: str | None = None,
+    force: bool = False,
 ) -> RefreshResult:
     """Run the inventory refresh (by default on the embedded Tianqiao dataset).
 
@@ -468,6 +475,9 @@ def refresh(
     scheduler : str, optional
         With ``engine="dask"``: a scheduler address (``tcp://host:8786``);
         None starts a local cluster for the run.
+    force : bool, default False
+        Publish into a folder that holds files tqspatial did not write,
+        replacing them (without it such a folder is refused before the run).
 
     Returns
     -------
@@ -479,6 +489,11 @@ def refresh(
     InputQualityError
         If more parcels are rejected than ``[quality] max_reject_share``
         allows; nothing is published.
+    OutputError
+        Before anything is read, if the output folder is a file, holds files
+        tqspatial did not write (without ``force``), is not writable or has
+        no room; or, at the end, if the disk fills up (the previous outputs
+        stay).
     OutputLockedError
         If another refresh is writing the same folder.
 
@@ -494,6 +509,11 @@ def refresh(
     Chinese sheet names and headers) and ``manifest.json`` (inputs with
     SHA-256, config, package versions, counts, timings and warnings).  A run
     that stops on bad input writes only ``quality_report.failed.md``.
+
+    The output folder is owned by tqspatial (marker ``.tqspatial-output``):
+    files a user adds to it are kept across refreshes; a folder holding
+    foreign files is refused before the run.  A dry run reads and checks
+    everything but writes nothing and takes no lock.
 
     Examples
     --------
@@ -519,18 +539,29 @@ def refresh(
         stages += ("accessibility",)
     if not dry_run:
         stages += (("maps",) if config.maps.enabled else ()) + ("write",)
+    plan = None
+    if not dry_run:  # a dry run writes nothing and takes no lock: the folder stays as it is
+        plan = check_output(target, job="refresh", force=force)
+    if to is not None:
+        from tqspatial.postgis import check_database  # noqa: PLC0415 - optional dependency
+
+        logger.info("refresh --to: %s", check_database(to))
     watch = _Stopwatch(len(stages), progress=progress)
+    run = functools.partial(
+        _run,
+        config,
+        target,
+        watch,
+        plan=plan,
+        if_changed=if_changed,
+        to=to,
+        engine=(engine, scheduler),
+    )
     try:
+        if plan is None:
+            return run()
         with output_lock(target):
-            return _run(
-                config,
-                target,
-                watch,
-                dry_run=dry_run,
-                if_changed=if_changed,
-                to=to,
-                engine=(engine, scheduler),
-            )
+            return run()
     finally:
         watch.close()
 
@@ -540,12 +571,13 @@ def _run(
     target: Path,
     watch: _Stopwatch,
     *,
-    dry_run: bool,
+    plan: OutputPlan | None,
     if_changed: bool,
     to: str | None,
     engine: tuple[str, str | None],
 ) -> RefreshResult:
     counts: dict[str, int] = {}
+    dry_run = plan is None
     with watch.stage("read"):
         data = read_inputs(config, maps=config.maps.enabled and not dry_run)
         counts["parcels_in"] = len(data.parcels)
@@ -561,7 +593,8 @@ def _run(
         failed = locals().get("result")
         notes = data.notes + (failed.notes if failed is not None else [])
         rejects = [failed.rejects] if failed is not None else []
-        _write_failure_report(target, notes, rejects, counts, exc)
+        if not dry_run:
+            _write_failure_report(target, notes, rejects, counts, exc)
         raise
     access = None
     if config.accessibility.enabled:
@@ -579,9 +612,9 @@ def _run(
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
         return RefreshResult(target, [], inventory.counts, watch.timings)
+    assert plan is not None
     tables = _table_writers(config, data, inventory, report=report)
-    staging = staging_dir(target)
-    try:
+    with _writing(target) as staging:
         maps_written: list[Path] = []
         if config.maps.enabled:
             with watch.stage("maps"):
@@ -600,9 +633,7 @@ def _run(
                 ),
             )
             io.write_json(staging / "manifest.json", manifest)
-        publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            publish(staging, target, job="refresh", take_over=plan.take_over)
     if to is not None:
         from tqspatial.postgis import write_inventory_postgis  # noqa: PLC0415 - optional
 
@@ -618,6 +649,30 @@ def _run(
     )
     files = [target / name for name in manifest["outputs"]]
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
+
+
+@contextlib.contextmanager
+def _writing(target: Path) -> Iterator[Path]:
+    """Yield a staging folder; turn a full or read-only disk into a clear error; clean up."""
+    staging = None
+    try:
+        staging = staging_dir(target)
+        yield staging
+    except OSError as exc:
+        if isinstance(exc, TqspatialError) or exc.errno not in _DISK_ERRORS:
+            raise
+        msg = (
+            f"cannot write the outputs of {target}: {exc.strerror} ({exc.filename or target}); "
+            "the previous outputs are unchanged. Free some space or choose another --out"
+        )
+        raise OutputError(msg) from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+#: OS errors that mean "the disk, not tqspatial": full, read-only, no permission, quota.
+_DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO}
 
 
 def _access_notes(access: AccessResult) -> list[dict[str, object]]:
@@ -943,7 +998,7 @@ def _write_failure_report(
         title="Data-quality report: refresh FAILED, nothing published",
     )
     text += f"\n## Why the refresh stopped\n\n{error}\n"
-    path = io.write_text(target / FAILURE_REPORT, text)
+    path = write_beside(target, FAILURE_REPORT, text, job="refresh")
     logger.error("refresh failed on bad input; report written to %s", path)
 
 
@@ -983,51 +1038,92 @@ def draw_maps(
     dpi: int | None = None,
     atlas: bool = True,
     html: bool = False,
+    force: bool = False,
 ) -> list[Path]:
     """Draw the cluster map (and atlas, web map) from the config's inputs, without a refresh.
+
+    The maps are published into their own folder, owned by tqspatial like the refresh's
+    (lock, staging folder, atomic swap); the refresh's ``maps/`` is never touched, and a
+    refresh never deletes these maps.
 
     Parameters
     ----------
     config : Config, str or os.PathLike, optional
         A config or TOML file; None uses the embedded dataset.
     out_dir : str or os.PathLike, optional
-        Folder; default ``maps/`` in the refresh's output folder.
+        Folder; default ``maps/`` beside the refresh's output folder
+        (``data/maps`` for the embedded dataset).
     lang : {"zh", "en", "both"}, optional
         Label language; default ``[maps] lang``.
     formats : tuple of str, default ("png", "pdf", "svg")
         Formats of the overview map.
     dpi : int, optional
-        PNG resolution; default ``[maps] dpi``.
+        PNG resolution (> 0); default ``[maps] dpi``.
     atlas : bool, default True
         Also write the multi-page PDF atlas.
     html : bool, default False
         Also write the standalone HTML web map with parcels.
+    force : bool, default False
+        Publish into a folder holding files tqspatial did not write, replacing them.
 
     Returns
     -------
     list of pathlib.Path
-        Files written.
+        Files written (in the published folder).
+
+    Raises
+    ------
+    ConfigError
+        If ``dpi`` is not positive or a format is unknown.
+    OutputError
+        If the folder is a file, another job's folder, or holds foreign files (without
+        ``force``), or cannot be written.
     """
     from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
 
     if not isinstance(config, Config):
         config = load_config(config)
-    target = Path(out_dir) if out_dir is not None else _target(config, None) / "maps"
+    if dpi is not None and dpi <= 0:
+        msg = f"dpi must be a positive number of dots per inch, got {dpi}"
+        raise ConfigError(msg)
+    unknown = sorted(set(formats) - {"png", "pdf", "svg"})
+    if unknown or not formats:
+        msg = f"map formats must be some of png, pdf, svg; got {list(formats)}"
+        raise ConfigError(msg)
+    target = Path(out_dir) if out_dir is not None else _target(config, None).parent / "maps"
+    plan = check_output(target, job="maps", force=force)
     quiet = dataclasses.replace(
         config, accessibility=dataclasses.replace(config.accessibility, enabled=False)
     )
     data = read_inputs(quiet, maps=True)
     layers = map_layers(data, data.parcels if (html or atlas) else None)
-    return maps.render_maps(
-        target,
-        layers,
-        lang=lang or config.maps.lang,
-        formats=formats,
-        dpi=dpi or config.maps.dpi,
-        atlas=atlas,
-        html=html,
-        figure_labels=_figure_labels(data.profile),
-    )
+    with output_lock(target), _writing(target) as staging:
+        written = maps.render_maps(
+            staging,
+            layers,
+            lang=lang or config.maps.lang,
+            formats=formats,
+            dpi=dpi if dpi is not None else config.maps.dpi,
+            atlas=atlas,
+            html=html,
+            figure_labels=_figure_labels(data.profile),
+        )
+        outputs = sorted(p.relative_to(staging).as_posix() for p in written)
+        io.write_json(
+            staging / "manifest.json",
+            {
+                "tqspatial_job": "maps",
+                "district": {"name_zh": data.profile.name_zh, "adcode": data.profile.adcode},
+                "inputs": {
+                    name: {"path": str(spec.path), "sha256": data.sha256[name]}
+                    for name, spec in sorted(data.layers.items())
+                },
+                "versions": _versions(),
+                "outputs": [*outputs, "manifest.json"],
+            },
+        )
+        publish(staging, target, job="maps", take_over=plan.take_over)
+    return [target / name for name in outputs]
 
 
 def init_profile(

@@ -47,6 +47,7 @@ __all__ = [
     "HISTORY_TABLE",
     "LAYERS_TABLE",
     "PostGISWrite",
+    "check_database",
     "read_inventory_postgis",
     "safe_url",
     "write_inventory_postgis",
@@ -215,6 +216,65 @@ def _postgis_schema(conn: psycopg.Connection[Any], url: str) -> str:
         )
         raise DataFileError(msg)
     return str(row[0])
+
+
+def check_database(url: str, *, schema: str = "tqspatial") -> str:
+    """Check, before a refresh starts, that the inventory can be written to ``url``.
+
+    Connects (with the usual timeout), checks the PostGIS extension and that the user may
+    create the schema (CREATE on the database) or, when it exists, create tables in it.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/database``.
+    schema : str, default "tqspatial"
+        The schema the inventory goes to.
+
+    Returns
+    -------
+    str
+        A one-line description (server version, PostGIS version, schema), for the log.
+
+    Raises
+    ------
+    ConfigError
+        If the URL is not a PostgreSQL URL.
+    DataFileError
+        If the server cannot be reached, PostGIS is missing or the user lacks the privilege;
+        the message says which and what to do.
+
+    Examples
+    --------
+    >>> check_database("mysql://planner@db/gis")
+    Traceback (most recent call last):
+    ...
+    tqspatial.errors.ConfigError: PostgreSQL target 'mysql://planner@db/gis' is not a postgresql:// URL (scheme 'mysql'). Expected postgresql://user:password@host:port/database.
+    """  # noqa: E501
+    _check_name(schema, "schema")
+    conn, _ = _connect(url)
+    with conn:
+        _postgis_schema(conn, url)
+        row = conn.execute(
+            "SELECT current_user, current_setting('server_version'),"
+            " (SELECT extversion FROM pg_extension WHERE extname = 'postgis'),"
+            " EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s),"
+            " has_database_privilege(current_database(), 'CREATE'),"
+            " CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)"
+            "  THEN has_schema_privilege(%s, 'CREATE') ELSE false END",
+            (schema, schema, schema),
+        ).fetchone()
+    assert row is not None
+    user, version, postgis, exists, db_create, schema_create = row
+    if not (schema_create if exists else db_create):
+        where = f"schema {schema}" if exists else f"the database (to create schema {schema})"
+        msg = (
+            f"PostgreSQL user {user!r} at {safe_url(url)} may not create tables in {where}; "
+            f"grant it (GRANT CREATE ON {'SCHEMA ' + schema if exists else 'DATABASE ...'} "
+            f"TO {user}) or use another --to"
+        )
+        raise DataFileError(msg)
+    return f"PostgreSQL {version} with PostGIS {postgis} at {safe_url(url)}, schema {schema}"
 
 
 # --------------------------------------------------------------------------- preparing frames

@@ -9,7 +9,8 @@
 3. constraints: exact constrained and net areas
    (:func:`tqspatial.constraints.constrained_areas`);
 4. capacity (:class:`Capacity`): target FAR by (cluster, land-use category),
-   new floor area, households, residents and jobs;
+   new floor area and projected new households, residents and jobs (the input
+   ``residents`` and ``jobs`` are never overwritten);
 5. phasing (:class:`Phasing`): near / mid / long term by renewal type,
    vacancy and distance to the cluster core;
 6. the ledger per cluster x renewal type x phase (:func:`supply_ledger`).
@@ -120,9 +121,9 @@ LEDGER_COLUMNS = [
     "pending_net_ha",
     "redeveloped_ha",
     "new_floor_area_m2",
-    "households",
-    "residents",
-    "jobs",
+    "new_households",
+    "new_residents",
+    "new_jobs",
     "capacity_issues",
 ]
 
@@ -142,9 +143,9 @@ LEDGER_HEADERS_ZH = {
     "pending_net_ha": "待定净面积（公顷）",
     "redeveloped_ha": "拆除重建面积（公顷）",
     "new_floor_area_m2": "新增建筑面积（平方米）",
-    "households": "户数",
-    "residents": "人口",
-    "jobs": "就业岗位",
+    "new_households": "新增户数",
+    "new_residents": "新增人口",
+    "new_jobs": "新增就业岗位",
     "capacity_issues": "容量数据缺失地块数",
 }
 
@@ -477,12 +478,13 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
     out["existing_floor_area_m2"] = existing
     out["new_floor_area_m2"] = new_floor
     res_floor = new_floor * shares["residential"]
-    out["households"] = res_floor / capacity.dwelling_m2
-    out["residents"] = out["households"] * capacity.persons_per_household
+    # projected newcomers go to new columns: the parcel's own residents and jobs stay as read
+    out["new_households"] = res_floor / capacity.dwelling_m2
+    out["new_residents"] = out["new_households"] * capacity.persons_per_household
     jobs = np.zeros(n)
     for use in ("office", "commercial", "industry"):
         jobs += new_floor * shares[use] / capacity.m2_per_job[use]
-    out["jobs"] = jobs
+    out["new_jobs"] = jobs
     text = np.full(n, None, dtype=object)
     text[issue] = "existing floor area unknown (floor_area_m2 and far missing)"
     out["capacity_issue"] = pd.array(text, dtype="string")
@@ -599,7 +601,9 @@ def renewal_supply(
         ``pending_net_m2`` (net area of undetermined parcels), ``target_far``,
         ``redevelopment_share``, ``redeveloped_m2`` (net area rebuilt),
         ``existing_floor_area_m2``,
-        ``new_floor_area_m2``, ``households``, ``residents``, ``jobs``,
+        ``new_floor_area_m2``, ``new_households``, ``new_residents``,
+        ``new_jobs`` (projected newcomers; the input ``residents`` and ``jobs``
+        are kept as read),
         ``capacity_issue``, ``core_distance_m``, ``phase``,
         ``phase_start_year``, ``phase_end_year``.  Notes (unknown codes,
         undetermined parcels) are in ``attrs["tq_notes"]``.
@@ -709,7 +713,7 @@ def supply_ledger(
         :data:`LEDGER_COLUMNS`; one row per combination present among parcels
         with a renewal type (candidates and undetermined), ordered by cluster
         (structure order, then ``unassigned``), type and phase.  Areas in ha,
-        floor area in m², households / residents / jobs as unrounded
+        floor area in m², new households / residents / jobs as unrounded
         expectations.  Sums over rows equal the sums over the parcels.
 
     Examples
@@ -743,9 +747,9 @@ def supply_ledger(
             "pending_net_ha": frame["pending_net_m2"].to_numpy(dtype=float) / 1e4,
             "redeveloped_ha": frame["redeveloped_m2"].to_numpy(dtype=float) / 1e4,
             "new_floor_area_m2": frame["new_floor_area_m2"].to_numpy(dtype=float),
-            "households": frame["households"].to_numpy(dtype=float),
-            "residents": frame["residents"].to_numpy(dtype=float),
-            "jobs": frame["jobs"].to_numpy(dtype=float),
+            "new_households": frame["new_households"].to_numpy(dtype=float),
+            "new_residents": frame["new_residents"].to_numpy(dtype=float),
+            "new_jobs": frame["new_jobs"].to_numpy(dtype=float),
             "capacity_issues": frame["capacity_issue"].notna().to_numpy(dtype=int),
         }
     )
@@ -854,6 +858,6 @@ def ledger_zh(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFrame:
     for column in out.columns:
         if column.endswith("_ha"):
             out[column] = out[column].astype(float).round(2)
-        elif column in ("new_floor_area_m2", "households", "residents", "jobs"):
+        elif column in ("new_floor_area_m2", "new_households", "new_residents", "new_jobs"):
             out[column] = out[column].astype(float).round(0)
     return out.rename(columns=LEDGER_HEADERS_ZH)
