@@ -8,9 +8,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   echo "creating virtual environment in $VENV" >&2
   "$PY" -m venv "$VENV"
 fi
-install_tqspatial() {  # $1: extras, e.g. "" or "[test]"
+install_tqspatial() {  # $1: extras, e.g. "[all]" or "[test]"; versions pinned by requirements/
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -c "$ROOT/requirements/constraints.txt" -e "$ROOT$1" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+    -c "$ROOT/requirements/runtime.txt" -c "$ROOT/requirements/test.txt" -e "$ROOT$1" 2>&1 | grep -v "^WARNING: Location" >&2 || true
   "$VENV/bin/python" -c "import tqspatial" || { echo "installing tqspatial failed" >&2; exit 1; }
 }
 install_debian_packages() {  # system packages the tests need (browser, PostGIS ...); skipped when present
@@ -23,6 +23,26 @@ install_debian_packages() {  # system packages the tests need (browser, PostGIS 
   echo "installing Debian packages: ${missing[*]}" >&2
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+postgis_installed() {  # a server version with initdb and the PostGIS extension beside it
+  local control version
+  for control in /usr/share/postgresql/*/extension/postgis.control; do
+    [[ -f "$control" ]] || continue
+    version=$(basename "$(dirname "$(dirname "$control")")")
+    [[ -x "/usr/lib/postgresql/$version/bin/initdb" ]] && return 0
+  done
+  return 1
+}
+install_postgis() {  # the newest PostgreSQL + PostGIS 3 pair this Debian offers (12: 15, 13: 17 ...)
+  postgis_installed && return 0
+  local sudo="" pair
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq >&2
+  pair=$(apt-cache pkgnames postgresql- | python3 "$ROOT/scripts/debian_packages.py") || {
+    echo "no PostgreSQL/PostGIS packages in this machine's apt sources" >&2; exit 1; }
+  echo "installing Debian packages: $pair" >&2
+  # shellcheck disable=SC2086  # two package names
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $pair >&2
 }
 prepare_postgresql_common() {  # Debian: do not create and start a default cluster on port 5432
   local sudo="" conf=/etc/postgresql-common/createcluster.d/tqspatial.conf

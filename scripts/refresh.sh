@@ -2,5 +2,5 @@
 # Set up (first run only) and run the batch refresh on the embedded Tianqiao dataset.
 # Outputs go to data/processed/. Extra arguments are passed to `tqspatial refresh`.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
-install_tqspatial ""
+install_tqspatial "[all]"
 exec "$VENV/bin/tqspatial" refresh "$@"

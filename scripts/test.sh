@@ -7,7 +7,8 @@ install_tqspatial "[test]"
 # System packages for the PostGIS round trip (tests start their own throwaway server, never a
 # default cluster) and the headless-browser test of the HTML map. Installed once, then offline.
 prepare_postgresql_common
-install_debian_packages postgresql-15 postgresql-15-postgis-3 chromium
+install_postgis
+install_debian_packages chromium
 cd "$ROOT"
 "$VENV/bin/ruff" check tqspatial tests
 "$VENV/bin/ruff" format --check tqspatial tests

@@ -32,7 +32,8 @@ import psycopg
 
 #: Debian packages that provide the server and the extension (bookworm: PostgreSQL 15, PostGIS 3.3).
 INSTALL_COMMAND = (
-    "apt-get update && apt-get install -y --no-install-recommends postgresql postgresql-postgis"
+    "apt-get update && apt-get install -y --no-install-recommends $(apt-cache pkgnames "
+    "postgresql- | python3 scripts/debian_packages.py)"
 )
 SUPERUSER = "tqtest"
 DATABASE = "tqtest"
@@ -114,8 +115,12 @@ class PgServer:
             shutil.rmtree(self.datadir, ignore_errors=True)
 
 
-def find_bindir(search_root: Path = Path("/usr/lib/postgresql")) -> Path:
-    """Folder with ``initdb`` and ``pg_ctl``: ``$PATH`` first, else the newest Debian install.
+def find_bindir(
+    search_root: Path = Path("/usr/lib/postgresql"),
+    extension_root: Path = Path("/usr/share/postgresql"),
+) -> Path:
+    """Folder with ``initdb`` and ``pg_ctl``: ``$PATH`` first, else the newest Debian install
+    that has PostGIS (several major versions may be installed side by side).
 
     Raises
     ------
@@ -125,10 +130,13 @@ def find_bindir(search_root: Path = Path("/usr/lib/postgresql")) -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(on_path).resolve().parent
-    candidates = sorted(
-        search_root.glob("*/bin/pg_ctl"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
+
+    def rank(p: Path) -> tuple[bool, int]:  # a version with PostGIS first, then the newest
+        version = p.parent.parent.name
+        has_postgis = (extension_root / version / "extension" / "postgis.control").is_file()
+        return has_postgis, int(version) if version.isdigit() else 0
+
+    candidates = sorted(search_root.glob("*/bin/pg_ctl"), key=rank)
     if candidates and (candidates[-1].parent / "initdb").exists():
         return candidates[-1].parent
     msg = (

@@ -54,3 +54,44 @@ def test_package_adds_only_a_null_handler():
     assert all(
         isinstance(h, logging.NullHandler) or getattr(h, "_tqspatial", False) for h in handlers
     )
+
+
+#: Heavy or optional packages `import tqspatial` must not load (they load with the feature).
+LAZY = (
+    "numba",
+    "matplotlib",
+    "osmnx",
+    "networkx",
+    "scipy.sparse.csgraph",
+    "rasterio",
+    "folium",
+    "psycopg",
+    "dask",
+    "tqspatial.pipeline",
+)
+
+
+def test_import_is_lean_and_refresh_still_reachable():
+    code = (
+        "import sys, tqspatial as tq; "
+        f"print([m for m in {list(LAZY)!r} if m in sys.modules]); "
+        "tq.refresh; print('tqspatial.pipeline' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
+    )
+    loaded, after = done.stdout.splitlines()
+    assert loaded == "[]"
+    assert after == "True"  # the lazy attribute imports the batch job on first use
+
+
+def test_a_missing_extra_is_named():
+    code = (
+        "import sys; sys.modules['folium'] = None; "
+        "import tqspatial.maps as m\n"
+        "try:\n    m.make_webmap(m.layers.toy_layers())\n"
+        "except ImportError as exc:\n    print(type(exc).__name__, exc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("MissingDependencyError the web map needs the optional package")
+    assert "pip install 'tqspatial[web]'" in done.stdout

@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from tqspatial import datasets, io, landuse, quality
 from tqspatial.assign import assign_parcels, summarise_clusters
@@ -25,11 +26,13 @@ from tqspatial.errors import DataQualityWarning, TqspatialError
 from tqspatial.inventory import ParcelContext, process_parcels
 from tqspatial.landuse import classify_landuse
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import refresh
 from tqspatial.schema import validate_parcels
 from tqspatial.settings import get_settings, override
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import renewal_supply
+
+if TYPE_CHECKING:
+    from tqspatial.pipeline import refresh
 
 __all__ = [
     "DataQualityWarning",
@@ -53,5 +56,16 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 lazy attribute
+    """Import the batch job (:func:`refresh`) only when it is used: it loads the network code."""
+    if name == "refresh":
+        from tqspatial.pipeline import refresh  # noqa: PLC0415 - lazy on purpose
+
+        return refresh
+    msg = f"module 'tqspatial' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

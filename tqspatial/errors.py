@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "DataFileError",
     "DataQualityWarning",
+    "MissingDependencyError",
     "OutputError",
     "SchemaError",
     "TqspatialError",
@@ -40,6 +41,10 @@ class CRSError(TqspatialError, ValueError):
 
 class ConfigError(TqspatialError, ValueError):
     """A setting or configuration key is unknown or has an invalid value."""
+
+
+class MissingDependencyError(TqspatialError, ImportError):
+    """A feature needs an optional package that is not installed; the message names the extra."""
 
 
 class OutputError(TqspatialError, OSError):

@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 from tqspatial import io
+from tqspatial._optional import require
 from tqspatial.access_stage import AccessResult, cluster_access
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.crs import check_webmap_offset
@@ -531,6 +532,9 @@ def refresh(
     if engine not in {"single", "dask"}:
         msg = f"engine must be 'single' or 'dask', got {engine!r}"
         raise ConfigError(msg)
+    if engine == "dask":  # before any work: say which extra is missing
+        require("dask_geopandas", feature="refresh --engine dask")
+        require("distributed", feature="refresh --engine dask")
     if not isinstance(config, Config):
         config = load_config(config)
     target = _target(config, out_dir)
@@ -543,6 +547,7 @@ def refresh(
     if not dry_run:  # a dry run writes nothing and takes no lock: the folder stays as it is
         plan = check_output(target, job="refresh", force=force)
     if to is not None:
+        require("psycopg", feature="refresh --to (PostGIS)")
         from tqspatial.postgis import check_database  # noqa: PLC0415 - optional dependency
 
         logger.info("refresh --to: %s", check_database(to))

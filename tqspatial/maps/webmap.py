@@ -22,16 +22,19 @@ import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from tqspatial._optional import require
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import CORRIDOR_STYLES, bilingual, cluster_styles
 from tqspatial.structure import CLUSTER_KIND
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["DEFAULT_PARCEL_FIELDS", "make_webmap", "save_webmap"]
 
@@ -112,7 +115,8 @@ def make_webmap(
     elements = layers.structure.elements
     web = elements.to_crs(_WEB_CRS)
     x0, y0, x1, y1 = web.total_bounds
-    fmap = folium.Map(
+    web = require("folium", feature="the web map")
+    fmap: folium.Map = web.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         tiles=tiles,
         prefer_canvas=False,
@@ -122,13 +126,13 @@ def make_webmap(
     fmap.default_css = []
     header = fmap.get_root().header  # type: ignore[attr-defined]
     header.add_child(
-        folium.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css"
+        web.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css"
     )
     header.add_child(
-        folium.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js"
+        web.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js"
     )
     header.add_child(
-        folium.Element("<style>.leaflet-container{background:#f4f4f4}</style>"),
+        web.Element("<style>.leaflet-container{background:#f4f4f4}</style>"),
         name="tq_background",
     )
 
@@ -138,7 +142,7 @@ def make_webmap(
         for zh, en in zip(frame["name_zh"], frame["name_en"], strict=True)
     ]
     if layers.boundary is not None:
-        folium.GeoJson(
+        web.GeoJson(
             _to_web(layers.boundary, ["name"]),
             name=bilingual("区界", "District boundary", lang, sep=" / "),  # type: ignore[arg-type]
             style_function=lambda _: {"color": "#222222", "weight": 2, "fill": False},
@@ -146,16 +150,16 @@ def make_webmap(
     parcel_frame = parcels if parcels is not None else layers.parcels
     if parcel_frame is not None and not parcel_frame.empty:
         fields = [c for c in parcel_fields if c in parcel_frame.columns]
-        folium.GeoJson(
+        web.GeoJson(
             _to_web(parcel_frame, fields, PARCEL_SIMPLIFY_M),
             name=bilingual("地块", "Parcels", lang, sep=" / "),  # type: ignore[arg-type]
             style_function=lambda _: {"color": "#888888", "weight": 0.3, "fillOpacity": 0.0},
-            tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+            tooltip=web.GeoJsonTooltip(fields=fields) if fields else None,
         ).add_to(fmap)
     styles = cluster_styles(layers.structure.cluster_ids)
     clusters = frame[frame["kind"] == CLUSTER_KIND]
     columns = ["element_id", "name", "kind", "lead_industries"]
-    folium.GeoJson(
+    web.GeoJson(
         _to_web(clusters, columns),
         name=bilingual("组团", "Clusters", lang, sep=" / "),  # type: ignore[arg-type]
         style_function=lambda f: {
@@ -164,11 +168,11 @@ def make_webmap(
             "weight": 1.5,
             "fillOpacity": 0.55,
         },
-        tooltip=folium.GeoJsonTooltip(fields=[c for c in columns if c in clusters.columns]),
+        tooltip=web.GeoJsonTooltip(fields=[c for c in columns if c in clusters.columns]),
     ).add_to(fmap)
     corridors = frame[frame["kind"] != CLUSTER_KIND]
     if not corridors.empty:
-        folium.GeoJson(
+        web.GeoJson(
             _to_web(corridors, columns),
             name=bilingual("轴带", "Axis and belts", lang, sep=" / "),  # type: ignore[arg-type]
             style_function=lambda f: {
@@ -179,9 +183,9 @@ def make_webmap(
                 "dashArray": "6 4",
                 "fillOpacity": 0.12,
             },
-            tooltip=folium.GeoJsonTooltip(fields=[c for c in columns if c in corridors.columns]),
+            tooltip=web.GeoJsonTooltip(fields=[c for c in columns if c in corridors.columns]),
         ).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    web.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     return fmap
 
