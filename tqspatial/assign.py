@@ -6,14 +6,8 @@ belt, node ...) and, when the district is known, its share inside the
 district.  A long table keeps every parcel-element overlap so nothing is
 hidden by the primary-cluster choice.
 
-The computation uses the fact that most parcels lie wholly inside one
-element, or wholly outside it: each element is laid over a coarse grid whose
-cells are tested once, and summed-area tables then settle every parcel whose
-bounding box touches only interior cells (overlap = parcel area) or only
-disjoint cells (no overlap).  The few parcels left get a prepared
-``contains_properly`` test, and exact polygon intersection only when they
-cross the element's edge.  The screen is exact, not approximate: results are
-the same as intersecting every pair.
+Areas come from the exact overlay kernel shared with the constraints
+(:mod:`tqspatial.overlay`): results are the same as intersecting every pair.
 """
 
 from __future__ import annotations
@@ -27,6 +21,7 @@ import pyproj
 import shapely
 
 from tqspatial.errors import CRSError
+from tqspatial.overlay import overlap_pairs
 from tqspatial.structure import CLUSTER_KIND, BoundaryLike, PlanStructure, district_geometry
 
 __all__ = [
@@ -54,121 +49,6 @@ MIN_ELEMENT_SHARE = 0.5
 
 #: Columns of the long overlap table.
 OVERLAP_COLUMNS = ["parcel_id", "element_id", "kind", "overlap_m2", "share"]
-
-
-#: Screening cells are this many typical parcel widths across (see :func:`_screen`).
-SCREEN_CELL_PARCELS = 3.0
-
-#: At most this many screening cells per element (bounds the set-up cost for tiny parcels).
-MAX_SCREEN_CELLS = 65_536
-
-
-def _screen(
-    bounds: np.ndarray, zone: shapely.Geometry, cell: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Classify parcels as surely inside or surely outside one zone, from a coarse grid.
-
-    The zone's bounding box is cut into square cells; each cell is tested once
-    (``contains_properly`` / ``intersects``).  A parcel whose bounding box
-    touches only cells lying in the zone's interior is inside it; one touching
-    only cells disjoint from the zone (or lying off the grid) is outside.  The
-    cell range is widened by a rounding margin, so both answers are certain;
-    the remaining parcels are left to exact tests.
-    """
-    zx0, zy0, zx1, zy1 = shapely.bounds(zone)
-    size = max(cell, (zx1 - zx0) / 256, (zy1 - zy0) / 256)
-    nx = max(1, int(np.ceil((zx1 - zx0) / size)))
-    ny = max(1, int(np.ceil((zy1 - zy0) / size)))
-    xs = zx0 + size * np.arange(nx + 1)
-    ys = zy0 + size * np.arange(ny + 1)
-    gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
-    gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
-    cells = shapely.box(gx0.ravel(), gy0.ravel(), gx1.ravel(), gy1.ravel())
-    # Prepare a private copy: preparing mutates the geometry, and a structure shared by
-    # threads (the dask engine's worker threads) must never be prepared by two at once.
-    zone = shapely.from_wkb(shapely.to_wkb(zone))
-    shapely.prepare(zone)
-    cell_in = shapely.contains_properly(zone, cells).reshape(ny, nx)
-    cell_out = ~shapely.intersects(zone, cells).reshape(ny, nx)
-    # Summed-area tables: cells of a kind inside any index rectangle in O(1).
-    sum_in = np.zeros((ny + 1, nx + 1), dtype=np.int64)
-    sum_in[1:, 1:] = cell_in.cumsum(0).cumsum(1)
-    sum_out = np.zeros((ny + 1, nx + 1), dtype=np.int64)
-    sum_out[1:, 1:] = cell_out.cumsum(0).cumsum(1)
-
-    margin = 1e-9
-    with np.errstate(invalid="ignore"):
-        i0 = np.floor((bounds[:, 0] - zx0) / size - margin)
-        i1 = np.floor((bounds[:, 2] - zx0) / size + margin)
-        j0 = np.floor((bounds[:, 1] - zy0) / size - margin)
-        j1 = np.floor((bounds[:, 3] - zy0) / size + margin)
-    finite = np.isfinite(bounds).all(axis=1)
-    off_grid = finite & ((i1 < 0) | (j1 < 0) | (i0 >= nx) | (j0 >= ny))
-    on_grid = finite & ~off_grid
-    a0 = np.clip(np.nan_to_num(i0), 0, nx - 1).astype(np.intp)
-    a1 = np.clip(np.nan_to_num(i1), 0, nx - 1).astype(np.intp) + 1
-    b0 = np.clip(np.nan_to_num(j0), 0, ny - 1).astype(np.intp)
-    b1 = np.clip(np.nan_to_num(j1), 0, ny - 1).astype(np.intp) + 1
-    count = (a1 - a0) * (b1 - b0)
-    within = (i0 >= 0) & (j0 >= 0) & (i1 < nx) & (j1 < ny)
-
-    def in_rect(table: np.ndarray) -> np.ndarray:
-        rect: np.ndarray = table[b1, a1] - table[b0, a1] - table[b1, a0] + table[b0, a0]
-        return rect
-
-    inside = on_grid & within & (in_rect(sum_in) == count)
-    outside = off_grid | (on_grid & (in_rect(sum_out) == count))
-    return inside, outside
-
-
-def _overlap_pairs(
-    pgeoms: np.ndarray, zgeoms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return parcel positions, zone positions and overlap areas (> 0), by parcel then zone.
-
-    Each zone first screens the parcels on a coarse grid (:func:`_screen`):
-    parcels surely inside get their own area, parcels surely outside are
-    dropped.  The rest get a prepared ``contains_properly`` test, then a
-    prepared ``intersects`` test, and exact intersection only if they cross
-    the zone's edge.
-    """
-    if not len(pgeoms) or not len(zgeoms):
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty.copy(), np.empty(0, dtype=float)
-    bounds = shapely.bounds(pgeoms)
-    widths = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    typical = float(np.nanmedian(widths)) if np.isfinite(widths).any() else 1.0
-    area = shapely.area(pgeoms)
-    parts_p, parts_z, parts_a = [], [], []
-    counts = {"inside": 0, "outside": 0, "interior": 0, "edge": 0}
-    for z, zone in enumerate(zgeoms):
-        zx0, zy0, zx1, zy1 = shapely.bounds(zone)
-        floor = np.sqrt((zx1 - zx0) * (zy1 - zy0) / MAX_SCREEN_CELLS)
-        inside, outside = _screen(bounds, zone, max(SCREEN_CELL_PARCELS * typical, floor))
-        doubt = np.flatnonzero(~inside & ~outside)
-        interior = shapely.contains_properly(zone, pgeoms[doubt])
-        rest = doubt[~interior]
-        edge = rest[shapely.intersects(zone, pgeoms[rest])]
-        edge_area = shapely.area(shapely.intersection(pgeoms[edge], zone))
-        sure = np.flatnonzero(inside)
-        parts_p += [sure, doubt[interior], edge]
-        parts_a += [area[sure], area[doubt[interior]], edge_area]
-        parts_z.append(np.full(len(sure) + int(interior.sum()) + len(edge), z, dtype=np.intp))
-        counts["inside"] += len(sure)
-        counts["outside"] += int(outside.sum())
-        counts["interior"] += int(interior.sum())
-        counts["edge"] += len(edge)
-    logger.debug(
-        "overlaps: screened %(inside)d pairs inside and %(outside)d outside; exact tests found "
-        "%(interior)d more inside and %(edge)d on an edge",
-        counts,
-    )
-    parcel_idx = np.concatenate(parts_p)
-    zone_idx = np.concatenate(parts_z)
-    overlap = np.concatenate(parts_a)
-    keep = overlap > 0
-    order = np.lexsort((zone_idx[keep], parcel_idx[keep]))
-    return parcel_idx[keep][order], zone_idx[keep][order], overlap[keep][order]
 
 
 def overlap_table(
@@ -207,7 +87,7 @@ def overlap_table(
     [0.25, 0.35]
     """
     pgeoms = parcels.geometry.to_numpy()
-    p, z, overlap = _overlap_pairs(pgeoms, zones.to_numpy())
+    p, z, overlap = overlap_pairs(pgeoms, zones.to_numpy())
     return pd.DataFrame(
         {
             "parcel_id": parcels[id_column].to_numpy()[p],
@@ -332,7 +212,7 @@ def assign_parcels(
     zones = list(elements.geometry.to_numpy())
     # The district is screened and intersected in the same pass, as one more zone.
     zones += [] if district is None else [district]
-    p, z, overlap = _overlap_pairs(pgeoms, np.array(zones, dtype=object))
+    p, z, overlap = overlap_pairs(pgeoms, np.array(zones, dtype=object))
     area = shapely.area(pgeoms)
     in_district = z == len(elements)
     dp, dover = p[in_district], overlap[in_district]

@@ -18,10 +18,8 @@ and with the **union** of all constraints: where constraints overlap, a
 square metre is removed once.  Net developable area is parcel area minus the
 area of that union inside the parcel.
 
-The large constraint polygons are cut into tiles (``tile_m``) before the
-intersection so each parcel is intersected only with the few small pieces
-near it; the pieces are disjoint, so summing their intersection areas is
-exact.
+Areas come from the exact overlay kernel shared with assignment
+(:mod:`tqspatial.overlay`).
 
 Which layers are constraints, and by what rule, is a district's policy: it lives in the
 district profile (``[[constraints]]``, see :mod:`tqspatial.profile`), and
@@ -32,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -42,9 +39,9 @@ import shapely
 from affine import Affine
 
 from tqspatial.errors import ConfigError, CRSError, SchemaError
+from tqspatial.overlay import overlap_area
 
 __all__ = [
-    "DEFAULT_TILE_M",
     "Constraint",
     "RasterConstraint",
     "VectorConstraint",
@@ -57,9 +54,6 @@ logger = logging.getLogger(__name__)
 
 #: Segments per quarter circle of round buffers (the default of ``GeoSeries.buffer``).
 BUFFER_QUAD_SEGS = 16
-
-#: Side of the square tiles (m) large constraint polygons are cut into before intersection.
-DEFAULT_TILE_M = 500.0
 
 
 class RasterLike(Protocol):
@@ -262,47 +256,9 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(polys) if len(polys) else shapely.Polygon()
 
 
-def _tiles(geom: shapely.Geometry, tile_m: float) -> np.ndarray:
-    """Cut a polygonal geometry into disjoint pieces no larger than a tile."""
-    if geom is None or shapely.is_empty(geom):
-        return np.array([], dtype=object)
-    out: list[np.ndarray] = []
-    for part in shapely.get_parts(geom):
-        xmin, ymin, xmax, ymax = shapely.bounds(part)
-        if xmax - xmin <= tile_m and ymax - ymin <= tile_m:
-            out.append(np.array([part], dtype=object))
-            continue
-        x0 = math.floor(xmin / tile_m) * tile_m
-        y0 = math.floor(ymin / tile_m) * tile_m
-        xs = np.arange(x0, xmax, tile_m)
-        ys = np.arange(y0, ymax, tile_m)
-        gx, gy = np.meshgrid(xs, ys)
-        boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + tile_m, gy.ravel() + tile_m)
-        shapely.prepare(part)
-        hit = shapely.intersects(part, boxes)
-        pieces = shapely.intersection(part, boxes[hit])
-        keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
-        out.append(pieces[keep])
-    return np.concatenate(out) if out else np.array([], dtype=object)
-
-
-def _overlap_m2(parcels: np.ndarray, geom: shapely.Geometry, tile_m: float) -> np.ndarray:
-    """Area (m²) of each parcel inside ``geom`` (exact polygon intersection)."""
-    result = np.zeros(len(parcels), dtype=float)
-    pieces = _tiles(geom, tile_m)
-    if not len(pieces) or not len(parcels):
-        return result
-    tree = shapely.STRtree(pieces)
-    parcel_idx, piece_idx = tree.query(parcels, predicate="intersects")
-    areas = shapely.area(shapely.intersection(parcels[parcel_idx], pieces[piece_idx]))
-    return np.bincount(parcel_idx, weights=areas, minlength=len(parcels))
-
-
 def constrained_areas(
     parcels: gpd.GeoDataFrame,
     constraints: list[Constraint] | tuple[Constraint, ...],
-    *,
-    tile_m: float = DEFAULT_TILE_M,
 ) -> pd.DataFrame:
     """Return, per parcel, the area under each constraint and under their union.
 
@@ -313,9 +269,6 @@ def constrained_areas(
     constraints : list of VectorConstraint or RasterConstraint
         Constraints with unique names.  An empty list gives zero constrained
         area everywhere.
-    tile_m : float, default :data:`DEFAULT_TILE_M`
-        Tile size used to cut large constraint polygons (speed only; the
-        result does not depend on it beyond floating-point noise).
 
     Returns
     -------
@@ -379,7 +332,7 @@ def constrained_areas(
     for constraint in constraints:
         poly = constraint_polygons(constraint)
         polys.append(poly)
-        out[f"constrained_{constraint.name}_m2"] = _overlap_m2(geoms, poly, tile_m)
+        out[f"constrained_{constraint.name}_m2"] = overlap_area(geoms, poly)
         logger.info(
             "constraint %s: %.1f ha of constraint, %.1f ha inside parcels",
             constraint.name,
@@ -387,7 +340,7 @@ def constrained_areas(
             out[f"constrained_{constraint.name}_m2"].sum() / 1e4,
         )
     union = shapely.union_all(polys) if polys else shapely.Polygon()
-    constrained = np.minimum(_overlap_m2(geoms, union, tile_m), area)
+    constrained = np.minimum(overlap_area(geoms, union), area)
     out["constrained_m2"] = constrained
     out["net_area_m2"] = np.maximum(area - constrained, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -125,12 +125,8 @@ def make_webmap(
     fmap.default_js = []  # Leaflet is inlined below; no CDN links
     fmap.default_css = []
     header = fmap.get_root().header  # type: ignore[attr-defined]
-    header.add_child(
-        web.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css"
-    )
-    header.add_child(
-        web.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js"
-    )
+    header.add_child(web.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css")
+    header.add_child(web.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js")
     header.add_child(
         web.Element("<style>.leaflet-container{background:#f4f4f4}</style>"),
         name="tq_background",
