@@ -93,6 +93,16 @@ def parcels_far_away(folder: Path) -> None:
     io.write_layers(folder / "parcels.gpkg", {"parcels": gpd.GeoDataFrame(moved)})
 
 
+def allow_all_rejects(folder: Path) -> None:
+    with (folder / "tqspatial.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n[quality]\nmax_reject_share = 1.0\n")
+
+
+def empty_parcels(folder: Path) -> None:
+    parcels = io.read_vector(folder / "parcels.gpkg")
+    io.write_layers(folder / "parcels.gpkg", {"parcels": gpd.GeoDataFrame(parcels.iloc[:0])})
+
+
 def parcels_file_missing(folder: Path) -> None:
     (folder / "parcels.gpkg").unlink()
 
@@ -147,7 +157,20 @@ SITUATIONS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     ),
     "every parcel rejected": (
         parcels_far_away,
-        [r"1720 of 1720 parcels rejected .* nothing published"],
+        [r"all 1720 parcels were rejected; nothing published"],
+    ),
+    "every parcel rejected, even where rejects are allowed": (
+        lambda f: (parcels_far_away(f), allow_all_rejects(f)),
+        [r"all 1720 parcels were rejected"],
+    ),
+    "an empty parcels file": (
+        empty_parcels,
+        [r"the parcels layer has no rows"],
+    ),
+    "capacity target for an element that is no cluster": (
+        lambda f: edit(f / "profile.toml", 'lead_industry = "金融"', 'element_id = "finance"'),
+        [r"\[\[capacity\]\] element_id \['finance'\] are not clusters of the plan structure; "
+         r"cluster ids are \['finance_hub', 'tech_valley', 'old_town'\]"],
     ),
     "accessibility without roads": (
         drop_layers("roads"),
@@ -190,6 +213,18 @@ def test_a_failed_run_writes_the_quality_report_and_keeps_the_parcels(base, tmp_
     report = (folder / "processed" / "quality_report.failed.md").read_text(encoding="utf-8")
     assert "refresh FAILED" in report
     assert "| parcels | outside_district | 1720 |" in report
+
+
+def test_capacity_rows_that_match_nothing_are_reported(base, tmp_path):
+    folder = tmp_path / "district"
+    shutil.copytree(base, folder)
+    edit(folder / "profile.toml", 'lead_industry = "金融"', 'lead_industry = "金融业"')
+    assert cli.main(["-q", "refresh", "--config", str(folder / "tqspatial.toml")]) == 0
+    report = (folder / "processed" / "quality_report.md").read_text(encoding="utf-8")
+    assert "lead_industry '金融业' is no cluster's lead industry" in report
+    assert "cluster 'finance_hub' has no targets of its own in the profile" in report
+    assert "cluster 'old_town' has no targets of its own in the profile" in report
+    assert "cluster 'tech_valley' has no targets" not in report  # 软件信息 has its row
 
 
 def test_map_with_nothing_to_draw_is_skipped_and_said(base, tmp_path):

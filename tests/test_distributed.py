@@ -132,7 +132,7 @@ def test_client_of_worker_processes(tianqiao, context):
     single = process_parcels(parcels, context)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

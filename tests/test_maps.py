@@ -474,6 +474,7 @@ def test_maps_sit_below_datasets_and_io():
         "tqspatial.structure",
         "tqspatial.errors",
         "tqspatial.profile",
+        "tqspatial._optional",
     }
 
 
@@ -495,3 +496,15 @@ def test_atlas_cluster_page_zooms_to_the_cluster_and_shows_key_figures(tianqiao)
     assert f"{area:,.1f} ha" in cells
     assert "7.2 min" in cells or "7.3 min" in cells
     assert "n/a" in cells  # no supply figure given
+
+
+@pytest.mark.parametrize(
+    ("values", "label"),
+    [(["true", "是"], "indicative"), ([True, True], "indicative"), (["false", "否"], "unlabelled")],
+)
+def test_indicative_column_read_as_gis_tools_write_it(values, label):
+    toy = layers.toy_layers()
+    frame = toy.structure.to_frame().head(2).drop(columns="synthetic")
+    frame["indicative"] = values
+    structure = tq.PlanStructure.from_frame(frame)
+    assert layers.infer_provenance(layers.as_layers(structure))["structure"] == label

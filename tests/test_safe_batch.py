@@ -256,7 +256,7 @@ def test_dry_run_leaves_the_output_folder_byte_identical(district, tmp_path):
     for target in (out, tmp_path / "fresh"):
         proc = run_cli("refresh", "--config", str(bad), "--out", str(target), "--dry-run")
         assert proc.returncode == BAD
-        assert "parcels rejected" in proc.stderr
+        assert "parcels were rejected" in proc.stderr
     assert tree(tmp_path) == before
 
 

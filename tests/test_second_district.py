@@ -59,10 +59,11 @@ def test_no_tianqiao_layer_is_used(lixia, manifest):
         "anchors", "boundary", "districts", "facilities", "parcels", "profile", "roads",
         "structure", "water",
     }  # fmt: skip
-    # synthetic_inputs lists what this profile declared synthetic or indicative, nothing else
+    # what this profile declared synthetic or indicative, by file, nothing else
     assert manifest["synthetic_inputs"] == sorted(
-        ["anchors", "facilities", "parcels", "roads", "structure", "water"]
+        ["anchors.csv", "facilities.gpkg", "parcels.gpkg", "roads.osm", "water.gpkg"]
     )
+    assert manifest["indicative_inputs"] == ["plan_structure.gpkg"]
 
 
 def test_every_parcel_is_kept_and_assigned_as_an_overlay_says(lixia):

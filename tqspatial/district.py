@@ -46,6 +46,7 @@ __all__ = [
     "build_capacity",
     "build_constraints",
     "build_urban_area",
+    "capacity_gaps",
     "layer_coverage",
     "standard_facility_kinds",
 ]
@@ -334,7 +335,16 @@ def build_capacity(profile: DistrictProfile, structure: PlanStructure) -> Capaci
     >>> build_capacity(p, s).target_for("c", "residential")["target_far"]
     1.2
     """
-    industries = structure.list_attribute("lead_industries")
+    industries = _lead_industries(structure)
+    unknown = sorted(
+        {s.element_id for s in profile.capacity if s.element_id} - set(structure.cluster_ids)
+    )
+    if unknown:
+        msg = (
+            f"profile [[capacity]] element_id {unknown} are not clusters of the plan structure; "
+            f"cluster ids are {structure.cluster_ids}"
+        )
+        raise SchemaError(msg)
     rows: list[dict[str, object]] = []
 
     def add(cluster: str, spec: Any) -> None:  # noqa: ANN401 - a TargetSpec
@@ -364,6 +374,64 @@ def build_capacity(profile: DistrictProfile, structure: PlanStructure) -> Capaci
     merged = pd.concat([table, generic], ignore_index=True)
     merged = merged.drop_duplicates(subset=["cluster_id", "landuse_category"], keep="first")
     return Capacity(targets=merged.reset_index(drop=True))
+
+
+def _lead_industries(structure: PlanStructure) -> dict[str, list[str]]:
+    if "lead_industries" not in structure.elements.columns:
+        return {}
+    return structure.list_attribute("lead_industries")
+
+
+def capacity_gaps(profile: DistrictProfile, structure: PlanStructure) -> list[str]:
+    """Describe what the profile's capacity targets miss.
+
+    Rows that apply to no cluster, and clusters that get only the generic targets.
+
+    Parameters
+    ----------
+    profile : DistrictProfile
+        Its ``capacity`` rows.
+    structure : PlanStructure
+        The plan.
+
+    Returns
+    -------
+    list of str
+        One sentence per gap (empty when every cluster has its own targets and every row
+        applies to one); the refresh puts them in the quality report as warnings.
+
+    Examples
+    --------
+    >>> from tqspatial.profile import parse_profile
+    >>> s = PlanStructure.from_records([{"element_id": "c", "kind": "cluster", "name_zh": "组团",
+    ...     "name_en": "C", "lead_industries": ["金融"], "geometry": shapely.box(0, 0, 1, 1)}])
+    >>> p = parse_profile({"capacity": [{"lead_industry": "金融业", "landuse_category": "*",
+    ...                                  "target_far": 4, "shares": {"office": 1}}]})
+    >>> for gap in capacity_gaps(p, s):
+    ...     print(gap.split(" (")[0])
+    profile [[capacity]] lead_industry '金融业' is no cluster's lead industry
+    cluster 'c' has no targets of its own in the profile
+    """
+    industries = _lead_industries(structure)
+    known = sorted({i for items in industries.values() for i in items})
+    used = {i for c in structure.cluster_ids for i in industries.get(c, [])}
+    gaps = [
+        f"profile [[capacity]] lead_industry {spec.lead_industry!r} is no cluster's lead "
+        f"industry (lead industries in the plan: {known}); the row is not used"
+        for spec in profile.capacity
+        if spec.lead_industry and spec.lead_industry not in used
+    ]
+    if not profile.capacity:
+        return gaps
+    matched = {s.element_id for s in profile.capacity if s.element_id}
+    by_industry = {s.lead_industry for s in profile.capacity if s.lead_industry}
+    gaps += [
+        f"cluster {cid!r} has no targets of its own in the profile (lead industries "
+        f"{industries.get(cid, [])}); it gets the profile's or the library's generic targets"
+        for cid in structure.cluster_ids
+        if cid not in matched and not by_industry & set(industries.get(cid, []))
+    ]
+    return gaps
 
 
 def standard_facility_kinds(

@@ -43,6 +43,7 @@ from tqspatial.district import (
     build_capacity,
     build_constraints,
     build_urban_area,
+    capacity_gaps,
     layer_coverage,
     standard_facility_kinds,
 )
@@ -63,7 +64,7 @@ from tqspatial.quality import quality_report, quality_table
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
 from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
-from tqspatial.supply import Phasing, ledger_zh
+from tqspatial.supply import Capacity, Phasing, ledger_zh
 
 __all__ = [
     "DistrictInputs",
@@ -177,7 +178,7 @@ class DistrictInputs:
     layers : dict of str to LayerSpec
         Every layer read (and the road network), with its file.
     sha256 : dict of str to str
-        SHA-256 of each of those files, computed once.
+        SHA-256 of each of those files (and of the profile, key ``profile``), computed once.
     notes : list of dict
         What the inputs' checks found (coverage of the district, layers not given).
     """
@@ -369,7 +370,10 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
         rivers=rivers if isinstance(rivers, gpd.GeoDataFrame) else None,
         others=read,
         layers=used,
-        sha256={name: file_sha256(spec.path) for name, spec in used.items()},
+        sha256={
+            **{name: file_sha256(spec.path) for name, spec in used.items()},
+            **({"profile": file_sha256(profile.path)} if profile.path is not None else {}),
+        },
         notes=notes,
     )
     inputs.notes.extend(_coverage_notes(inputs))
@@ -394,7 +398,7 @@ def _context(config: Config, data: DistrictInputs) -> ParcelContext:
         outside="flag" if config.parcels.outside_district == "flag" else "clip",
         min_cluster_share=config.assign.min_cluster_share,
         landuse_scheme=config.parcels.landuse_scheme or None,
-        capacity=build_capacity(profile, data.structure),
+        capacity=_capacity(data),
         phasing=Phasing(
             phases=(
                 ("near", config.supply.first_year, years[0]),
@@ -405,12 +409,20 @@ def _context(config: Config, data: DistrictInputs) -> ParcelContext:
     )
 
 
+def _capacity(data: DistrictInputs) -> Capacity:
+    """Return the profile's capacity targets for this plan; note clusters on generic ones."""
+    capacity = build_capacity(data.profile, data.structure)
+    data.notes.extend(
+        _note("capacity_targets", gap, layer="profile")
+        for gap in capacity_gaps(data.profile, data.structure)
+    )
+    return capacity
+
+
 def _fingerprint(config: Config, data: DistrictInputs) -> str:
     digest = hashlib.sha256()
     digest.update(config_digest(config).encode())
     digest.update(_versions().get("tqspatial", "").encode())
-    if data.profile.path is not None:
-        digest.update(f"profile={file_sha256(data.profile.path)}".encode())
     for name in sorted(data.sha256):
         digest.update(f"{name}={data.sha256[name]}".encode())
     return digest.hexdigest()
@@ -729,7 +741,7 @@ def _manifest(
     if data.profile.path is not None:
         inputs["profile"] = {
             "path": str(data.profile.path),
-            "sha256": file_sha256(data.profile.path),
+            "sha256": data.sha256["profile"],
         }
     provenance = _provenance(data)
     return {
@@ -744,7 +756,16 @@ def _manifest(
         "versions": _versions(),
         "outputs": outputs,
         "provenance": provenance,
-        "synthetic_inputs": sorted(name for name, label in provenance.items() if label != "real"),
+        "synthetic_inputs": sorted(
+            data.layers[name].path.name
+            for name, label in provenance.items()
+            if label == "synthetic"
+        ),
+        "indicative_inputs": sorted(
+            data.layers[name].path.name
+            for name, label in provenance.items()
+            if label == "indicative"
+        ),
         "attribution": sorted(
             {spec.attribution for spec in data.layers.values() if spec.attribution}
         ),
@@ -838,7 +859,9 @@ def _networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork
 
 def _accessibility(config: Config, data: DistrictInputs, parcels: gpd.GeoDataFrame) -> AccessResult:
     nets = _networks(config, data)
-    assert data.facilities is not None  # checked with the layers
+    if data.facilities is None:  # _check_layers refuses this before reading; kept for -O runs
+        msg = "[accessibility] enabled needs a facilities layer in the profile"
+        raise ConfigError(msg)
     profile = data.profile
     layers = {**data.others, "boundary": data.boundary}
     missing = [a for a in profile.linkage.anchors if data.anchors is None
@@ -1023,6 +1046,16 @@ def _parcel_stages(
 
 
 def _check_quality(config: Config, counts: dict[str, int]) -> None:
+    if counts["parcels_in"] == 0:
+        msg = "the parcels layer has no rows; nothing to refresh (check the file or its layer=)"
+        raise InputQualityError(msg)
+    if counts["parcels_rejected"] == counts["parcels_in"]:
+        msg = (
+            f"all {counts['parcels_in']} parcels were rejected; nothing published. The rejects "
+            "by reason are in the log and quality_report.failed.md (a wrong CRS, or another "
+            "district's file?)"
+        )
+        raise InputQualityError(msg)
     share = counts["parcels_rejected"] / max(counts["parcels_in"], 1)
     limit = config.quality.max_reject_share
     if share > limit:

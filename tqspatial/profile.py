@@ -750,6 +750,11 @@ def _targets(reader: _Reader, raw: object) -> tuple[TargetSpec, ...]:
             reader.problems.append(
                 f"{where} needs exactly one of element_id, lead_industry or kind; got {selectors}"
             )
+        if entry.get("kind") not in (None, "", "*", "cluster"):
+            reader.problems.append(
+                f"{where} kind = {entry.get('kind')!r}; expected '*' (every cluster and unassigned "
+                "land) or 'cluster'"
+            )
         shares_raw = reader.table(entry.get("shares", {}), f"{where} shares", TARGET_USES)
         shares = {
             use: reader.number(shares_raw, use, f"{where} shares", 0.0) or 0.0

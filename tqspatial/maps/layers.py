@@ -238,10 +238,22 @@ def as_layers(data: Any) -> MapLayers:  # noqa: ANN401 - duck-typed on purpose
     return layers.with_profile(profile) if isinstance(profile, DistrictProfile) else layers
 
 
+#: Text that means "yes" in an attribute table (as GIS tools write booleans).
+_TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1", "是", "真"})
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().casefold() in _TRUE_TEXT
+    if value is None or (isinstance(value, float) and value != value):  # noqa: PLR0124 - NaN
+        return False
+    return bool(value)
+
+
 def _label_of(frame: pd.DataFrame) -> str:
     if "status" in frame.columns and (frame["status"].astype(object) == "indicative").all():
         return "indicative"
-    if "indicative" in frame.columns and frame["indicative"].astype(bool).all():
+    if "indicative" in frame.columns and frame["indicative"].map(_truthy).all():
         return "indicative"
     if "synthetic" in frame.columns and frame["synthetic"].astype(bool).all():
         return "synthetic"
