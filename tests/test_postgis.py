@@ -321,7 +321,10 @@ def test_layer_names_are_checked_before_connecting() -> None:
 
 def test_missing_server_binaries_name_the_install_command(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(PgServerError, match=r"apt-get install -y .*apt-cache pkgnames postgresql- .*debian_packages\.py"):
+    with pytest.raises(
+        PgServerError,
+        match=r"apt-get install -y .*apt-cache pkgnames postgresql- .*debian_packages\.py",
+    ):
         find_bindir(tmp_path)
 
 
