@@ -33,6 +33,7 @@ from tqspatial.supply import renewal_supply
 
 if TYPE_CHECKING:
     from tqspatial.pipeline import refresh
+    from tqspatial.scenarios import compare_scenarios
 
 __all__ = [
     "DataQualityWarning",
@@ -41,6 +42,7 @@ __all__ = [
     "TqspatialError",
     "assign_parcels",
     "classify_landuse",
+    "compare_scenarios",
     "datasets",
     "enable_logging",
     "get_settings",
@@ -59,11 +61,15 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562 lazy attribute
-    """Import the batch job (:func:`refresh`) only when it is used: it loads the network code."""
+    """Import the batch job (:func:`refresh`, :func:`compare_scenarios`) only when used."""
     if name == "refresh":
         from tqspatial.pipeline import refresh  # noqa: PLC0415 - lazy on purpose
 
         return refresh
+    if name == "compare_scenarios":
+        from tqspatial.scenarios import compare_scenarios  # noqa: PLC0415 - lazy on purpose
+
+        return compare_scenarios
     msg = f"module 'tqspatial' has no attribute {name!r}"
     raise AttributeError(msg)
 

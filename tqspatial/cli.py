@@ -130,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
         "--districts", type=Path, default=None, help="districts layer (default: embedded Jinan)"
     )
     prof.add_argument("--force", action="store_true", help="overwrite existing files")
+    scen = sub.add_parser("scenarios", help="plan scenarios side by side")
+    scen_sub = scen.add_subparsers(dest="action", required=True)
+    scen_run = scen_sub.add_parser("run", help="run a scenarios TOML and publish the comparison")
+    scen_run.add_argument("file", type=Path, help="scenarios TOML (see tqspatial.scenarios)")
+    scen_run.add_argument(
+        "--out", type=Path, default=None, help="folder (default scenarios/ beside the file)"
+    )
+    scen_run.add_argument("--indicator", default="net_supply_ha", help="indicator to map")
+    scen_run.add_argument(
+        "--force",
+        action="store_true",
+        help="publish into a folder holding files tqspatial did not write (they are replaced)",
+    )
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
     return parser
@@ -255,6 +268,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             written[2],
             written[3],
         )
+    elif args.command == "scenarios":
+        from tqspatial.scenarios import run_scenarios  # noqa: PLC0415 - loads the maps
+
+        written = run_scenarios(
+            args.file, out_dir=args.out, force=args.force, indicator=args.indicator
+        )
+        logger.info("scenarios: %s", ", ".join(str(p) for p in written))
     elif args.command == "build-dataset":
         datasets.build(args.raw)
     return EXIT_OK

@@ -307,9 +307,10 @@ def build_capacity(profile: DistrictProfile, structure: PlanStructure) -> Capaci
     A profile row applies to clusters by ``element_id``, by ``lead_industry`` (clusters
     whose ``lead_industries`` list it; for a cluster listing several, the first industry
     with a row for the category wins) or by ``kind`` (``"*"``: every cluster and unassigned
-    land).  Per cluster and land-use category the most specific row wins: element, then lead
-    industry, then kind; the library's generic rows (:func:`tqspatial.supply.default_targets`)
-    fill what the profile leaves open, unless the profile has its own ``kind = "*"``,
+    land).  Per cluster the most specific selector wins (element, then lead industry, in the
+    cluster's order, then kind) and, within it, the category's own row before its ``"*"``
+    row; the library's generic rows (:func:`tqspatial.supply.default_targets`) fill what
+    the profile leaves open, unless the profile has its own ``kind = "*"``,
     ``landuse_category = "*"`` fallback (then only the profile's rows apply).
 
     Parameters
@@ -358,13 +359,21 @@ def build_capacity(profile: DistrictProfile, structure: PlanStructure) -> Capaci
         )
 
     for cluster in structure.cluster_ids:
-        for spec in profile.capacity:
-            if spec.element_id == cluster:
-                add(cluster, spec)
-        for industry in industries.get(cluster, []):
-            for spec in profile.capacity:
-                if spec.lead_industry and spec.lead_industry == industry:
-                    add(cluster, spec)
+        # selector precedence first (element, then each lead industry in order), then the
+        # category: a level's "*" row beats a less specific level's category rows
+        levels = [[s for s in profile.capacity if s.element_id == cluster]] + [
+            [s for s in profile.capacity if s.lead_industry and s.lead_industry == industry]
+            for industry in industries.get(cluster, [])
+        ]
+        levels = [level for level in levels if level]
+        categories = list(dict.fromkeys(s.landuse_category for lv in levels for s in lv))
+        for category in categories:
+            for level in levels:
+                exact = [s for s in level if s.landuse_category == category]
+                wild = [s for s in level if s.landuse_category == ANY]
+                if exact or wild:
+                    add(cluster, dataclasses.replace((exact or wild)[0], landuse_category=category))
+                    break
     for spec in profile.capacity:
         if spec.kind:
             add(ANY if spec.kind in (ANY, "cluster") else spec.kind, spec)

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import functools
 import hashlib
 import json
 import logging
 import os
 import platform
-import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
@@ -47,19 +45,13 @@ from tqspatial.district import (
     layer_coverage,
     standard_facility_kinds,
 )
-from tqspatial.errors import ConfigError, OutputError, SchemaError, TqspatialError
+from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
 from tqspatial.network import CompiledNetwork, file_sha256, load_networks
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
-from tqspatial.publish import (
-    FAILURE_REPORT,
-    output_lock,
-    publish,
-    staging_dir,
-    write_beside,
-)
+from tqspatial.publish import FAILURE_REPORT, output_lock, publish, staged, write_beside
 from tqspatial.quality import quality_report, quality_table
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
@@ -70,9 +62,12 @@ __all__ = [
     "DistrictInputs",
     "InputQualityError",
     "RefreshResult",
+    "accessibility_stage",
+    "district_networks",
     "draw_maps",
     "init_profile",
     "map_layers",
+    "parcel_context",
     "read_inputs",
     "refresh",
 ]
@@ -380,7 +375,28 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
     return inputs
 
 
-def _context(config: Config, data: DistrictInputs) -> ParcelContext:
+def parcel_context(config: Config, data: DistrictInputs) -> ParcelContext:
+    """Build the parcel stages' context from what :func:`read_inputs` read and the profile.
+
+    Parameters
+    ----------
+    config : Config
+        The run's options (outside rule, cluster share, land-use scheme, phase years).
+    data : DistrictInputs
+        The district's layers and profile; notes on the urban area and the capacity
+        targets are appended to ``data.notes``.
+
+    Returns
+    -------
+    ParcelContext
+        Structure, boundary, constraints, urban area, facilities, capacity and phasing.
+
+    Examples
+    --------
+    >>> ctx = parcel_context(Config(), read_inputs(Config()))
+    >>> [c.name for c in ctx.constraints]
+    ['yellow_river', 'xiaoqing_river', 'flood_depth']
+    """
     profile = data.profile
     layers = {**data.others, "boundary": data.boundary}
     urban = build_urban_area(profile, data.boundary, layers, data.anchors)
@@ -604,7 +620,7 @@ def _run(
         files = sorted(p for p in target.iterdir() if p.is_file())
         return RefreshResult(target, files, counts, watch.timings, skipped=True)
     try:
-        result = _parcel_stages(data, _context(config, data), watch, engine)
+        result = _parcel_stages(data, parcel_context(config, data), watch, engine)
         _check_quality(config, {**counts, "parcels_rejected": len(result.rejects)})
     except TqspatialError as exc:
         failed = locals().get("result")
@@ -616,7 +632,7 @@ def _run(
     access = None
     if config.accessibility.enabled:
         with watch.stage("accessibility"):
-            access = _accessibility(config, data, result.parcels)
+            access = accessibility_stage(config, data, result.parcels)
     inventory = build_inventory(
         result,
         data.structure,
@@ -631,7 +647,7 @@ def _run(
         return RefreshResult(target, [], inventory.counts, watch.timings)
     assert plan is not None
     tables = _table_writers(config, data, inventory, report=report)
-    with _writing(target) as staging:
+    with staged(target) as staging:
         maps_written: list[Path] = []
         if config.maps.enabled:
             with watch.stage("maps"):
@@ -666,30 +682,6 @@ def _run(
     )
     files = [target / name for name in manifest["outputs"]]
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
-
-
-@contextlib.contextmanager
-def _writing(target: Path) -> Iterator[Path]:
-    """Yield a staging folder; turn a full or read-only disk into a clear error; clean up."""
-    staging = None
-    try:
-        staging = staging_dir(target)
-        yield staging
-    except OSError as exc:
-        if isinstance(exc, TqspatialError) or exc.errno not in _DISK_ERRORS:
-            raise
-        msg = (
-            f"cannot write the outputs of {target}: {exc.strerror} ({exc.filename or target}); "
-            "the previous outputs are unchanged. Free some space or choose another --out"
-        )
-        raise OutputError(msg) from None
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-#: OS errors that mean "the disk, not tqspatial": full, read-only, no permission, quota.
-_DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO}
 
 
 def _access_notes(access: AccessResult) -> list[dict[str, object]]:
@@ -826,8 +818,26 @@ def _table_writers(
     return tables
 
 
-def _networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork]:
-    """Load walk and drive from one parse; refuse a network that misses the district."""
+def district_networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork]:
+    """Load the walk and drive networks from one parse; refuse one that misses the district.
+
+    Parameters
+    ----------
+    config : Config
+        For ``[accessibility] max_snap_m``.
+    data : DistrictInputs
+        The district (its ``roads`` layer and the boundary); a partial coverage is noted.
+
+    Returns
+    -------
+    dict of str to CompiledNetwork
+        ``{"walk": ..., "drive": ...}``.
+
+    Raises
+    ------
+    SchemaError
+        If the network covers less than half of the district.
+    """
     spec = data.layers["roads"]
     nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
     district = shapely.union_all(data.boundary.geometry.to_numpy())
@@ -857,8 +867,33 @@ def _networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork
     return nets
 
 
-def _accessibility(config: Config, data: DistrictInputs, parcels: gpd.GeoDataFrame) -> AccessResult:
-    nets = _networks(config, data)
+def accessibility_stage(
+    config: Config,
+    data: DistrictInputs,
+    parcels: gpd.GeoDataFrame,
+    *,
+    networks: Mapping[str, CompiledNetwork] | None = None,
+) -> AccessResult:
+    """Run the accessibility stage on assigned parcels (per-parcel, per-cluster, linkage).
+
+    Parameters
+    ----------
+    config : Config
+        ``[accessibility]`` options.
+    data : DistrictInputs
+        Facilities, anchors, barrier layers and the profile's linkage; notes on parcels
+        without accessibility go to ``data.notes``.
+    parcels : geopandas.GeoDataFrame
+        Assigned parcels.
+    networks : mapping of str to CompiledNetwork, optional
+        Walk and drive networks already loaded (:func:`district_networks`).
+
+    Returns
+    -------
+    AccessResult
+        The stage's tables.
+    """
+    nets = networks if networks is not None else district_networks(config, data)
     if data.facilities is None:  # _check_layers refuses this before reading; kept for -O runs
         msg = "[accessibility] enabled needs a facilities layer in the profile"
         raise ConfigError(msg)
@@ -1135,7 +1170,7 @@ def draw_maps(
     )
     data = read_inputs(quiet, maps=True)
     layers = map_layers(data, data.parcels if (html or atlas) else None)
-    with output_lock(target), _writing(target) as staging:
+    with output_lock(target), staged(target) as staging:
         written = maps.render_maps(
             staging,
             layers,

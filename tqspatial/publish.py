@@ -48,6 +48,7 @@ __all__ = [
     "published_outputs",
     "read_owner",
     "recover",
+    "staged",
     "staging_dir",
     "tree_size",
     "write_beside",
@@ -539,6 +540,59 @@ def publish(staging: Path, target: Path, *, job: str = "refresh", take_over: boo
     staging.rename(target)
     _fsync_path(target.parent)
     shutil.rmtree(aside)
+
+
+#: OS errors that mean "the disk, not tqspatial": full, read-only, no permission, quota.
+DISK_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO}
+)
+
+
+@contextlib.contextmanager
+def staged(target: Path) -> Iterator[Path]:
+    """Yield a fresh staging folder for ``target``; always remove it; name a full disk.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The output folder (call with its lock held).
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder; write the outputs into it, then :func:`publish` it.
+
+    Raises
+    ------
+    OutputError
+        If writing fails because the disk is full, read-only or forbidden (the previous
+        outputs are unchanged).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with staged(Path(d) / "out") as staging:
+    ...         _ = (staging / "a.txt").write_text("x")
+    ...         publish(staging, Path(d) / "out")
+    ...     sorted(p.name for p in Path(d).iterdir())
+    ['out']
+    """
+    staging = None
+    try:
+        staging = staging_dir(target)
+        yield staging
+    except OSError as exc:
+        if isinstance(exc, TqspatialError) or exc.errno not in DISK_ERRORS:
+            raise
+        msg = (
+            f"cannot write the outputs of {target}: {exc.strerror} ({exc.filename or target}); "
+            "the previous outputs are unchanged. Free some space or choose another --out"
+        )
+        raise OutputError(msg) from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_beside(target: Path, name: str, text: str, *, job: str) -> Path:

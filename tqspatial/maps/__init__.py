@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from tqspatial.maps.atlas import MissingGlyphError, render_maps, save_figure, write_atlas
 from tqspatial.maps.cluster import plot_cluster_map
+from tqspatial.maps.compare import plot_scenario_comparison
 from tqspatial.maps.fonts import (
     CJKFont,
     FontWarning,
@@ -58,6 +59,7 @@ __all__ = [
     "plot_coverage",
     "plot_landuse",
     "plot_renewal_supply",
+    "plot_scenario_comparison",
     "render_maps",
     "save_figure",
     "save_webmap",
