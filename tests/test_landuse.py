@@ -17,15 +17,19 @@ from hypothesis import strategies as st
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import (
     CATEGORIES,
-    CATEGORY_NAMES,
+    CATEGORY_COLOUR_CODES,
     LANDUSE_COLOURS,
     RESULT_COLUMNS,
+    UNKNOWN_COLOUR,
     SchemeError,
     category_colour,
     classify_landuse,
+    colour_classes,
+    colour_table,
     detect_scheme,
     landuse_table,
 )
+from tqspatial.vocabulary import CATEGORY_NAMES
 
 # --- 2023 用地用海分类: all 24 first-level classes and a sample in each -------------
 
@@ -517,15 +521,122 @@ def test_non_series_input_is_refused():
 # --- colours ------------------------------------------------------------------------------
 
 
+# 《市级国土空间总体规划制图规范（试行）》(自然资源部, 2021) 附录B 用地用海分类配色指引表,
+# typed from the appendix as two public reproductions give it (see tqspatial/data/README.md):
+# class name -> RGB.  All 39 classes.
+APPENDIX_B = {
+    "耕地": (245, 248, 220),
+    "园地": (191, 233, 170),
+    "林地": (104, 177, 103),
+    "草地": (205, 245, 122),
+    "湿地": (101, 205, 170),
+    "农业设施建设用地": (216, 215, 159),
+    "城镇住宅用地": (255, 255, 45),
+    "农村宅基地": (255, 211, 128),
+    "机关团体用地": (255, 0, 255),
+    "文化用地": (255, 127, 0),
+    "教育用地": (255, 133, 201),
+    "科研用地": (230, 0, 92),
+    "体育用地": (0, 165, 124),
+    "医疗卫生用地": (255, 127, 126),
+    "社会福利用地": (255, 159, 127),
+    "商业服务业用地": (255, 0, 0),
+    "工业用地": (187, 150, 116),
+    "采矿用地": (158, 108, 84),
+    "盐田用地": (0, 0, 255),
+    "仓储用地": (135, 97, 211),
+    "储备库用地": (153, 153, 255),
+    "交通运输用地": (183, 183, 183),
+    "公路用地": (173, 173, 173),
+    "城镇道路用地": (163, 163, 163),
+    "管道运输用地": (153, 153, 153),
+    "公用设施用地": (0, 99, 128),
+    "公园绿地": (0, 255, 0),
+    "防护绿地": (20, 141, 74),
+    "广场用地": (172, 255, 207),
+    "特殊用地": (133, 145, 86),
+    "留白用地": (255, 255, 255),
+    "陆地水域": (51, 142, 192),
+    "渔业用海": (148, 213, 235),
+    "工矿通信用海": (86, 166, 211),
+    "交通运输用海": (108, 139, 209),
+    "游憩用海": (26, 170, 230),
+    "特殊用海": (131, 188, 214),
+    "其他土地": (238, 238, 238),
+    "其他海域": (214, 234, 243),
+}
+
+
+def _hex(rgb):
+    return "#{:02X}{:02X}{:02X}".format(*rgb)
+
+
+def test_colour_table_is_appendix_b():
+    table = colour_table()
+    listed = table[table["basis"] == "appendix_b"]
+    assert len(APPENDIX_B) == 39
+    assert dict(zip(listed["appendix_b_name"], listed["colour"], strict=True)) == {
+        name: _hex(rgb) for name, rgb in APPENDIX_B.items()
+    }
+    # Each appendix class sits on the 2023 code of the same name (the appendix predates the
+    # 2023 guide's renaming of 1003 盐田 and 1207 城镇村道路用地).
+    renamed = {"1003": "盐田用地", "1207": "城镇道路用地"}
+    for code, row in listed.iterrows():
+        assert row["appendix_b_name"] == renamed.get(code, row["name_zh"]), code
+    # Derived rows take the colour of the code they name, and only where the appendix is silent.
+    for code, row in table[table["basis"] != "appendix_b"].iterrows():
+        source = row["basis"].removeprefix("derived:")
+        assert row["colour"] == table.loc[source, "colour"], code
+        assert source.startswith(code) or code.startswith(source[:2]), code
+
+
+def test_every_2023_code_has_a_colour_class():
+    codes = landuse_table("2023")["code"]
+    classes = colour_classes(codes)
+    assert classes.notna().all()
+    # The class is the longest prefix in the table: independent re-implementation.
+    table = set(colour_table().index)
+    for code, klass in zip(codes, classes, strict=True):
+        prefixes = [code[:n] for n in range(2, len(code) + 1) if code[:n] in table]
+        assert klass == max(prefixes, key=len), code
+    assert colour_classes(pd.Series(["070301", "120803", "0702"])).tolist() == [
+        "0703",
+        "12",
+        "0702",
+    ]
+
+
 def test_every_category_has_a_colour_and_names():
     assert set(LANDUSE_COLOURS) == set(CATEGORIES)
     assert set(CATEGORY_NAMES) == set(CATEGORIES)
+    assert set(CATEGORY_COLOUR_CODES) == set(CATEGORIES) - {"unknown"}
     assert CATEGORY_NAMES["warehouse"][0] == landuse_table("2023").loc["11", "name_zh"]
-    assert category_colour("residential") == "#FFFF00"  # R yellow
-    assert category_colour("commercial") == "#FF0000"  # B red
-    assert category_colour("green_open") == "#00FF00"  # G green
+    assert CATEGORY_NAMES["industrial"][0] == landuse_table("2023").loc["10", "name_zh"]
+    assert category_colour("residential") == _hex(APPENDIX_B["城镇住宅用地"])
+    assert category_colour("industrial") == _hex(APPENDIX_B["工业用地"])
+    assert category_colour("warehouse") == _hex(APPENDIX_B["仓储用地"])
+    assert category_colour("transport") == _hex(APPENDIX_B["交通运输用地"])
+    assert category_colour("utilities") == _hex(APPENDIX_B["公用设施用地"])
+    assert category_colour("water") == _hex(APPENDIX_B["陆地水域"])
+    assert category_colour("agricultural") == _hex(APPENDIX_B["耕地"])
+    assert category_colour("unknown") == UNKNOWN_COLOUR
+    # Each representative code belongs to its category.
+    codes = landuse_table("2023")
+    for category, code in CATEGORY_COLOUR_CODES.items():
+        assert codes.loc[code, "category"] == category
     with pytest.raises(ConfigError, match="residential"):
         category_colour("housing")
+
+
+def test_adjustable_garden_codes_of_the_third_survey():
+    out = classify_landuse(
+        pd.Series(["0201K", "0202K", "0203K", "0204K", "0101"]), scheme="sandiao"
+    )
+    assert out["landuse_canonical"].tolist() == ["0201", "0202", "0203", "0205", "0101"]
+    assert out["landuse_category"].eq("agricultural").all()
+    assert out["landuse_issue"].isna().all()
+    # 0202K alone marks a column as 三调 (it exists in no other scheme).
+    assert detect_scheme(["0202K", "0101"]) == "sandiao"
 
 
 # --- embedded dataset ---------------------------------------------------------------------

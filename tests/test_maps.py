@@ -26,7 +26,9 @@ from shapely.geometry import LineString, Point, box
 
 import tqspatial as tq
 from tqspatial import maps
+from tqspatial.landuse import CATEGORIES, LANDUSE_COLOURS, classify_landuse, colour_table
 from tqspatial.maps import atlas, cluster, fonts, furniture, layers, style, thematic
+from tqspatial.vocabulary import CATEGORY_NAMES, internal_keys
 
 matplotlib.use("Agg")
 
@@ -277,41 +279,82 @@ def test_visual_regression_against_baseline(tianqiao, tmp_path):
 
 # ---------------------------------------------------------------- thematic maps
 
-SIMPLE_CATEGORY = {
-    "07": "residential",
-    "09": "commercial",
-    "10": "industrial",
-    "01": "agricultural",
-}
 
-
-def test_landuse_map_uses_planning_colours(tianqiao):
-    parcels = tianqiao.parcels.iloc[:3000].copy()
-    parcels["landuse_category"] = parcels["landuse_code"].astype(str).str[:2].map(SIMPLE_CATEGORY)
-    fig, ax = thematic.plot_landuse(parcels, boundary=tianqiao.boundary)
-    entries = [t.get_text() for t in ax.get_legend().get_texts()]
-    present = [c for c in style.LANDUSE_COLORS if c in set(parcels["landuse_category"].dropna())]
-    assert entries == [style.LANDUSE_NAMES[c][0] for c in present] + ["无"]
-    fills = {
+def _fills(ax) -> set[str]:
+    return {
         matplotlib.colors.to_hex(c)
         for coll in ax.collections
         for c in np.atleast_2d(coll.get_facecolor())
         if len(c)
     }
-    assert {style.LANDUSE_COLORS[c].lower() for c in present} <= fills
+
+
+def test_landuse_map_by_category_names_and_colours_every_category(grid9):
+    # Every planning category, including those the old palette dropped (warehouse, special,
+    # reserve, marine), gets its standard colour and its Chinese name.
+    categories = list(CATEGORIES)
+    frame = gpd.GeoDataFrame(
+        {"landuse_category": categories},
+        geometry=[box(i * 100, 0, i * 100 + 90, 90) for i in range(len(categories))],
+        crs=grid9.crs,
+    )
+    fig, ax = thematic.plot_landuse(frame, furniture=False)
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == [CATEGORY_NAMES[c].zh for c in categories]
+    assert "工矿用地" in entries  # not 工矿与仓储用地: 仓储用地 is its own category
+    assert "仓储用地" in entries
+    assert {LANDUSE_COLOURS[c].lower() for c in categories} <= _fills(ax)
+    assert not set(entries) & internal_keys()
     _render(fig)
     assert maps.figure_missing_glyphs(fig) == {}
 
 
-def test_renewal_map_types_and_phases(grid9):
-    g = grid9.assign(
-        renewal_type=["redevelop", "retrofit", None] * 3, phase=["2025", "2030", None] * 3
-    )
-    _fig, ax = thematic.plot_renewal_supply(g, lang="en")
+def test_landuse_map_by_class_follows_appendix_b(tianqiao):
+    parcels = tianqiao.parcels.iloc[:3000]
+    parcels = parcels.join(classify_landuse(parcels["landuse_code"]))
+    fig, ax = thematic.plot_landuse(parcels, boundary=tianqiao.boundary)
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert entries == ["redevelop", "retrofit", "n/a", "2025", "2030"]
+    # Independent: the classes of the parcels by longest code prefix in the colour table.
+    table = colour_table()
+    expected = []
+    for code in table.index:
+        longest = {
+            c: max((c[:n] for n in range(2, len(c) + 1) if c[:n] in table.index), key=len)
+            for c in parcels["landuse_canonical"].dropna().unique()
+        }
+        if code in longest.values():
+            expected.append(table.loc[code, "name_zh"])
+    if (parcels["landuse_category"] == "unknown").any():
+        expected.append("未识别")
+    assert entries == expected
+    assert "城镇住宅用地" in entries
+    assert "农村宅基地" in entries
+    assert {table.loc[c, "colour"].lower() for c in ("0701", "0703", "1001")} <= _fills(ax)
+    assert not set(entries) & internal_keys()
+    _render(fig)
+    assert maps.figure_missing_glyphs(fig) == {}
+
+
+def test_renewal_map_names_types_and_phases(grid9):
+    g = grid9.assign(
+        renewal_type=["inefficient_industrial", "old_residential", None] * 3,
+        phase=["long", "near", None] * 3,
+    )
+    fig, ax = thematic.plot_renewal_supply(g)
+    entries = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert entries == ["低效工业用地", "老旧小区", "非更新用地", "近期", "远期"]
+    assert not set(entries) & internal_keys()
     hatches = [h.get_hatch() for h in ax.get_legend().legend_handles[-2:]]
     assert hatches[0] != hatches[1]
+    assert maps.figure_missing_glyphs(fig) == {}
+    # Values the vocabulary does not know are shown as they are (English map).
+    g = grid9.assign(renewal_type=["redevelop", None, None] * 3, phase=["2030", None, None] * 3)
+    _fig, ax = thematic.plot_renewal_supply(g, lang="en")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "redevelop",
+        "Not renewal land",
+        "2030",
+    ]
 
 
 def test_choropleth_classes_cover_the_values(tianqiao):
@@ -469,12 +512,15 @@ def test_maps_sit_below_datasets_and_io():
         p.read_text(encoding="utf-8") for p in Path(maps.__file__).parent.glob("*.py")
     )
     imported = set(re.findall(r"^\s*(?:from|import) (tqspatial\.\w+)", source, flags=re.MULTILINE))
+    # the code tables (colours) and the vocabulary (names) are package data, not files read
     assert imported <= {
         "tqspatial.maps",
         "tqspatial.structure",
         "tqspatial.errors",
         "tqspatial.profile",
         "tqspatial._optional",
+        "tqspatial.landuse",
+        "tqspatial.vocabulary",
     }
 
 

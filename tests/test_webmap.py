@@ -119,3 +119,25 @@ def test_headless_chromium_shows_the_clusters(tianqiao, tmp_path):
     assert all(n >= 200 for n in counts.values()), counts
     # a colour that is not on the map must not be found: the check can fail
     assert count_near(blended("#FF00FF")) < 20
+
+
+def test_parcels_in_standard_colours_with_chinese_tooltips(tianqiao, grid9, tmp_path):
+    parcels = grid9.assign(
+        cluster_id=["c1", "unassigned", "c1"] * 3,
+        landuse_category=["residential", "warehouse", "unknown"] * 3,
+        landuse_canonical=["070301", "1101", None] * 3,
+        landuse_code=["070301", "1101", "XX"] * 3,
+    )
+    fmap = webmap.make_webmap(tianqiao, parcels=parcels, lang="zh")
+    html = webmap.save_webmap(fmap, tmp_path / "m.html").read_text(encoding="utf-8")
+    layer = next(c for c in _geojson_layers(html) if len(c["features"]) == len(parcels))
+    props = [f["properties"] for f in layer["features"]]
+    # 农村宅基地 (255, 211, 128) and 仓储用地 (135, 97, 211) of 附录B; unknown in its own grey
+    assert [p["_fill"] for p in props[:3]] == ["#FFD380", "#8761D3", "#404040"]
+    assert [p["landuse_category"] for p in props[:3]] == ["居住用地", "仓储用地", "未识别"]
+    assert props[1]["cluster_id"] == "未纳入组团"
+    aliases = [json.loads(m) for m in re.findall(r"let aliases = (\[.*?\]);", html)]
+    assert ["地块编号", "组团", "用地大类", "用地代码"] in aliases
+    assert ["编号", "名称", "类型", "主导产业"] in aliases  # clusters and corridors
+    overlays = {json.loads(f'"{n}"') for n in re.findall(r'"([^"]+)" : geo_json_', html)}
+    assert overlays == {"区界", "地块", "组团", "轴带"}

@@ -48,12 +48,15 @@ from tqspatial.errors import ConfigError, SchemaError
 
 __all__ = [
     "CATEGORIES",
-    "CATEGORY_NAMES",
+    "CATEGORY_COLOUR_CODES",
     "LANDUSE_COLOURS",
     "SCHEMES",
+    "UNKNOWN_COLOUR",
     "SchemeError",
     "category_colour",
     "classify_landuse",
+    "colour_classes",
+    "colour_table",
     "detect_scheme",
     "landuse_table",
 ]
@@ -87,49 +90,31 @@ CATEGORIES: tuple[str, ...] = (
     "unknown",
 )
 
-#: Legend names (Chinese, English) of each planning category.
-CATEGORY_NAMES: dict[str, tuple[str, str]] = {
-    "residential": ("居住用地", "Residential"),
-    "public_service": ("公共管理与公共服务用地", "Public services"),
-    "commercial": ("商业服务业用地", "Commercial"),
-    "industrial": ("工矿用地", "Industrial and mining"),
-    "warehouse": ("仓储用地", "Warehousing"),
-    "transport": ("交通运输用地", "Transport"),
-    "utilities": ("公用设施用地", "Utilities"),
-    "green_open": ("绿地与开敞空间用地", "Green and open space"),
-    "special": ("特殊用地", "Special use"),
-    "reserve": ("留白用地", "Reserved land"),
-    "agricultural": ("农业用地", "Agricultural"),
-    "ecological": ("林地、草地与湿地", "Forest, grassland and wetland"),
-    "water": ("陆地水域", "Inland water"),
-    "marine": ("海域", "Sea"),
-    "other": ("其他土地", "Other land"),
-    "unknown": ("未识别", "Unknown"),
+#: The 2023 code whose map colour stands for each planning category (legends by
+#: category).  ``public_service`` has no first-level colour in the standard; 0801
+#: 机关团体用地 is used (our choice, as common GIS templates do); ``marine`` uses
+#: 24 其他海域 (our choice).  ``unknown`` has no code: :data:`UNKNOWN_COLOUR`.
+CATEGORY_COLOUR_CODES: dict[str, str] = {
+    "residential": "0701",
+    "public_service": "0801",
+    "commercial": "09",
+    "industrial": "1001",
+    "warehouse": "11",
+    "transport": "12",
+    "utilities": "13",
+    "green_open": "1401",
+    "special": "15",
+    "reserve": "16",
+    "agricultural": "01",
+    "ecological": "03",
+    "water": "17",
+    "marine": "24",
+    "other": "23",
 }
 
-#: Map colour of each planning category (hex RGB).  Built-up categories follow
-#: the GB 50137-2011 drawing legend (R yellow, A magenta, B red, M brown,
-#: W purple, S grey, U dark cyan, G green, E1 water blue, E2 farm green);
-#: ``reserve``, ``marine``, ``other`` and ``unknown`` are this package's
-#: choices.  See ``tqspatial/data/README.md`` for sources.
-LANDUSE_COLOURS: dict[str, str] = {
-    "residential": "#FFFF00",
-    "public_service": "#FF00FF",
-    "commercial": "#FF0000",
-    "industrial": "#7F5F3F",
-    "warehouse": "#5F3F7F",
-    "transport": "#808080",
-    "utilities": "#005F7F",
-    "green_open": "#00FF00",
-    "special": "#2F4C26",
-    "reserve": "#F0F0F0",
-    "agricultural": "#BFFF7F",
-    "ecological": "#7CA552",
-    "water": "#7FBFFF",
-    "marine": "#BFDFFF",
-    "other": "#C8C8C8",
-    "unknown": "#000000",
-}
+#: Colour of land whose code is unknown (not in the standard; our choice, a dark grey
+#: no standard colour comes close to).
+UNKNOWN_COLOUR = "#404040"
 
 #: Columns returned by :func:`classify_landuse`.
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -149,6 +134,7 @@ MIN_EVIDENCE_SHARE = 0.95
 #: Number of example codes quoted in notes and error messages.
 MAX_EXAMPLES = 5
 
+_COLOUR_FILE = "landuse_colours.csv"
 _TABLE_FILES = {
     "2023": "landuse_2023.csv",
     "gb50137": "landuse_gb50137.csv",
@@ -228,8 +214,94 @@ def landuse_table(scheme: str = "2023") -> pd.DataFrame:
     return table
 
 
+@functools.cache
+def _read_colours() -> pd.DataFrame:
+    """Read the packaged colour table and resolve it against the 2023 code table."""
+    resource = importlib.resources.files("tqspatial").joinpath("data", _COLOUR_FILE)
+    text = resource.read_text(encoding="utf-8")
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    codes = _read_table("2023")
+    rgb = raw[["r", "g", "b"]].astype(int).to_numpy()
+    table = pd.DataFrame(
+        {
+            "code": raw["code"].to_numpy(),
+            "colour": [f"#{r:02X}{g:02X}{b:02X}" for r, g, b in rgb],
+            "name_zh": codes.loc[raw["code"], "name_zh"].to_numpy(),
+            "name_en": codes.loc[raw["code"], "name_en"].to_numpy(),
+            "category": codes.loc[raw["code"], "category"].to_numpy(),
+            "appendix_b_name": raw["appendix_b_name"].to_numpy(),
+            "basis": raw["basis"].to_numpy(),
+        }
+    )
+    return table.set_index("code", drop=False)
+
+
+def colour_table() -> pd.DataFrame:
+    """Return the map colours of the 2023 用地用海 codes.
+
+    The colours are those of 《市级国土空间总体规划制图规范（试行）》 (自然资源部,
+    2021) 附录B 用地用海分类配色指引表: 39 classes, from 耕地 (245,248,220)
+    to 其他海域 (214,234,243).  Six rows are derived for codes the appendix
+    gives no colour (``basis`` ``derived:<code>``: 07, 0702 and 0704 take the
+    colour of the housing class they belong with, 08 that of 0801, 10 that of
+    1001, 14 that of 1401).  Sources: ``tqspatial/data/README.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by 2023 code (a prefix: ``"12"`` colours every 12xx code the
+        table does not list itself), with ``code``, ``colour`` (``#RRGGBB``),
+        ``name_zh`` / ``name_en`` (of the 2023 code), ``category``,
+        ``appendix_b_name`` (the name in 附录B, empty for derived rows) and
+        ``basis`` (``appendix_b`` or ``derived:<code>``).
+
+    Examples
+    --------
+    >>> t = colour_table()
+    >>> t.loc["0701", ["colour", "name_zh"]].tolist(), int((t["basis"] == "appendix_b").sum())
+    (['#FFFF2D', '城镇住宅用地'], 39)
+    """
+    table = _read_colours().copy()
+    table.index.name = None
+    return table
+
+
+def colour_classes(canonical: pd.Series) -> pd.Series:
+    """Return the colour-table code of each canonical 2023 code (longest matching prefix).
+
+    Parameters
+    ----------
+    canonical : pandas.Series
+        2023 codes (``landuse_canonical`` of :func:`classify_landuse`); missing
+        values stay missing.
+
+    Returns
+    -------
+    pandas.Series
+        Same index; the row of :func:`colour_table` colouring each code, or
+        missing where the code is missing or unknown.
+
+    Examples
+    --------
+    >>> colour_classes(pd.Series(["070102", "070301", "1208", "1207", None])).tolist()
+    ['0701', '0703', '12', '1207', None]
+    """
+    table = _read_colours()
+    distinct = pd.unique(canonical.dropna().astype(str))
+    lookup: dict[str, str | None] = {}
+    for code in distinct:
+        lookup[code] = next(
+            (code[:n] for n in range(len(code), 1, -1) if code[:n] in table.index), None
+        )
+    values = [None if pd.isna(v) else lookup.get(str(v)) for v in canonical.astype(object)]
+    return pd.Series(values, index=canonical.index, dtype=object)
+
+
 def category_colour(category: str) -> str:
     """Return the map colour (hex RGB) of a planning category.
+
+    The colour of the category's representative 2023 class
+    (:data:`CATEGORY_COLOUR_CODES`) in :func:`colour_table`.
 
     Parameters
     ----------
@@ -248,14 +320,23 @@ def category_colour(category: str) -> str:
 
     Examples
     --------
-    >>> category_colour("residential"), category_colour("commercial")
-    ('#FFFF00', '#FF0000')
+    >>> category_colour("residential"), category_colour("warehouse")
+    ('#FFFF2D', '#8761D3')
     """
     try:
         return LANDUSE_COLOURS[category]
     except KeyError:
         msg = f"Unknown land-use category {category!r}; expected one of {', '.join(CATEGORIES)}."
         raise ConfigError(msg) from None
+
+
+#: Map colour (``#RRGGBB``) of each planning category, from :func:`colour_table`.
+LANDUSE_COLOURS: dict[str, str] = {
+    **{
+        cat: str(_read_colours().loc[code, "colour"]) for cat, code in CATEGORY_COLOUR_CODES.items()
+    },
+    "unknown": UNKNOWN_COLOUR,
+}
 
 
 # ---------------------------------------------------------------------------

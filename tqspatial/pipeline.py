@@ -47,7 +47,6 @@ from tqspatial.district import (
 )
 from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.labels import zh_headers
 from tqspatial.network import CompiledNetwork, file_sha256, load_networks
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
@@ -57,6 +56,7 @@ from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
 from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
 from tqspatial.supply import Capacity, Phasing, ledger_zh
+from tqspatial.vocabulary import zh_table
 
 __all__ = [
     "DistrictInputs",
@@ -794,12 +794,13 @@ def _table_writers(
             p, quality_table(notes=inventory.notes, rejects=[inventory.rejects])
         ),
     }
+    names = data.structure.elements["name_zh"].to_dict()
     sheets = {
-        "组团汇总": inventory.summary,
+        "组团汇总": zh_table(inventory.summary, element_names=names),
         "更新用地供给": ledger_zh(inventory.totals, data.structure),
         "更新用地台账": ledger_zh(inventory.ledger, data.structure),
-        "约束条件": inventory.constraints,
-        "剔除记录": inventory.rejects,
+        "约束条件": zh_table(inventory.constraints),
+        "剔除记录": zh_table(inventory.rejects),
     }
     access = inventory.access
     if access is not None:
@@ -807,14 +808,10 @@ def _table_writers(
         tables["accessibility_parcels.csv"] = lambda p: io.write_csv(p, access.parcels)
         tables["accessibility_clusters.csv"] = lambda p: io.write_csv(p, access.clusters)
         tables["cluster_linkage.csv"] = lambda p: io.write_csv(p, linkage)
-        sheets["可达性"] = access.clusters
-        sheets["组团联系"] = linkage
+        sheets["可达性"] = zh_table(access.clusters, element_names=names)
+        sheets["组团联系"] = zh_table(linkage, element_names=names)
     if config.output.xlsx:
-        headers = zh_headers(
-            {str(c) for table in sheets.values() for c in table.columns},
-            element_names=data.structure.elements["name_zh"].to_dict(),
-        )
-        tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets, headers=headers)
+        tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets)
     return tables
 
 

@@ -2,11 +2,10 @@
 
 Clusters get the Okabe–Ito palette (distinguishable with the common forms of
 colour-vision deficiency) in the order the plan lists them; beyond seven
-clusters colours repeat with a hatch so fills still differ.  Land-use
-categories get conventional Chinese planning colours (residential yellow,
-commercial red, industrial brown, green space green ...); these approximate
-the customary map colours of the GB 50137 / 2023 用地用海 classification and
-can be replaced with ``colors=``.
+clusters colours repeat with a hatch so fills still differ.  Renewal types get
+fixed Okabe–Ito colours too.  Land use is coloured by the national standard,
+not here: :func:`tqspatial.landuse.colour_table` (《市级国土空间总体规划制图规范
+（试行）》附录B), with the names of :mod:`tqspatial.vocabulary`.
 
 Examples
 --------
@@ -24,11 +23,12 @@ from typing import Literal
 
 from matplotlib.typing import LineStyleType
 
+from tqspatial.vocabulary import ELEMENT_KIND_NAMES
+
 __all__ = [
     "CORRIDOR_STYLES",
-    "LANDUSE_COLORS",
-    "LANDUSE_NAMES",
     "OKABE_ITO",
+    "RENEWAL_COLORS",
     "ClusterStyle",
     "Lang",
     "bilingual",
@@ -45,36 +45,15 @@ OKABE_ITO = ("#E69F00", "#CC79A7", "#D55E00", "#0072B2", "#009E73", "#56B4E9", "
 #: Hatches added when the palette repeats (cluster 8 onwards).
 _REPEAT_HATCHES = ("", "//", "\\\\", "..", "xx", "oo")
 
-#: Conventional planning colours per land-use category (keys as in tqspatial.landuse).
-LANDUSE_COLORS: dict[str, str] = {
-    "residential": "#FFE14D",
-    "commercial": "#E8453C",
-    "public_service": "#F28AC4",
-    "industrial": "#A8744F",
-    "transport": "#A6A6A6",
-    "utilities": "#2C8C99",
-    "green_open": "#4DB848",
-    "agricultural": "#E3EFB0",
-    "water": "#7EC8F0",
-    "ecological": "#2E7D32",
-    "other": "#D9CBB8",
-    "unknown": "#FFFFFF",
-}
-
-#: Chinese and English legend names per land-use category.
-LANDUSE_NAMES: dict[str, tuple[str, str]] = {
-    "residential": ("居住用地", "Residential"),
-    "commercial": ("商业服务业用地", "Commercial"),
-    "public_service": ("公共管理与公共服务用地", "Public services"),
-    "industrial": ("工矿与仓储用地", "Industrial and storage"),
-    "transport": ("交通运输用地", "Transport"),
-    "utilities": ("公用设施用地", "Utilities"),
-    "green_open": ("绿地与开敞空间用地", "Green and open space"),
-    "agricultural": ("农业用地", "Agricultural"),
-    "water": ("陆地水域", "Water"),
-    "ecological": ("生态用地", "Ecological"),
-    "other": ("其他用地", "Other"),
-    "unknown": ("未识别", "Unknown"),
+#: Colour of each renewal type on renewal maps (Okabe–Ito; undetermined parcels grey).
+RENEWAL_COLORS: dict[str, str] = {
+    "specialty_market": "#E69F00",
+    "inefficient_industrial": "#D55E00",
+    "old_residential": "#CC79A7",
+    "urban_village": "#0072B2",
+    "idle_land": "#009E73",
+    "vacant_land": "#56B4E9",
+    "undetermined": "#999999",
 }
 
 
@@ -182,9 +161,6 @@ def chinese_count(n: int) -> str:
     return str(n)
 
 
-_KIND_ZH = {"core": "核", "axis": "轴", "belt": "带", "cluster": "组团", "node": "节点"}
-
-
 def structure_phrase(kind_counts: Mapping[str, int], lang: Lang) -> str:
     """Summarise a plan structure, e.g. 一轴两带五组团 / 1 axis, 2 belts, 5 clusters.
 
@@ -205,7 +181,11 @@ def structure_phrase(kind_counts: Mapping[str, int], lang: Lang) -> str:
     >>> structure_phrase({"axis": 1, "belt": 2, "cluster": 5}, "en")
     '1 axis, 2 belts, 5 clusters'
     """
-    zh = "".join(f"{chinese_count(n)}{_KIND_ZH.get(k, k)}" for k, n in kind_counts.items() if n)
+    zh = "".join(
+        f"{chinese_count(n)}{ELEMENT_KIND_NAMES[k].zh if k in ELEMENT_KIND_NAMES else k}"
+        for k, n in kind_counts.items()
+        if n
+    )
     en = ", ".join(
         f"{n} {k if n == 1 else ('axes' if k == 'axis' else k + 's')}"
         for k, n in kind_counts.items()

@@ -2,7 +2,9 @@
 
 Each function takes a GeoDataFrame and column names (defaults match the
 other stages' outputs), draws into ``ax`` (or a new figure) and returns
-``(fig, ax)``.  Nothing here imports the analysis modules.
+``(fig, ax)``.  Nothing here imports the analysis modules; land-use colours come
+from the code tables (:mod:`tqspatial.landuse`) and every name from
+:mod:`tqspatial.vocabulary`.
 
 Examples
 --------
@@ -12,7 +14,7 @@ Examples
 ...                      geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
 >>> fig, ax = plot_landuse(g, lang="en")
 >>> [t.get_text() for t in ax.get_legend().get_texts()]
-['Residential', 'Industrial and storage']
+['Residential', 'Industrial and mining']
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from tqspatial.errors import SchemaError
+from tqspatial.landuse import CATEGORIES, LANDUSE_COLOURS, colour_classes, colour_table
 from tqspatial.maps.cluster import resolve_lang
 from tqspatial.maps.fonts import font_rc
 from tqspatial.maps.furniture import add_north_arrow, add_scale_bar, halo
-from tqspatial.maps.style import LANDUSE_COLORS, LANDUSE_NAMES, OKABE_ITO, bilingual
+from tqspatial.maps.style import OKABE_ITO, RENEWAL_COLORS, Lang, bilingual
+from tqspatial.vocabulary import CATEGORY_NAMES, PHASE_NAMES, RENEWAL_TYPE_NAMES, Term
 
 __all__ = [
     "ACCESS_BREAKS_MIN",
@@ -121,6 +125,8 @@ def plot_categories(
     colors: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     hatch_column: str | None = None,
+    hatch_labels: Mapping[str, str] | None = None,
+    missing_label: str | None = None,
     ax: Axes | None = None,
     lang: str = "zh",
     legend_title: str | None = None,
@@ -143,6 +149,11 @@ def plot_categories(
         Category -> legend text (default: the category itself).
     hatch_column : str, optional
         Second category (e.g. phase) shown as hatching.
+    hatch_labels : mapping of str to str, optional
+        Hatch level -> legend text; its key order is the legend order (other
+        levels follow, sorted).
+    missing_label : str, optional
+        Legend text of rows without a category (default 无 / n/a).
     ax : matplotlib.axes.Axes, optional
         Axes to draw into.
     lang : {"zh", "en", "both"}, default "zh"
@@ -189,7 +200,9 @@ def plot_categories(
         color_of = {c: (colors or {}).get(c) or next(palette) for c in order}
         hatches: dict[Any, str] = {}
         if hatch_column:
-            levels = sorted(v for v in pd.unique(frame[hatch_column].astype(object).dropna()))
+            present_levels = set(pd.unique(frame[hatch_column].astype(object).dropna()))
+            levels = [lv for lv in (hatch_labels or {}) if lv in present_levels]
+            levels += sorted(lv for lv in present_levels if lv not in levels)
             hatches = {lv: _HATCHES[i % len(_HATCHES)] for i, lv in enumerate(levels)}
         handles: list[Any] = []
         for cat in order:
@@ -219,13 +232,14 @@ def plot_categories(
                 Patch(
                     facecolor=_MISSING_COLOR,
                     edgecolor="#CCCCCC",
-                    label=bilingual("无", "n/a", language, sep=" / "),
+                    label=missing_label
+                    if missing_label is not None
+                    else bilingual("无", "n/a", language, sep=" / "),
                 )
             )
         for lv, hatch in hatches.items():
-            handles.append(
-                Patch(facecolor="white", edgecolor="#333333", hatch=hatch, label=str(lv))
-            )
+            text = (hatch_labels or {}).get(lv, str(lv))
+            handles.append(Patch(facecolor="white", edgecolor="#333333", hatch=hatch, label=text))
         _finish(
             fig,
             ax,
@@ -239,10 +253,39 @@ def plot_categories(
     return fig, ax
 
 
+def _name(term: Term, lang: Lang) -> str:
+    return bilingual(term.zh, term.en, lang, sep=" / ")
+
+
+def _landuse_classes(
+    parcels: gpd.GeoDataFrame, code_column: str, category_column: str, lang: Lang
+) -> tuple[pd.Series, dict[str, str], dict[str, str]]:
+    """Legend key per parcel (a colour-table code, else its category), colours and labels."""
+    table = colour_table()
+    classes = colour_classes(parcels[code_column])
+    categories = (
+        parcels[category_column].astype(object)
+        if category_column in parcels.columns
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
+    keys = classes.where(classes.notna(), categories)
+    colors: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for code, row in table.iterrows():
+        colors[str(code)] = str(row["colour"])
+        labels[str(code)] = _name(Term(str(row["name_zh"]), str(row["name_en"])), lang)
+    for category in CATEGORIES:
+        colors[category] = LANDUSE_COLOURS[category]
+        labels[category] = _name(CATEGORY_NAMES[category], lang)
+    return keys, colors, labels
+
+
 def plot_landuse(
     parcels: gpd.GeoDataFrame,
     *,
     column: str = "landuse_category",
+    code_column: str = "landuse_canonical",
+    detail: str = "auto",
     colors: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     lang: str = "zh",
@@ -250,16 +293,28 @@ def plot_landuse(
     boundary: gpd.GeoDataFrame | None = None,
     furniture: bool = True,
 ) -> tuple[Figure, Axes]:
-    """Map parcels by land-use category in planning colours.
+    """Map parcels by land use in the colours of the national drawing standard.
+
+    Colours are those of 《市级国土空间总体规划制图规范（试行）》附录B
+    (:func:`tqspatial.landuse.colour_table`).  With ``detail="class"`` each
+    parcel is drawn in the colour of its 2023 code's class (城镇住宅用地 and
+    农村宅基地 apart, 教育用地 and 医疗卫生用地 apart ...), named as in the
+    2023 classification; with ``detail="category"`` in the colour of its
+    planning category.  Every class or category present gets a legend entry
+    in the chosen language.
 
     Parameters
     ----------
     parcels : geopandas.GeoDataFrame
         Parcels with a category column (``tqspatial.landuse`` output).
     column : str, default "landuse_category"
-        Category column; keys of :data:`~tqspatial.maps.style.LANDUSE_COLORS`.
+        Planning-category column (keys of :data:`tqspatial.landuse.LANDUSE_COLOURS`).
+    code_column : str, default "landuse_canonical"
+        Canonical 2023 code column (for ``detail="class"``).
+    detail : {"auto", "class", "category"}, default "auto"
+        ``"auto"``: by class when ``code_column`` is present, else by category.
     colors : mapping of str to str, optional
-        Override colours (e.g. the land-use module's table).
+        Override colours (keys: class codes or categories).
     ax : matplotlib.axes.Axes, optional
         Axes to draw into.
     lang : {"zh", "en", "both"}, default "zh"
@@ -276,27 +331,49 @@ def plot_landuse(
     (Figure, Axes)
         The map.
 
+    Raises
+    ------
+    SchemaError
+        If the column to draw is missing or ``detail`` is not one of the choices.
+
     Examples
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
-    >>> g = gpd.GeoDataFrame({"landuse_category": ["water"]}, geometry=[box(0, 0, 9, 9)],
+    >>> g = gpd.GeoDataFrame({"landuse_category": ["water", "residential", "residential"],
+    ...                       "landuse_canonical": ["1701", "070102", "070301"]},
+    ...                      geometry=[box(i * 9, 0, i * 9 + 9, 9) for i in range(3)],
     ...                      crs="EPSG:4548")
     >>> fig, ax = plot_landuse(g)
-    >>> ax.get_legend().get_texts()[0].get_text()
-    '陆地水域'
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['城镇住宅用地', '农村宅基地', '陆地水域']
+    >>> fig, ax = plot_landuse(g, detail="category", lang="en")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Residential', 'Inland water']
     """
     language = resolve_lang(lang)
-    table = {**LANDUSE_COLORS, **(colors or {})}
-    names = {k: bilingual(zh, en, language, sep=" / ") for k, (zh, en) in LANDUSE_NAMES.items()}
+    if detail not in ("auto", "class", "category"):
+        msg = f"plot_landuse: detail={detail!r}; expected 'auto', 'class' or 'category'"
+        raise SchemaError(msg)
+    by_class = detail == "class" or (detail == "auto" and code_column in parcels.columns)
+    if by_class:
+        _require(parcels, [code_column], "land-use map")
+        keys, table, names = _landuse_classes(parcels, code_column, column, language)
+        frame = parcels.assign(_landuse_class=keys)
+        draw = "_landuse_class"
+    else:
+        _require(parcels, [column], "land-use map")
+        table = dict(LANDUSE_COLOURS)
+        names = {k: _name(t, language) for k, t in CATEGORY_NAMES.items()}
+        frame, draw = parcels, column
     return plot_categories(
-        parcels,
-        column,
-        colors=table,
+        frame,
+        draw,
+        colors={**table, **(colors or {})},
         labels=names,
         ax=ax,
         lang=language,
-        legend_title=bilingual("用地分类", "Land-use class", language, sep=" / "),
+        legend_title=bilingual("用地用海分类", "Land-use class", language, sep=" / "),
         title=title
         if title is not None
         else bilingual("土地利用", "Land use", language, sep=" / "),
@@ -317,6 +394,9 @@ def plot_renewal_supply(
     furniture: bool = True,
 ) -> tuple[Figure, Axes]:
     """Map renewal candidates coloured by renewal type and hatched by phase.
+
+    Types and phases are named from :mod:`tqspatial.vocabulary` (低效工业用地,
+    近期 ...); values it does not know are shown as they are.
 
     Parameters
     ----------
@@ -344,20 +424,25 @@ def plot_renewal_supply(
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
-    >>> g = gpd.GeoDataFrame({"renewal_type": ["redevelop", None], "phase": ["2030", None]},
+    >>> g = gpd.GeoDataFrame({"renewal_type": ["inefficient_industrial", None],
+    ...                       "phase": ["near", None]},
     ...                      geometry=[box(0, 0, 9, 9), box(9, 0, 18, 9)], crs="EPSG:4548")
-    >>> fig, ax = plot_renewal_supply(g, lang="en")
+    >>> fig, ax = plot_renewal_supply(g)
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['redevelop', 'n/a', '2030']
+    ['低效工业用地', '非更新用地', '近期']
     """
     language = resolve_lang(lang)
     return plot_categories(
         parcels,
         type_column,
+        colors=RENEWAL_COLORS,
+        labels={k: _name(t, language) for k, t in RENEWAL_TYPE_NAMES.items()},
         hatch_column=phase_column,
+        hatch_labels={k: _name(t, language) for k, t in PHASE_NAMES.items()},
+        missing_label=bilingual("非更新用地", "Not renewal land", language, sep=" / "),
         ax=ax,
         lang=language,
-        legend_title=bilingual("更新类型 / 分期", "Renewal type / phase", language, sep=" / "),
+        legend_title=bilingual("更新类型 / 实施时序", "Renewal type / phase", language, sep=" / "),
         title=title
         if title is not None
         else bilingual("城市更新用地供给", "Renewal land supply", language, sep=" / "),
