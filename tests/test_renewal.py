@@ -16,30 +16,43 @@ from tqspatial.quality import notes
 from tqspatial.renewal import (
     UNDETERMINED,
     RenewalRules,
+    industrial_far_table,
     renewal_candidates,
     urban_area_from_river,
 )
 
 CRS = "EPSG:4548"
 
-# canonical, category, build_year, far, coverage, is_idle, expected type, words in the rule
+# canonical, category, build_year, far, coverage, is_idle, expected type, words in the rule.
+# Industrial parcels carry no industry_code here: the default minimum FAR 0.7 and the 2023
+# building-coverage minimum 0.40 apply.
 CASES = [
     ("070102", "residential", 1995, 2.0, 0.3, False, "old_residential", "built in or before 2000"),
     ("070101", "residential", 2000, 2.0, 0.3, False, "old_residential", "老旧小区"),
     ("070103", "residential", 2001, 2.0, 0.3, False, None, None),
     ("070102", "residential", np.nan, 2.0, 0.3, False, UNDETERMINED, "needs build_year"),
-    ("100101", "industrial", 2010, 0.69, 0.5, False, "inefficient_industrial", "FAR < 0.7"),
-    ("100102", "industrial", 2010, 1.2, 0.29, False, "inefficient_industrial", "低效工业用地"),
-    ("100102", "industrial", 2010, 0.7, 0.3, False, None, None),
-    ("100103", "industrial", 2010, 2.0, 0.5, True, "inefficient_industrial", "idle"),
+    ("100101", "industrial", 2010, 0.69, 0.5, False, "inefficient_industrial", "FAR 0.69 < 0.7"),
+    (
+        "100102",
+        "industrial",
+        2010,
+        1.2,
+        0.39,
+        False,
+        "inefficient_industrial",
+        "建筑系数 0.39 < 0.4",
+    ),
+    ("100102", "industrial", 2010, 0.7, 0.4, False, None, None),
+    ("100103", "industrial", 2010, 2.0, 0.5, True, "idle_land", "国土资源部令第53号"),
     ("100101", "industrial", 2010, np.nan, 0.5, False, UNDETERMINED, "far missing"),
-    ("100101", "industrial", 2010, np.nan, np.nan, True, "inefficient_industrial", "idle"),
+    ("100101", "industrial", 2010, np.nan, np.nan, True, "idle_land", "is_idle"),
     ("090102", "commercial", 2012, 1.4, 0.55, False, "specialty_market", "专业市场提质"),
     ("090101", "commercial", 2012, 1.4, 0.55, False, None, None),
-    ("2301", "other", np.nan, 0.0, 0.0, False, "idle_land", "vacant land"),
+    ("2301", "other", np.nan, 0.0, 0.0, False, "vacant_land", "空闲地"),
     ("0902", "commercial", 2015, 2.5, 0.4, True, "idle_land", "闲置土地"),
     ("0102", "agricultural", np.nan, 0.0, 0.0, True, None, None),
     ("1401", "green_open", np.nan, 0.0, 0.0, False, None, None),
+    ("2301", "other", np.nan, 0.0, 0.0, True, "idle_land", "闲置土地"),
 ]
 
 
@@ -79,6 +92,86 @@ def test_thresholds_are_configurable():
     out = renewal_candidates(case_frame(), rules=rules)
     assert types(out)[2] == "old_residential"  # built 2001
     assert types(out)[6] == "inefficient_industrial"  # FAR 0.7 < 1.0
+    out = renewal_candidates(case_frame(), rules=RenewalRules(industrial_min_coverage=0.3))
+    assert types(out)[5] is None  # coverage 0.39 is enough against 0.3
+
+
+def industrial_frame(far, coverage, sectors) -> gpd.GeoDataFrame:
+    n = len(far)
+    return gpd.GeoDataFrame(
+        {
+            "parcel_id": [f"i{i}" for i in range(n)],
+            "landuse_canonical": ["100101"] * n,
+            "landuse_category": ["industrial"] * n,
+            "far": far,
+            "coverage": coverage,
+            "is_idle": [False] * n,
+            "industry_code": sectors,
+        },
+        geometry=[box(i * 100, 0, i * 100 + 90, 90) for i in range(n)],
+        crs=CRS,
+    )
+
+
+def test_industrial_minimum_follows_the_sector():
+    # FAR 0.65 is below the electronics minimum (1.0) and the default (0.7), above chemicals
+    # (0.6); FAR 0.95 is below electronics only.  Codes in the forms surveys use: two digits,
+    # a four-digit 小类, a C (manufacturing) prefix, an integer.
+    far = [0.65, 0.65, 0.65, 0.95, 0.95, 0.65, 0.65, 0.65]
+    sectors = ["26", "2614", "C39", 39, "26", None, "43", "XX"]
+    out = renewal_candidates(industrial_frame(far, [0.5] * 8, sectors))
+    minimum = out["industrial_min_far"].tolist()
+    assert minimum == [0.6, 0.6, 1.0, 1.0, 0.6, 0.7, 0.7, 0.7]
+    assert types(out) == [
+        None,
+        None,
+        "inefficient_industrial",
+        "inefficient_industrial",
+        None,
+        "inefficient_industrial",
+        "inefficient_industrial",
+        "inefficient_industrial",
+    ]
+    rules = out["renewal_rule"].astype(object).tolist()
+    assert "FAR 0.65 < 1 (sector 39 计算机、通信和其他电子设备制造业 minimum)" in rules[2]
+    assert "no industry_code: default minimum" in rules[5]
+    assert "industry_code '43' has no minimum: default" in rules[6]
+    assert all("screening, not a legal finding" in r for r in rules if isinstance(r, str))
+    note = next(n for n in notes(out) if n["kind"] == "industrial_default_minimum")
+    assert note["count"] == 3  # None, "43" (no value in the table) and "XX"
+    assert "'43' x1" in note["message"]
+    assert "'XX' x1" in note["message"]
+    # Other land gets no minimum.
+    assert renewal_candidates(case_frame(CASES[:1]))["industrial_min_far"].isna().all()
+
+
+def test_industrial_table_is_complete_and_labelled():
+    table = industrial_far_table()
+    # GB/T 4754-2017 manufacturing 大类 are 13-43: every one has a row.
+    assert table.index.tolist() == [str(c) for c in range(13, 44)]
+    assert set(table["status"]) <= {
+        "value_2023_secondary",
+        "value_2008",
+        "value_2008_merged",
+        "no_value",
+    }
+    assert table["min_far"].isna().tolist() == (table["status"] == "no_value").tolist()
+    assert table["min_far"].dropna().between(0.5, 1.0).all()
+    # The sectors the issue cites.
+    assert table.loc["26", "min_far"] == 0.6
+    assert table.loc["39", "min_far"] == 1.0
+    assert RenewalRules().industrial_min_far_by_sector == dict(table["min_far"].dropna())
+
+
+def test_idle_and_vacant_land_are_two_rules():
+    out = renewal_candidates(case_frame())
+    rule = out["renewal_rule"].astype(object)
+    vacant = out["renewal_type"] == "vacant_land"
+    idle = out["renewal_type"] == "idle_land"
+    assert vacant.sum() == 1
+    assert idle.sum() == 4
+    assert all("2301" in r and "53号" not in r for r in rule[vacant])
+    assert all("国土资源部令第53号" in r and "2301" not in r for r in rule[idle])
 
 
 def test_precedence_follows_order():
@@ -90,6 +183,7 @@ def test_precedence_follows_order():
         "inefficient_industrial",
         "old_residential",
         "urban_village",
+        "vacant_land",
     )
     out = renewal_candidates(case_frame(idle_market), rules=RenewalRules(order=order))
     assert types(out) == ["idle_land"]
@@ -196,8 +290,17 @@ def test_embedded_counts_match_direct_filters(tianqiao):
     assert (got == "old_residential").sum() == old.sum()
     assert (got == "specialty_market").sum() == (code == "090102").sum()
     industrial = code.isin(["100101", "100102", "100103", "M1", "M2", "M3"])
-    ineff = industrial & (parcels["is_idle"] | (parcels["far"] < 0.7) | (parcels["coverage"] < 0.3))
+    table = industrial_far_table()
+    sector = (
+        parcels["industry_code"].astype("string").str[:2]
+        if "industry_code" in parcels.columns
+        else pd.Series(pd.NA, index=parcels.index, dtype="string")
+    )
+    minimum = sector.map(table["min_far"].dropna().to_dict()).astype(float).fillna(0.7)
+    low = (parcels["far"] < minimum) | (parcels["coverage"] < 0.4)
+    ineff = industrial & low & ~parcels["is_idle"].astype(bool)
     assert (got == "inefficient_industrial").sum() == ineff.sum()
+    assert (got == "vacant_land").sum() == (code.isin(["2301"]) & ~parcels["is_idle"]).sum()
     # Every parcel of a known code lacking build_year in housing is undetermined, none lost.
     assert ((got == UNDETERMINED) & housing).sum() == (housing & parcels["build_year"].isna()).sum()
     assert len(out) == len(parcels)

@@ -12,7 +12,8 @@ frozen dataclass :class:`RenewalRules`; each field's policy basis is given
 there.
 
 Rules, checked in the order of :attr:`RenewalRules.order` (the first that
-fires wins):
+fires wins; by default specialty markets, statutory idle land, the industrial
+screening, old compounds, urban villages, vacant land):
 
 ``specialty_market`` (专业市场提质)
     Wholesale-market land (批发市场用地, 090102), or a commercial parcel that
@@ -20,14 +21,26 @@ fires wins):
     district industrial strategies that ask for 专业市场提质升级 /
     落后市场功能转变 (the embedded Tianqiao strategy does, for its wholesale
     markets).  Every such market is a candidate; no age or FAR test is applied.
-``inefficient_industrial`` (低效工业用地)
-    Industrial land (1001) that is idle, or whose floor-area ratio is below
-    ``industrial_min_far`` or building coverage below
-    ``industrial_min_coverage``.  Basis: 工业项目建设用地控制指标
-    (国土资发〔2008〕24号) sets minimum FAR 0.5-1.0 by sector (0.7 for metal
-    products and the equipment sectors) and a
-    building coverage (建筑系数) of at least 30 %; land below the minimum is
-    treated as inefficient (低效用地再开发, 自然资源部 2023 低效用地再开发试点).
+``inefficient_industrial`` (低效工业用地, a screening judgement)
+    Industrial land (1001) whose floor-area ratio is below the minimum of its
+    sector, or whose building coverage (建筑系数) is below
+    ``industrial_min_coverage``.  The minimums are those of 工业项目建设用地控制
+    指标 (自然资源部, 2023 revision, which replaced 国土资发〔2008〕24号): a
+    FAR minimum per manufacturing sector (GB/T 4754-2017 大类, the parcel's
+    ``industry_code``; e.g. 26 化学原料和化学制品制造业 0.6, 39 计算机、通信和
+    其他电子设备制造业 1.0) and a building coverage of at least 40 %.  The
+    table is package data (``tqspatial/data/industrial_land_2023.csv``; which
+    values are confirmed for 2023 is said there and in ``data/README.md``).  A
+    parcel without ``industry_code``, or with a code the table has no value
+    for, is tested against ``industrial_min_far`` (0.7, an assumption: the
+    value of most equipment and metal sectors); the rule text and a note say
+    so.  These minimums are *new-project* land-supply standards, not the legal
+    definition of 低效用地, which local governments determine in their
+    低效用地再开发 work (自然资源部's 2023 低效用地再开发试点; its notice was not
+    available to check, so no criterion of it is used here).  Falling below
+    the minimums is this library's screening signal that a site deserves a
+    look, nothing more.  An
+    idle industrial site is statutory 闲置土地 (``idle_land``), not this rule.
 ``old_residential`` (老旧小区)
     Urban housing (城镇住宅用地 0701) completed in or before
     ``old_residential_built_by`` (2000).  Basis: 国务院办公厅关于全面推进城镇
@@ -44,10 +57,21 @@ fires wins):
     Basis: 城中村 are villages inside the urban built-up area on collective
     land; in a 超大特大城市 the 2023 State Council guidance on
     超大特大城市城中村改造 applies.
-``idle_land`` (闲置/空闲土地)
+``idle_land`` (闲置土地, statutory)
     Parcels flagged ``is_idle`` (except agricultural, water and ecological
-    land) and vacant land (空闲地 2301).  Basis: 闲置土地处置办法
-    (国土资源部令第53号) and the 批而未供和闲置土地 disposal work.
+    land).  ``is_idle`` must mean the land authority's finding under
+    闲置土地处置办法 (国土资源部令第53号, 2012) 第二条: state construction land
+    not started one year after the start date agreed in the land-use contract
+    or allocation decision, or started but with less than one third of the
+    area developed or less than 25 % of the investment made and stopped for a
+    year; after two years the land can be recovered without compensation
+    (第十四条).  The parcel data carry no dates, so the rule takes the flag as
+    given.
+``vacant_land`` (空闲地)
+    Land coded 空闲地: 2301 in the 2023 用地用海分类 (1201 in 三调 / GB/T
+    21010-2017), land inside towns, villages and industrial areas not yet put
+    to use.  A survey class, not a legal finding: kept apart from
+    ``idle_land``.
 
 Rows the rules cannot decide get ``"undetermined"`` and the reason: a rule
 needs ``build_year``, ``far``, ``coverage`` or ``is_idle`` and the value is
@@ -59,7 +83,12 @@ are also reported as a note (count and examples) on the output frame.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.resources
+import io
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -70,41 +99,98 @@ from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.quality import add_note
 
 __all__ = [
+    "DEFAULT_ORDER",
     "RENEWAL_TYPES",
     "UNDETERMINED",
     "RenewalRules",
+    "industrial_far_table",
     "renewal_candidates",
     "urban_area_from_river",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Renewal types in default precedence order.
+#: Renewal types, in the order of ledgers and legends (precedence: :data:`DEFAULT_ORDER`).
 RENEWAL_TYPES = (
     "specialty_market",
     "inefficient_industrial",
     "old_residential",
     "urban_village",
     "idle_land",
+    "vacant_land",
+)
+
+#: Default precedence of the rules: statutory idle land (a legal finding) comes before
+#: the industrial screening, which is only this library's judgement.
+DEFAULT_ORDER = (
+    "specialty_market",
+    "idle_land",
+    "inefficient_industrial",
+    "old_residential",
+    "urban_village",
+    "vacant_land",
 )
 
 #: ``renewal_type`` of parcels whose type cannot be decided from the data.
 UNDETERMINED = "undetermined"
 
-#: Chinese names of the renewal types (for reports).
-RENEWAL_TYPE_ZH = {
-    "specialty_market": "专业市场提质",
-    "inefficient_industrial": "低效工业用地",
-    "old_residential": "老旧小区",
-    "urban_village": "城中村",
-    "idle_land": "闲置土地",
-    UNDETERMINED: "待定（数据缺失）",
-}
-
 #: Land-use categories whose idle flag does not make them renewal land.
 IDLE_EXEMPT_CATEGORIES = ("agricultural", "water", "ecological")
 
 REQUIRED_COLUMNS = ("landuse_canonical", "landuse_category")
+
+#: Package data: FAR minimums of 工业项目建设用地控制指标 by GB/T 4754-2017 大类.
+INDUSTRIAL_TABLE_FILE = "industrial_land_2023.csv"
+
+#: Title of the standard the industrial minimums come from (for rule texts).
+INDUSTRIAL_STANDARD = "工业项目建设用地控制指标 (2023)"
+
+
+@functools.cache
+def _read_industrial_table() -> pd.DataFrame:
+    resource = importlib.resources.files("tqspatial").joinpath("data", INDUSTRIAL_TABLE_FILE)
+    text = resource.read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    table["min_far"] = pd.to_numeric(table["min_far"].replace("", None), errors="coerce")
+    return table.set_index("industry_code", drop=False)
+
+
+def industrial_far_table() -> pd.DataFrame:
+    """Return the FAR minimums of industrial land by manufacturing sector.
+
+    One row per GB/T 4754-2017 manufacturing 大类 (``"13"`` ... ``"43"``) with
+    the minimum floor-area ratio of 工业项目建设用地控制指标.  ``status`` says
+    how sure the value is: ``value_2023_secondary`` (the 2023 value, from a
+    secondary source), ``value_2008`` (the value of the 2008 edition for the
+    same sector; the 2023 table was not available to check), ``value_2008_merged``
+    (two 2008 sectors merged in 2017: the lower value) or ``no_value``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``industry_code``; columns ``industry_code``, ``name_zh``,
+        ``min_far`` (NaN for ``no_value``), ``status``, ``min_far_2008`` and
+        ``code_2002`` (the GB/T 4754-2002 code(s) of the 2008 edition).
+
+    Examples
+    --------
+    >>> t = industrial_far_table()
+    >>> t.loc["26", "name_zh"], float(t.loc["26", "min_far"])
+    ('化学原料和化学制品制造业', 0.6)
+    >>> len(t)
+    31
+    """
+    table = _read_industrial_table().copy()
+    table.index.name = None
+    return table
+
+
+def _default_sector_minimums() -> Mapping[str, float]:
+    table = _read_industrial_table()
+    known = table[table["min_far"].notna()]
+    return MappingProxyType(
+        {str(k): float(v) for k, v in zip(known["industry_code"], known["min_far"], strict=True)}
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,13 +208,19 @@ class RenewalRules:
         Code prefixes of rural homesteads (农村宅基地 0703).
     industrial_codes : tuple of str
         Code prefixes of industrial land (工业用地 1001).
+    industrial_min_far_by_sector : Mapping[str, float]
+        FAR minimum per GB/T 4754-2017 大类 code (default: the ``min_far`` of
+        :func:`industrial_far_table`).
     industrial_min_far : float
-        Industrial FAR below this is inefficient (国土资发〔2008〕24号: 0.7 for the
-        equipment and metal-product sectors).
+        FAR minimum of industrial parcels without a known sector (an assumption:
+        0.7, the value of the metal-product and equipment sectors).
     industrial_min_coverage : float
-        Industrial building coverage below this share is inefficient (same source: 30 %).
+        Building coverage (建筑系数) minimum of industrial land (2023 edition: 40 %).
+    industry_code_column : str
+        Parcel column holding the sector code (two digits, e.g. ``"26"``; a
+        four-digit 小类 or a ``C`` prefix is accepted).
     vacant_codes : tuple of str
-        Code prefixes of vacant land (空闲地 2301), idle whatever ``is_idle`` says.
+        Code prefixes of vacant land (空闲地 2301).
     idle_exempt_categories : tuple of str
         Planning categories whose ``is_idle`` flag is ignored (idle farmland is not
         urban-renewal land).
@@ -136,15 +228,18 @@ class RenewalRules:
         Code prefixes of specialty / wholesale markets (批发市场用地 090102).
     market_facility_kinds : tuple of str
         Facility kinds that make a commercial (``landuse_category == "commercial"``)
-        parcel a market.  Empty by default: the embedded ``market`` facilities are
-        neighbourhood wet markets (菜市场), a life-circle service, not specialty markets.
+        parcel a market.  Empty by default: neighbourhood fresh markets (菜市场) are
+        a life-circle service, not specialty markets.
     order : tuple of str
-        Precedence of the rules; a permutation of :data:`RENEWAL_TYPES`.
+        Precedence of the rules; a permutation of :data:`RENEWAL_TYPES`
+        (default :data:`DEFAULT_ORDER`).
 
     Examples
     --------
     >>> RenewalRules(old_residential_built_by=2005).old_residential_built_by
     2005
+    >>> RenewalRules().industrial_min_far_by_sector["39"]
+    1.0
     >>> RenewalRules(order=("old_residential",))
     Traceback (most recent call last):
     ...
@@ -155,13 +250,17 @@ class RenewalRules:
     old_residential_built_by: int = 2000
     urban_village_codes: tuple[str, ...] = ("0703",)
     industrial_codes: tuple[str, ...] = ("1001",)
+    industrial_min_far_by_sector: Mapping[str, float] = dataclasses.field(
+        default_factory=_default_sector_minimums
+    )
     industrial_min_far: float = 0.7
-    industrial_min_coverage: float = 0.30
+    industrial_min_coverage: float = 0.40
+    industry_code_column: str = "industry_code"
     vacant_codes: tuple[str, ...] = ("2301",)
     idle_exempt_categories: tuple[str, ...] = IDLE_EXEMPT_CATEGORIES
     market_codes: tuple[str, ...] = ("090102",)
     market_facility_kinds: tuple[str, ...] = ()
-    order: tuple[str, ...] = RENEWAL_TYPES
+    order: tuple[str, ...] = DEFAULT_ORDER
 
     def __post_init__(self) -> None:
         problems = []
@@ -176,6 +275,9 @@ class RenewalRules:
             )
         if self.industrial_min_far < 0:
             problems.append(f"industrial_min_far={self.industrial_min_far}; expected >= 0")
+        bad = {k: v for k, v in self.industrial_min_far_by_sector.items() if not v >= 0}
+        if bad:
+            problems.append(f"industrial_min_far_by_sector has values below 0 or NaN: {bad}")
         for name in (
             "old_residential_codes",
             "urban_village_codes",
@@ -252,18 +354,103 @@ def _idle(parcels: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return idle, unknown
 
 
+def _sectors(parcels: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (two-digit sector code or "", raw text) per row from the industry column."""
+    n = len(parcels)
+    if column not in parcels.columns:
+        return np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    raw = parcels[column].astype(object)
+    sector = np.full(n, "", dtype=object)
+    text = np.full(n, "", dtype=object)
+    for i, value in enumerate(raw):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        cleaned = shown.strip().upper().removeprefix("C")
+        text[i] = shown.strip()
+        if len(cleaned) in (2, 3, 4) and cleaned.isdigit():
+            sector[i] = cleaned[:2]
+        else:
+            sector[i] = "?"
+    return sector, text
+
+
+@dataclasses.dataclass
+class _Evaluation:
+    """What the rules found: where each fires, its text per row, and undecidable rows."""
+
+    fires: dict[str, np.ndarray]
+    texts: dict[str, np.ndarray]
+    unknown: list[tuple[np.ndarray, np.ndarray]]  # (mask, reason per row)
+    unknown_code: np.ndarray
+    raw_code: pd.Series
+    industrial_min_far: np.ndarray
+    sector_default: np.ndarray  # industrial rows tested against the default minimum
+    sector_text: np.ndarray
+
+
+def _industrial(
+    parcels: pd.DataFrame,
+    rules: RenewalRules,
+    ev: _Evaluation,
+    *,
+    code: pd.Series,
+    far: np.ndarray,
+    coverage: np.ndarray,
+) -> None:
+    n = len(parcels)
+    is_ind = _matches(code, rules.industrial_codes)
+    sector, sector_text = _sectors(parcels, rules.industry_code_column)
+    names = _read_industrial_table()["name_zh"].to_dict()
+    by_sector = rules.industrial_min_far_by_sector
+    known = np.array([s in by_sector for s in sector], dtype=bool)
+    threshold = np.where(
+        known, [by_sector.get(s, np.nan) for s in sector], rules.industrial_min_far
+    ).astype(float)
+    low_far = far < threshold
+    low_cov = coverage < rules.industrial_min_coverage
+    fired = is_ind & (low_far | low_cov)
+    texts = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(fired):
+        if known[i]:
+            basis = f"sector {sector[i]} {names.get(sector[i], '')} minimum".replace("  ", " ")
+        elif sector[i]:
+            basis = f"industry_code {sector_text[i]!r} has no minimum: default"
+        else:
+            basis = "no industry_code: default minimum"
+        parts = []
+        if low_far[i]:
+            parts.append(f"FAR {far[i]:g} < {threshold[i]:g} ({basis})")
+        if low_cov[i]:
+            parts.append(f"建筑系数 {coverage[i]:g} < {rules.industrial_min_coverage:g}")
+        texts[i] = (
+            "低效工业用地 (screening, not a legal finding): "
+            + "; ".join(parts)
+            + f"; minimums of {INDUSTRIAL_STANDARD}"
+        )
+    ev.fires["inefficient_industrial"] = fired
+    ev.texts["inefficient_industrial"] = texts
+    ev.industrial_min_far = np.where(is_ind, threshold, np.nan)
+    ev.sector_default = is_ind & ~known
+    ev.sector_text = sector_text
+    need = is_ind & ~fired
+    ind_unknown = need & (np.isnan(far) | np.isnan(coverage))
+    reason = np.where(
+        np.isnan(far) & np.isnan(coverage),
+        "far and coverage missing",
+        np.where(np.isnan(far), "far missing", "coverage missing"),
+    )
+    ev.unknown.append(
+        (ind_unknown, np.char.add("inefficient_industrial needs ", reason.astype(str)))
+    )
+
+
 def _evaluate(
     parcels: gpd.GeoDataFrame,
     rules: RenewalRules,
     urban_area: shapely.Geometry | None,
     facilities: gpd.GeoDataFrame | None,
-) -> tuple[
-    dict[str, np.ndarray],
-    dict[str, str],
-    list[tuple[np.ndarray, np.ndarray]],
-    np.ndarray,
-    pd.Series,
-]:
+) -> _Evaluation:
     """Evaluate every rule: rows where it fires, its text, and (mask, reason) for missing data."""
     n = len(parcels)
     code = parcels["landuse_canonical"].astype("string")
@@ -273,9 +460,19 @@ def _evaluate(
     coverage = _numeric(parcels, "coverage")
     idle, idle_unknown = _idle(parcels)
 
-    fires: dict[str, np.ndarray] = {}
-    texts: dict[str, str] = {}
-    unknown: list[tuple[np.ndarray, np.ndarray]] = []  # (mask, reason per row)
+    def same(text: str) -> np.ndarray:
+        return np.full(n, text, dtype=object)
+
+    ev = _Evaluation(
+        fires={},
+        texts={},
+        unknown=[],
+        unknown_code=np.zeros(n, dtype=bool),
+        raw_code=pd.Series(dtype="string"),
+        industrial_min_far=np.full(n, np.nan),
+        sector_default=np.zeros(n, dtype=bool),
+        sector_text=np.full(n, "", dtype=object),
+    )
 
     # specialty markets
     is_market = _matches(code, rules.market_codes)
@@ -284,8 +481,8 @@ def _evaluate(
         hosts = set(facilities.loc[kinds, "parcel_id"].dropna().astype(str))
         on_parcel = parcels["parcel_id"].astype(str).isin(hosts).to_numpy()
         is_market |= on_parcel & (category == "commercial").to_numpy()
-    fires["specialty_market"] = is_market
-    texts["specialty_market"] = (
+    ev.fires["specialty_market"] = is_market
+    ev.texts["specialty_market"] = same(
         f"专业市场提质: market land (codes {'/'.join(rules.market_codes)}"
         + (
             f" or hosts {'/'.join(rules.market_facility_kinds)}"
@@ -295,36 +492,17 @@ def _evaluate(
         + ")"
     )
 
-    # inefficient industrial
-    is_ind = _matches(code, rules.industrial_codes)
-    low_far = far < rules.industrial_min_far
-    low_cov = coverage < rules.industrial_min_coverage
-    fires["inefficient_industrial"] = is_ind & (idle | low_far | low_cov)
-    texts["inefficient_industrial"] = (
-        f"低效工业用地: industrial land idle, FAR < {rules.industrial_min_far:g} or coverage < "
-        f"{rules.industrial_min_coverage:g}"
-    )
-    need = is_ind & ~fires["inefficient_industrial"]
-    ind_unknown = need & (np.isnan(far) | np.isnan(coverage) | idle_unknown)
-    reason = np.where(
-        np.isnan(far) & np.isnan(coverage),
-        "far and coverage missing",
-        np.where(
-            np.isnan(far),
-            "far missing",
-            np.where(np.isnan(coverage), "coverage missing", "is_idle missing"),
-        ),
-    )
-    unknown.append((ind_unknown, np.char.add("inefficient_industrial needs ", reason.astype(str))))
+    _industrial(parcels, rules, ev, code=code, far=far, coverage=coverage)
 
     # old residential
     is_res = _matches(code, rules.old_residential_codes)
-    fires["old_residential"] = is_res & (build_year <= rules.old_residential_built_by)
-    texts["old_residential"] = (
-        f"老旧小区: urban housing built in or before {rules.old_residential_built_by}"
+    ev.fires["old_residential"] = is_res & (build_year <= rules.old_residential_built_by)
+    ev.texts["old_residential"] = same(
+        f"老旧小区: urban housing built in or before {rules.old_residential_built_by} "
+        "(国办发〔2020〕23号)"
     )
-    unknown.append(
-        (is_res & np.isnan(build_year), np.full(n, "old_residential needs build_year (missing)"))
+    ev.unknown.append(
+        (is_res & np.isnan(build_year), same("old_residential needs build_year (missing)"))
     )
 
     # urban villages
@@ -333,41 +511,43 @@ def _evaluate(
         shapely.prepare(urban_area)
         points = shapely.point_on_surface(parcels.geometry.to_numpy())
         inside = shapely.contains(urban_area, points) | shapely.touches(urban_area, points)
-        fires["urban_village"] = is_village & inside
+        ev.fires["urban_village"] = is_village & inside
     else:
-        fires["urban_village"] = np.zeros(n, dtype=bool)
-        unknown.append((is_village, np.full(n, "urban_village needs an urban_area (none given)")))
-    texts["urban_village"] = "城中村: rural homestead inside the urban area"
+        ev.fires["urban_village"] = np.zeros(n, dtype=bool)
+        ev.unknown.append((is_village, same("urban_village needs an urban_area (none given)")))
+    ev.texts["urban_village"] = same("城中村: rural homestead inside the urban area")
 
-    # idle land
+    # statutory idle land, and vacant land (a survey class): two rules
     exempt = category.isin(rules.idle_exempt_categories).to_numpy()
     vacant = _matches(code, rules.vacant_codes)
-    fires["idle_land"] = (idle & ~exempt) | vacant
-    texts["idle_land"] = (
-        f"闲置土地: flagged idle or vacant land (codes {'/'.join(rules.vacant_codes)})"
+    ev.fires["idle_land"] = idle & ~exempt
+    ev.texts["idle_land"] = same(
+        "闲置土地: flagged is_idle (闲置土地处置办法, 国土资源部令第53号 第二条)"
     )
-    unknown.append(
-        (idle_unknown & ~exempt & ~vacant, np.full(n, "idle_land needs is_idle (missing)"))
+    ev.fires["vacant_land"] = vacant
+    ev.texts["vacant_land"] = same(
+        f"空闲地: land-use code {'/'.join(rules.vacant_codes)} "
+        "(2023 用地用海分类 2301 空闲地; 三调 1201)"
     )
+    ev.unknown.append((idle_unknown & ~exempt & ~vacant, same("idle_land needs is_idle (missing)")))
 
     # unknown land-use codes
-    unknown_code = (category == "unknown").to_numpy() | code.isna().to_numpy()
-    raw = (
+    ev.unknown_code = (category == "unknown").to_numpy() | code.isna().to_numpy()
+    ev.raw_code = (
         parcels["landuse_code"].astype("string").fillna("<missing>")
         if "landuse_code" in parcels.columns
         else code.fillna("<missing>")
     )
-    unknown.append(
+    ev.unknown.append(
         (
-            unknown_code,
+            ev.unknown_code,
             np.char.add(
-                np.char.add("land-use code '", raw.to_numpy(dtype=str)),
+                np.char.add("land-use code '", ev.raw_code.to_numpy(dtype=str)),
                 "' unknown to the classification",
             ),
         )
     )
-
-    return fires, texts, unknown, unknown_code, raw
+    return ev
 
 
 def renewal_candidates(
@@ -386,9 +566,11 @@ def renewal_candidates(
         Parcels with ``landuse_canonical`` and ``landuse_category`` (see
         :func:`tqspatial.landuse.classify_landuse`), and where available
         ``landuse_code`` (reported for unknown codes), ``build_year``,
-        ``far``, ``coverage``, ``is_idle`` and ``parcel_id``.  Missing
+        ``far``, ``coverage``, ``is_idle``, ``industry_code`` (GB/T
+        4754-2017 大类 of industrial parcels) and ``parcel_id``.  Missing
         attribute columns are treated as missing values (so the rules that
-        need them give ``"undetermined"``).
+        need them give ``"undetermined"``; a missing ``industry_code`` only
+        selects the default FAR minimum).
     rules : RenewalRules, optional
         Thresholds; defaults to ``RenewalRules()``.
     urban_area : shapely.Geometry, optional
@@ -404,9 +586,13 @@ def renewal_candidates(
     -------
     geopandas.GeoDataFrame
         All rows, same order, plus ``renewal_type`` and ``renewal_rule``
-        (string dtype; missing when no rule applies).  Unknown land-use codes
-        are also reported in ``attrs["tq_notes"]`` (kind
-        ``unknown_landuse_code``, with the count and examples).
+        (string dtype; missing when no rule applies; the rule names the
+        values and thresholds that fired) and ``industrial_min_far`` (the FAR
+        minimum an industrial parcel was tested against, NaN for other land).
+        Unknown land-use codes and industrial parcels tested against the
+        default minimum are also reported in ``attrs["tq_notes"]`` (kinds
+        ``unknown_landuse_code`` and ``industrial_default_minimum``, with the
+        count and examples).
 
     Raises
     ------
@@ -421,13 +607,16 @@ def renewal_candidates(
     ...     {"landuse_canonical": ["070102", "070102", "100101", "0902"],
     ...      "landuse_category": ["residential", "residential", "industrial", "commercial"],
     ...      "build_year": [1990, None, 2010, 2015], "far": [2.0, 2.0, 0.5, 3.0],
-    ...      "coverage": [0.3, 0.3, 0.4, 0.4], "is_idle": [False, False, False, False]},
+    ...      "coverage": [0.3, 0.3, 0.45, 0.4], "is_idle": [False, False, False, False],
+    ...      "industry_code": [None, None, "26", None]},
     ...     geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs="EPSG:4548")
     >>> out = renewal_candidates(parcels)
     >>> out["renewal_type"].fillna("-").tolist()
     ['old_residential', 'undetermined', 'inefficient_industrial', '-']
     >>> out["renewal_rule"].iloc[1]
     'undetermined: old_residential needs build_year (missing)'
+    >>> float(out["industrial_min_far"].iloc[2]), "FAR 0.5 < 0.6" in out["renewal_rule"].iloc[2]
+    (0.6, True)
     """
     rules = rules or RenewalRules()
     missing = [c for c in REQUIRED_COLUMNS if c not in parcels.columns]
@@ -438,16 +627,17 @@ def renewal_candidates(
         )
         raise SchemaError(msg)
     n = len(parcels)
-    fires, texts, unknown, unknown_code, raw = _evaluate(parcels, rules, urban_area, facilities)
+    ev = _evaluate(parcels, rules, urban_area, facilities)
+    unknown_code, raw = ev.unknown_code, ev.raw_code
     rtype = np.full(n, None, dtype=object)
     rtext = np.full(n, None, dtype=object)
     for name in rules.order:
-        take = fires[name] & (rtype == None)  # noqa: E711 - elementwise on an object array
+        take = ev.fires[name] & (rtype == None)  # noqa: E711 - elementwise on an object array
         rtype[take] = name
-        rtext[take] = texts[name]
+        rtext[take] = ev.texts[name][take]
     undecided = rtype == None  # noqa: E711
     reasons = np.full(n, "", dtype=object)
-    for mask, why in unknown:
+    for mask, why in ev.unknown:
         add = mask & undecided
         reasons[add] = np.where(reasons[add] == "", why[add], reasons[add] + "; " + why[add])
     und = undecided & (reasons != "")
@@ -457,6 +647,8 @@ def renewal_candidates(
     out = parcels.copy()
     out["renewal_type"] = pd.array(rtype, dtype="string")
     out["renewal_rule"] = pd.array(rtext, dtype="string")
+    out["industrial_min_far"] = ev.industrial_min_far
+    _note_default_minimum(out, ev, rules, layer)
 
     if unknown_code.any():
         examples = pd.Series(raw.to_numpy()[unknown_code]).value_counts().head(5)
@@ -493,3 +685,35 @@ def renewal_candidates(
         out["renewal_type"].value_counts(dropna=False).to_dict(),
     )
     return out
+
+
+def _note_default_minimum(
+    out: pd.DataFrame, ev: _Evaluation, rules: RenewalRules, layer: str
+) -> None:
+    """Say how many industrial parcels were tested against the default FAR minimum, and why."""
+    if not ev.sector_default.any():
+        return
+    given = ev.sector_default & (ev.sector_text != "")
+    examples = pd.Series(ev.sector_text[given]).value_counts().head(5)
+    detail = (
+        f"; {int(given.sum())} of them carry an industry_code the table has no minimum for "
+        f"(e.g. {', '.join(f'{k!r} x{v}' for k, v in examples.items())})"
+        if given.any()
+        else ""
+    )
+    add_note(
+        out,
+        layer=layer,
+        stage="renewal",
+        kind="industrial_default_minimum",
+        level="info",
+        count=int(ev.sector_default.sum()),
+        column=rules.industry_code_column,
+        raw=", ".join(str(v) for v in examples.index),
+        message=(
+            f"{int(ev.sector_default.sum())} industrial parcels have no usable "
+            f"{rules.industry_code_column} (GB/T 4754-2017 大类){detail}; they were screened "
+            f"against the default FAR minimum {rules.industrial_min_far:g} (an assumption) "
+            f"instead of their sector's minimum in {INDUSTRIAL_STANDARD}."
+        ),
+    )
