@@ -9,8 +9,10 @@
 3. constraints: exact constrained and net areas
    (:func:`tqspatial.constraints.constrained_areas`);
 4. capacity (:class:`Capacity`): target FAR by (cluster, land-use category),
-   new floor area and projected new households, residents and jobs (the input
-   ``residents`` and ``jobs`` are never overwritten);
+   the limits of 建科〔2021〕63号 (:class:`RenewalLimits`), demolished,
+   rebuilt and added floor area, and the projected *new* households,
+   residents and jobs (the input ``residents`` and ``jobs`` are never
+   overwritten: they are what is there today);
 5. phasing (:class:`Phasing`): near / mid / long term by renewal type,
    vacancy and distance to the cluster core;
 6. the ledger per cluster x renewal type x phase (:func:`supply_ledger`).
@@ -25,13 +27,52 @@ district.
 **Net supply vs. rebuilt land.**  ``net_supply_ha`` is the land of the
 renewal candidates net of constraints: the land the renewal programme
 works on.  Not all of it is rebuilt: ``redeveloped_ha`` is net supply times
-the redevelopment share of its renewal type (below), and only that part
-yields new floor area.  An old compound retrofitted in place (综合整治) is
-supply in the first sense, not in the second.
+the redevelopment share of its renewal type (below, after the limits), and
+only that part yields new floor area.  An old compound retrofitted in place
+(综合整治) is supply in the first sense, not in the second.
 
 **Undetermined parcels** (missing data, unknown code) keep their gross and
 constrained area in the ledger but supply nothing: their net area is shown
 as ``pending_net_ha``, their floor area, people and jobs are zero.
+
+**Floor area.**  On the rebuilt part of a candidate (redevelopment share x
+net area) the existing buildings are demolished (``demolished_floor_m2`` =
+share x existing floor area x net / parcel area) and new ones built at the
+target FAR (``rebuilt_floor_m2``).  ``new_floor_area_m2`` is the increment,
+rebuilt minus demolished, floored at 0 (``subtract_existing=False``: the
+rebuilt floor area).  Existing floor area is ``floor_area_m2``, else
+``far`` x area; when both are missing nothing can be computed and the
+parcel's ``capacity_issue`` says so (floor area 0, counted in the ledger's
+``capacity_issues``).
+
+**The limits of 建科〔2021〕63号** (住房和城乡建设部关于在实施城市更新行动中
+防止大拆大建问题的通知, 2021), each applied per parcel (the parcel is taken
+as the 项目) and reported per ledger row and cluster:
+
+* (一) demolished floor area not above 20 % of the existing floor area
+  (原则上城市更新单元（片区）或项目内拆除建筑面积不应大于现状总建筑面积的20%);
+* (二) 拆建比 -- floor area built over floor area demolished -- not above 2
+  (原则上城市更新单元（片区）或项目内拆建比不应大于2);
+* (三) 就地就近安置率 not below 50 % (居民就地、就近安置率不宜低于50%).
+
+For the renewal types in :attr:`RenewalLimits.enforce` (old residential
+compounds and specialty markets: the urban fabric the notice is about) the
+first two are *enforced*: demolition beyond 20 % shrinks the rebuilt land in
+proportion, and new construction beyond twice the demolished floor area is
+cut to it (``demolition_check`` / ``rebuild_ratio_check`` = ``capped``,
+``renewal_limit`` names the limit that set the new floor area).  Other types
+are checked and *flagged* (``over``), not cut: industrial sites are
+redeveloped under the 低效用地再开发 policy and urban villages under the
+2023 城中村改造 guidance, which allow clearance.  Rehousing cannot be
+enforced by a land model and is flagged: a parcel's ``displaced_households``
+are its residents (input ``residents``) times the share of its floor area
+demolished, divided by the household size; ``new_dwellings`` are the
+rebuilt residential floor area over the dwelling size; ``rehousing_rate`` =
+min(1, new dwellings / displaced households) is the share of displaced
+households the new dwellings *could* house -- on site for a parcel
+(就地), within the cluster in :func:`cluster_totals` (就近).  A rate below
+50 % means the plan cannot meet the notice there, whatever the residents
+choose; a rate above it is necessary, not sufficient.
 
 Coefficients (all overridable; assumptions are labelled so):
 
@@ -43,20 +84,10 @@ Coefficients (all overridable; assumptions are labelled so):
   assumptions within the usual planning ranges (office 25-40, commercial
   30-50, industry 80-120 m² per job);
 * redevelopment share per renewal type: the part of a candidate's net area
-  that is demolished and rebuilt.  Old residential compounds 0.2 and
-  specialty markets 0.5 follow 住房和城乡建设部关于在实施城市更新行动中防止
-  大拆大建问题的通知 (建科〔2021〕63号: demolition in a renewal project should
-  in principle not exceed 20 % of the existing floor area; markets are
-  assumed half rebuilt, half upgraded in place); inefficient industry, urban
-  villages and idle land are rebuilt whole (1.0).
-
-New floor area of a candidate = redevelopment share x (net area x target FAR
-- existing floor area x net area / parcel area), floored at 0: the existing
-buildings on the rebuilt part are replaced, so only the increment counts
-(set ``subtract_existing=False`` for gross new floor area).  Existing floor
-area is ``floor_area_m2``, else ``far`` x area; when both are missing the
-increment cannot be computed and the parcel's ``capacity_issue`` says so
-(floor area 0, counted in the ledger's ``capacity_issues``).
+  that is demolished and rebuilt.  Old residential compounds 0.2 (so the
+  demolition stays within the 20 % of 建科〔2021〕63号), specialty markets 0.5
+  (assumption: half rebuilt, half upgraded in place; the 20 % limit then cuts
+  it), inefficient industry, urban villages, idle and vacant land 1.0.
 """
 
 from __future__ import annotations
@@ -77,19 +108,20 @@ from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
 from tqspatial.quality import add_note
 from tqspatial.renewal import (
-    RENEWAL_TYPE_ZH,
     RENEWAL_TYPES,
     UNDETERMINED,
     RenewalRules,
     renewal_candidates,
 )
 from tqspatial.structure import PlanStructure
+from tqspatial.vocabulary import CLUSTER_SPECIAL_NAMES, zh_table
 
 __all__ = [
     "LEDGER_COLUMNS",
     "USES",
     "Capacity",
     "Phasing",
+    "RenewalLimits",
     "cluster_totals",
     "default_targets",
     "ledger_zh",
@@ -120,34 +152,45 @@ LEDGER_COLUMNS = [
     "net_supply_ha",
     "pending_net_ha",
     "redeveloped_ha",
+    "existing_floor_area_m2",
+    "demolished_floor_m2",
+    "rebuilt_floor_m2",
     "new_floor_area_m2",
+    "demolition_share",
+    "rebuild_ratio",
+    "bound_demolition",
+    "bound_rebuild_ratio",
+    "over_limit",
+    "new_dwellings",
     "new_households",
     "new_residents",
     "new_jobs",
+    "displaced_households",
+    "rehousing_rate",
+    "rehousing_check",
     "capacity_issues",
 ]
 
-#: Chinese names of the default phases.
-PHASE_ZH = {"near": "近期", "mid": "中期", "long": "远期", PHASE_UNDETERMINED: "待定"}
+#: Ledger columns that are ratios or checks of a row, not sums over its parcels.
+LEDGER_RATIOS = ("demolition_share", "rebuild_ratio", "rehousing_rate", "rehousing_check")
 
-#: Chinese headers of the ledger (for planners' workbooks).
-LEDGER_HEADERS_ZH = {
-    "cluster_id": "组团",
-    "renewal_type": "更新类型",
-    "phase": "时序",
-    "phase_years": "年份",
-    "parcel_count": "地块数",
-    "gross_area_ha": "更新用地面积（公顷）",
-    "constrained_area_ha": "受限面积（公顷）",
-    "net_supply_ha": "净供给面积（公顷）",
-    "pending_net_ha": "待定净面积（公顷）",
-    "redeveloped_ha": "拆除重建面积（公顷）",
-    "new_floor_area_m2": "新增建筑面积（平方米）",
-    "new_households": "新增户数",
-    "new_residents": "新增人口",
-    "new_jobs": "新增就业岗位",
-    "capacity_issues": "容量数据缺失地块数",
-}
+#: Ledger columns of people, households and jobs (rounded to whole numbers for planners).
+_PEOPLE_COLUMNS = (
+    "new_dwellings",
+    "new_households",
+    "new_residents",
+    "new_jobs",
+    "displaced_households",
+)
+
+#: Ledger columns that count parcels.
+LEDGER_COUNTS = (
+    "parcel_count",
+    "bound_demolition",
+    "bound_rebuild_ratio",
+    "over_limit",
+    "capacity_issues",
+)
 
 _TARGET_COLUMNS = ["cluster_id", "landuse_category", "target_far", *[f"share_{u}" for u in USES]]
 
@@ -199,6 +242,54 @@ def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:
 
 
 @dataclasses.dataclass(frozen=True)
+class RenewalLimits:
+    """The limits of 建科〔2021〕63号 on demolition, rebuilding and rehousing.
+
+    Attributes
+    ----------
+    max_demolition_share : float
+        Demolished floor area over existing floor area, at most (第(一)条: 20 %).
+    max_rebuild_ratio : float
+        拆建比 -- floor area built over floor area demolished -- at most (第(二)条: 2).
+    min_rehousing_rate : float
+        就地就近安置率 at least (第(三)条: 50 %); checked, never enforced.
+    enforce : tuple of str
+        Renewal types whose demolition and new construction are cut to the
+        limits; the others are checked and flagged.
+
+    Examples
+    --------
+    >>> RenewalLimits().max_rebuild_ratio, RenewalLimits().enforce
+    (2.0, ('old_residential', 'specialty_market'))
+    >>> RenewalLimits(enforce=("parks",))
+    Traceback (most recent call last):
+    ...
+    tqspatial.errors.ConfigError: RenewalLimits: enforce lists unknown renewal types ['parks']; ...
+    """
+
+    max_demolition_share: float = 0.20
+    max_rebuild_ratio: float = 2.0
+    min_rehousing_rate: float = 0.50
+    enforce: tuple[str, ...] = ("old_residential", "specialty_market")
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("max_demolition_share", "min_rehousing_rate"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                problems.append(f"{name}={value}; expected a share from 0 to 1")
+        if not self.max_rebuild_ratio > 0:
+            problems.append(f"max_rebuild_ratio={self.max_rebuild_ratio}; expected > 0")
+        unknown = sorted(set(self.enforce) - set(RENEWAL_TYPES))
+        if unknown:
+            problems.append(
+                f"enforce lists unknown renewal types {unknown}; valid are {list(RENEWAL_TYPES)}"
+            )
+        if problems:
+            raise ConfigError("RenewalLimits: " + "; ".join(problems))
+
+
+@dataclasses.dataclass(frozen=True)
 class Capacity:
     """Coefficients turning net land into floor area, households, residents and jobs.
 
@@ -215,9 +306,12 @@ class Capacity:
     m2_per_job : Mapping[str, float]
         Floor area per job for ``office``, ``commercial`` and ``industry``.
     redevelopment_share : Mapping[str, float]
-        Share of a candidate's net area rebuilt, per renewal type.
+        Share of a candidate's net area rebuilt, per renewal type (before the
+        limits).
     subtract_existing : bool
         Count only the increment over the existing floor area.
+    limits : RenewalLimits
+        The demolition, 拆建比 and rehousing limits (建科〔2021〕63号).
 
     Examples
     --------
@@ -243,10 +337,12 @@ class Capacity:
                 "old_residential": 0.2,
                 "urban_village": 1.0,
                 "idle_land": 1.0,
+                "vacant_land": 1.0,
             }
         )
     )
     subtract_existing: bool = True
+    limits: RenewalLimits = dataclasses.field(default_factory=RenewalLimits)
 
     def __post_init__(self) -> None:
         problems = []
@@ -361,13 +457,13 @@ class Phasing:
     """A transparent phasing rule (近期 / 中期 / 远期).
 
     1. Each renewal type starts in a base phase (``base_phase``, index into
-       ``phases``): old residential compounds, specialty markets and idle land
-       near term (国办发〔2020〕23号 set the end of the 14th Five-Year Plan for
-       the 2000-era compounds; idle land has statutory disposal deadlines; the
-       strategy gives the Luokou markets priority), inefficient industry and
-       urban villages mid term (leases, relocation and compensation take
-       longer).
-    2. Vacant parcels (``is_idle``) are near term whatever their type.
+       ``phases``): old residential compounds, specialty markets, idle and
+       vacant land near term (国办发〔2020〕23号 set the end of the 14th
+       Five-Year Plan for the 2000-era compounds; idle land has statutory
+       disposal deadlines; vacant land has nothing to clear; the strategy gives
+       the Luokou markets priority), inefficient industry and urban villages
+       mid term (leases, relocation and compensation take longer).
+    2. Parcels flagged ``is_idle`` are near term whatever their type.
     3. Otherwise a parcel within ``core_radius_m`` of its cluster core (the
        representative point of the cluster polygon) moves one phase earlier,
        beyond ``outer_radius_m`` one phase later.  Unassigned parcels have no
@@ -403,6 +499,7 @@ class Phasing:
                 "old_residential": 0,
                 "urban_village": 1,
                 "idle_land": 0,
+                "vacant_land": 0,
             }
         )
     )
@@ -439,11 +536,14 @@ def _existing_floor(parcels: pd.DataFrame, area: np.ndarray) -> np.ndarray:
     return floor
 
 
-def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
-    """Add target FAR, floor area, households, residents and jobs (in place)."""
+#: Relative tolerance of the limit tests (a parcel exactly at a limit is within it).
+_LIMIT_TOLERANCE = 1e-9
+
+
+def _targets(
+    out: pd.DataFrame, capacity: Capacity, determined: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     n = len(out)
-    rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None)
-    determined = rtype.isin(RENEWAL_TYPES).to_numpy()
     clusters = out["cluster_id"].astype(str).to_numpy()
     categories = out["landuse_category"].astype("string").fillna("unknown").to_numpy(dtype=str)
     target = np.full(n, np.nan)
@@ -457,6 +557,94 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
         target[i] = row["target_far"]
         for u in USES:
             shares[u][i] = row[f"share_{u}"]
+    return target, shares
+
+
+def _check(
+    applies: np.ndarray, unknown: np.ndarray, over: np.ndarray, enforced: np.ndarray
+) -> pd.arrays.StringArray:
+    """Outcome of one limit test per row (see vocabulary.CHECK_NAMES)."""
+    result = np.full(len(applies), None, dtype=object)
+    result[applies] = "ok"
+    result[applies & over & enforced] = "capped"
+    result[applies & over & ~enforced] = "over"
+    result[applies & unknown] = "unknown"
+    return pd.array(result, dtype="string")
+
+
+@dataclasses.dataclass
+class _Floors:
+    """Floor areas of the rebuilt part of each parcel, after the limits."""
+
+    works: np.ndarray  # a determined candidate with land to rebuild
+    known: np.ndarray  # existing floor area known
+    cleared: np.ndarray  # something is demolished
+    issue: np.ndarray  # existing floor area unknown: nothing can be computed
+    over_demolition: np.ndarray
+    over_ratio: np.ndarray
+    rebuilt_land: np.ndarray
+    demolished: np.ndarray
+    rebuilt: np.ndarray
+    new_floor: np.ndarray
+
+
+def _floors(
+    capacity: Capacity,
+    *,
+    target: np.ndarray,
+    redevelop: np.ndarray,
+    works: np.ndarray,
+    enforced: np.ndarray,
+    area: np.ndarray,
+    net: np.ndarray,
+    existing: np.ndarray,
+) -> _Floors:
+    limits = capacity.limits
+    known = ~np.isnan(existing)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net_share = np.where(area > 0, net / area, 0.0)
+        # (一) demolition: floor area on the rebuilt part, at most a share of the existing
+        asked_demolition = redevelop * existing * net_share
+        demolition_cap = limits.max_demolition_share * existing
+        over_demolition = works & known & (existing > 0)
+        over_demolition &= asked_demolition > demolition_cap * (1 + _LIMIT_TOLERANCE)
+        scale = np.where(over_demolition & enforced, demolition_cap / asked_demolition, 1.0)
+        demolished = np.where(works, asked_demolition * scale, 0.0)
+        rebuilt_land = np.where(works, redevelop * net * scale, 0.0)
+        # (二) 拆建比: floor area built over floor area demolished
+        asked_rebuilt = rebuilt_land * np.nan_to_num(target)
+        cleared = works & known & (demolished > 0)
+        rebuild_cap = limits.max_rebuild_ratio * demolished
+        over_ratio = cleared & (asked_rebuilt > rebuild_cap * (1 + _LIMIT_TOLERANCE))
+        rebuilt = np.where(over_ratio & enforced, rebuild_cap, asked_rebuilt)
+    issue = works & capacity.subtract_existing & ~known
+    rebuilt = np.where(issue, 0.0, rebuilt)
+    demolished = np.where(issue, np.nan, demolished)
+    if capacity.subtract_existing:
+        new_floor = np.maximum(rebuilt - np.nan_to_num(demolished), 0.0)
+    else:
+        new_floor = rebuilt
+    return _Floors(
+        works=works,
+        known=known,
+        cleared=cleared,
+        issue=issue,
+        over_demolition=over_demolition,
+        over_ratio=over_ratio,
+        rebuilt_land=rebuilt_land,
+        demolished=demolished,
+        rebuilt=rebuilt,
+        new_floor=np.where(issue, 0.0, new_floor),
+    )
+
+
+def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
+    """Add floor areas, the 建科〔2021〕63号 checks and the projected newcomers (in place)."""
+    n = len(out)
+    rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None)
+    determined = rtype.isin(RENEWAL_TYPES).to_numpy()
+    enforced = rtype.isin(capacity.limits.enforce).to_numpy() & determined
+    target, shares = _targets(out, capacity, determined)
     area = out["area_m2"].to_numpy(dtype=float)
     net = out["supply_net_m2"].to_numpy(dtype=float)
     existing = _existing_floor(out, area)
@@ -466,28 +654,92 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
             for t, d in zip(rtype, determined, strict=True)
         ]
     )
-    built = redevelop * net * np.nan_to_num(target)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        replaced = redevelop * existing * np.where(area > 0, net / area, 0.0)
-    issue = determined & capacity.subtract_existing & np.isnan(existing) & (redevelop > 0)
-    new_floor = built - np.nan_to_num(replaced) if capacity.subtract_existing else built
-    new_floor = np.where(issue, 0.0, np.maximum(new_floor, 0.0))
+    works = determined & (redevelop > 0) & (net > 0)
+    f = _floors(
+        capacity,
+        target=target,
+        redevelop=redevelop,
+        works=works,
+        enforced=enforced,
+        area=area,
+        net=net,
+        existing=existing,
+    )
     out["target_far"] = target
     out["redevelopment_share"] = redevelop
-    out["redeveloped_m2"] = redevelop * net
+    out["redeveloped_m2"] = f.rebuilt_land
     out["existing_floor_area_m2"] = existing
-    out["new_floor_area_m2"] = new_floor
-    res_floor = new_floor * shares["residential"]
+    out["demolished_floor_m2"] = f.demolished
+    out["rebuilt_floor_m2"] = f.rebuilt
+    out["new_floor_area_m2"] = f.new_floor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["demolition_share"] = np.where(
+            works & f.known & (existing > 0), f.demolished / existing, np.nan
+        )
+        out["rebuild_ratio"] = np.where(f.cleared & ~f.issue, f.rebuilt / f.demolished, np.nan)
+    unknown = works & ~f.known
+    out["demolition_check"] = _check(works & (existing != 0), unknown, f.over_demolition, enforced)
+    out["rebuild_ratio_check"] = _check(f.cleared | unknown, unknown, f.over_ratio, enforced)
+    limit = np.full(n, None, dtype=object)
+    done = works & ~f.issue
+    limit[done] = "target_far"
+    if capacity.subtract_existing:
+        limit[done & (f.rebuilt <= np.nan_to_num(f.demolished))] = "existing_denser"
+    limit[done & f.over_demolition & enforced] = "demolition_share"
+    limit[done & f.over_ratio & enforced] = "rebuild_ratio"
+    out["renewal_limit"] = pd.array(limit, dtype="string")
+    _rehousing(out, capacity, f.rebuilt * shares["residential"], works, f.known)
+
     # projected newcomers go to new columns: the parcel's own residents and jobs stay as read
-    out["new_households"] = res_floor / capacity.dwelling_m2
+    out["new_households"] = f.new_floor * shares["residential"] / capacity.dwelling_m2
     out["new_residents"] = out["new_households"] * capacity.persons_per_household
     jobs = np.zeros(n)
     for use in ("office", "commercial", "industry"):
-        jobs += new_floor * shares[use] / capacity.m2_per_job[use]
+        jobs += f.new_floor * shares[use] / capacity.m2_per_job[use]
     out["new_jobs"] = jobs
     text = np.full(n, None, dtype=object)
-    text[issue] = "existing floor area unknown (floor_area_m2 and far missing)"
+    text[f.issue] = "existing floor area unknown (floor_area_m2 and far missing)"
     out["capacity_issue"] = pd.array(text, dtype="string")
+
+
+def _rehousing(
+    out: gpd.GeoDataFrame,
+    capacity: Capacity,
+    rebuilt_residential: np.ndarray,
+    works: np.ndarray,
+    known: np.ndarray,
+) -> None:
+    """Add displaced households, new dwellings and the on-site rehousing check (in place)."""
+    n = len(out)
+    residential = (out["landuse_category"].astype("string") == "residential").to_numpy(
+        dtype=bool, na_value=False
+    )
+    residents = (
+        pd.to_numeric(out["residents"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if "residents" in out.columns
+        else np.full(n, np.nan)
+    )
+    existing = out["existing_floor_area_m2"].to_numpy(dtype=float)
+    demolished = out["demolished_floor_m2"].to_numpy(dtype=float)
+    clears_housing = works & known & residential & (np.nan_to_num(demolished) > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        displaced = np.where(
+            clears_housing,
+            residents * demolished / existing / capacity.persons_per_household,
+            0.0,
+        )
+    dwellings = rebuilt_residential / capacity.dwelling_m2
+    out["new_dwellings"] = dwellings
+    out["displaced_households"] = displaced
+    has_displaced = clears_housing & (np.nan_to_num(displaced) > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(has_displaced, np.minimum(1.0, dwellings / displaced), np.nan)
+    out["rehousing_rate"] = rate
+    check = np.full(n, None, dtype=object)
+    check[has_displaced] = "ok"
+    check[has_displaced & (rate < capacity.limits.min_rehousing_rate)] = "below"
+    check[clears_housing & np.isnan(residents)] = "unknown"
+    out["rehousing_check"] = pd.array(check, dtype="string")
 
 
 def _cores(structure: PlanStructure) -> dict[str, shapely.Geometry]:
@@ -599,14 +851,21 @@ def renewal_supply(
         ``constrained_m2``, ``net_area_m2``, ``constrained_share``,
         ``supply_net_m2`` (net area of determined candidates, else 0),
         ``pending_net_m2`` (net area of undetermined parcels), ``target_far``,
-        ``redevelopment_share``, ``redeveloped_m2`` (net area rebuilt),
-        ``existing_floor_area_m2``,
-        ``new_floor_area_m2``, ``new_households``, ``new_residents``,
-        ``new_jobs`` (projected newcomers; the input ``residents`` and ``jobs``
-        are kept as read),
-        ``capacity_issue``, ``core_distance_m``, ``phase``,
-        ``phase_start_year``, ``phase_end_year``.  Notes (unknown codes,
-        undetermined parcels) are in ``attrs["tq_notes"]``.
+        ``redevelopment_share`` (asked), ``redeveloped_m2`` (net area rebuilt,
+        after the limits), ``existing_floor_area_m2``, ``demolished_floor_m2``,
+        ``rebuilt_floor_m2``, ``new_floor_area_m2`` (rebuilt minus demolished),
+        ``demolition_share``, ``rebuild_ratio`` (拆建比), ``demolition_check``
+        and ``rebuild_ratio_check`` (``ok``, ``capped``, ``over``, ``unknown``;
+        missing where the limit does not apply), ``renewal_limit`` (what set
+        the new floor area: ``target_far``, ``demolition_share``,
+        ``rebuild_ratio`` or ``existing_denser``), ``new_dwellings``,
+        ``displaced_households``, ``rehousing_rate``, ``rehousing_check``
+        (``ok``, ``below``, ``unknown``), ``new_households``,
+        ``new_residents``, ``new_jobs`` (projected newcomers; the input
+        ``residents`` and ``jobs`` are kept as read), ``capacity_issue``,
+        ``core_distance_m``, ``phase``, ``phase_start_year``,
+        ``phase_end_year``.  Notes (unknown codes, undetermined parcels,
+        limits that bound or were exceeded) are in ``attrs["tq_notes"]``.
     ledger : pandas.DataFrame
         :func:`supply_ledger` of ``parcels_out``.
 
@@ -664,9 +923,10 @@ def renewal_supply(
     undetermined = (rtype == UNDETERMINED).to_numpy()
     out["supply_net_m2"] = np.where(determined, out["net_area_m2"], 0.0)
     out["pending_net_m2"] = np.where(undetermined, out["net_area_m2"], 0.0)
-    _capacity(out, capacity or Capacity())
+    capacity = capacity or Capacity()
+    _capacity(out, capacity)
     _phasing(out, structure, phasing or Phasing())
-    ledger = supply_ledger(out, structure, phasing=phasing or Phasing())
+    ledger = supply_ledger(out, structure, phasing=phasing or Phasing(), limits=capacity.limits)
     issues = int(out["capacity_issue"].notna().sum())
     if issues:
         add_note(
@@ -681,6 +941,7 @@ def renewal_supply(
                 "missing); their new floor area is not counted."
             ),
         )
+    _note_limits(out, capacity.limits)
     logger.info(
         "renewal supply: %d candidates, %.1f ha net supply, %.0f m² new floor area",
         int(determined.sum()),
@@ -690,11 +951,79 @@ def renewal_supply(
     return out, ledger
 
 
+def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
+    """Record in the notes which 建科〔2021〕63号 limits bound parcels, and which were exceeded."""
+    rtype = out["renewal_type"].astype(object)
+    checks = {
+        "demolition": (
+            out["demolition_check"],
+            f"demolition above {limits.max_demolition_share:.0%} of the existing floor area",
+        ),
+        "rebuild_ratio": (
+            out["rebuild_ratio_check"],
+            f"拆建比 above {limits.max_rebuild_ratio:g}",
+        ),
+    }
+    for name, (column, what) in checks.items():
+        capped = (column == "capped").to_numpy(dtype=bool, na_value=False)
+        over = (column == "over").to_numpy(dtype=bool, na_value=False)
+        if capped.any():
+            add_note(
+                out,
+                layer="parcels",
+                stage="supply",
+                kind=f"limit_{name}_capped",
+                count=int(capped.sum()),
+                column=f"{name}_check",
+                message=(
+                    f"{int(capped.sum())} renewal parcels asked for {what} and were cut to the "
+                    "limit (建科〔2021〕63号; types "
+                    f"{', '.join(sorted(set(rtype[capped])))})."
+                ),
+            )
+        if over.any():
+            by_type = rtype[over].value_counts()
+            add_note(
+                out,
+                layer="parcels",
+                stage="supply",
+                kind=f"limit_{name}_over",
+                level="warning",
+                count=int(over.sum()),
+                column=f"{name}_check",
+                message=(
+                    f"{int(over.sum())} renewal parcels have {what} (建科〔2021〕63号) and are "
+                    "not cut because the limit is not enforced for their type ("
+                    + ", ".join(f"{k} x{v}" for k, v in by_type.items())
+                    + "); see RenewalLimits.enforce."
+                ),
+            )
+    below = (out["rehousing_check"] == "below").to_numpy(dtype=bool, na_value=False)
+    unknown = (out["rehousing_check"] == "unknown").to_numpy(dtype=bool, na_value=False)
+    if below.any() or unknown.any():
+        add_note(
+            out,
+            layer="parcels",
+            stage="supply",
+            kind="limit_rehousing",
+            level="warning",
+            count=int(below.sum() + unknown.sum()),
+            column="rehousing_check",
+            message=(
+                f"{int(below.sum())} renewal parcels rebuild fewer dwellings on site than "
+                f"{limits.min_rehousing_rate:.0%} of the households their demolition displaces, "
+                f"and for {int(unknown.sum())} the residents are unknown (就地就近安置率, "
+                "建科〔2021〕63号); cluster_totals checks the cluster as a whole."
+            ),
+        )
+
+
 def supply_ledger(
     parcels_out: pd.DataFrame,
     structure: PlanStructure,
     *,
     phasing: Phasing | None = None,
+    limits: RenewalLimits | None = None,
 ) -> pd.DataFrame:
     """Sum renewal parcels per cluster x renewal type x phase.
 
@@ -706,6 +1035,9 @@ def supply_ledger(
         For the cluster order.
     phasing : Phasing, optional
         For the phase order and years; default ``Phasing()``.
+    limits : RenewalLimits, optional
+        For the rehousing minimum of ``rehousing_check``; default
+        ``RenewalLimits()``.
 
     Returns
     -------
@@ -713,8 +1045,13 @@ def supply_ledger(
         :data:`LEDGER_COLUMNS`; one row per combination present among parcels
         with a renewal type (candidates and undetermined), ordered by cluster
         (structure order, then ``unassigned``), type and phase.  Areas in ha,
-        floor area in m², new households / residents / jobs as unrounded
-        expectations.  Sums over rows equal the sums over the parcels.
+        floor area in m², dwellings, households, residents and jobs as
+        unrounded expectations; ``existing_floor_area_m2`` is that of the
+        parcels where demolition applies.  ``bound_demolition`` and
+        ``bound_rebuild_ratio`` count parcels cut to a limit, ``over_limit``
+        parcels over a limit not enforced for their type.  Sums over rows
+        equal the sums over the parcels; :data:`LEDGER_RATIOS` are ratios of
+        the row's sums (``rebuild_ratio`` over the parcels with demolition).
 
     Examples
     --------
@@ -738,19 +1075,42 @@ def supply_ledger(
             "phase": frame["phase"].astype(str).to_numpy(),
         }
     )
+
+    def column(name: str) -> np.ndarray:
+        return np.nan_to_num(frame[name].to_numpy(dtype=float, na_value=np.nan))
+
+    def flagged(name: str, *values: str) -> np.ndarray:
+        return frame[name].isin(values).to_numpy(dtype=int)
+
+    demolition_applies = frame["demolition_share"].notna().to_numpy()
     values = pd.DataFrame(
         {
             "parcel_count": 1,
-            "gross_area_ha": frame["area_m2"].to_numpy(dtype=float) / 1e4,
-            "constrained_area_ha": frame["constrained_m2"].to_numpy(dtype=float) / 1e4,
-            "net_supply_ha": frame["supply_net_m2"].to_numpy(dtype=float) / 1e4,
-            "pending_net_ha": frame["pending_net_m2"].to_numpy(dtype=float) / 1e4,
-            "redeveloped_ha": frame["redeveloped_m2"].to_numpy(dtype=float) / 1e4,
-            "new_floor_area_m2": frame["new_floor_area_m2"].to_numpy(dtype=float),
-            "new_households": frame["new_households"].to_numpy(dtype=float),
-            "new_residents": frame["new_residents"].to_numpy(dtype=float),
-            "new_jobs": frame["new_jobs"].to_numpy(dtype=float),
+            "gross_area_ha": column("area_m2") / 1e4,
+            "constrained_area_ha": column("constrained_m2") / 1e4,
+            "net_supply_ha": column("supply_net_m2") / 1e4,
+            "pending_net_ha": column("pending_net_m2") / 1e4,
+            "redeveloped_ha": column("redeveloped_m2") / 1e4,
+            "existing_floor_area_m2": np.where(
+                demolition_applies, column("existing_floor_area_m2"), 0.0
+            ),
+            "demolished_floor_m2": column("demolished_floor_m2"),
+            "rebuilt_floor_m2": column("rebuilt_floor_m2"),
+            "new_floor_area_m2": column("new_floor_area_m2"),
+            "bound_demolition": flagged("demolition_check", "capped"),
+            "bound_rebuild_ratio": flagged("rebuild_ratio_check", "capped"),
+            "over_limit": (
+                flagged("demolition_check", "over") | flagged("rebuild_ratio_check", "over")
+            ),
+            "new_dwellings": column("new_dwellings"),
+            "new_households": column("new_households"),
+            "new_residents": column("new_residents"),
+            "new_jobs": column("new_jobs"),
+            "displaced_households": column("displaced_households"),
             "capacity_issues": frame["capacity_issue"].notna().to_numpy(dtype=int),
+            "_rebuilt_cleared": np.where(
+                frame["rebuild_ratio"].notna().to_numpy(), column("rebuilt_floor_m2"), 0.0
+            ),
         }
     )
     table = (
@@ -767,13 +1127,40 @@ def supply_ledger(
         key=lambda s: s.map({**cluster_order, **type_order, **phase_order}).fillna(99),
     ).reset_index(drop=True)
     table.insert(3, "phase_years", table["phase"].map(years).fillna(""))
-    table["parcel_count"] = table["parcel_count"].astype(int)
-    table["capacity_issues"] = table["capacity_issues"].astype(int)
+    for count in LEDGER_COUNTS:
+        table[count] = table[count].astype(int)
+    _add_ratios(
+        table, table.pop("_rebuilt_cleared").to_numpy(dtype=float), limits or RenewalLimits()
+    )
     return table[LEDGER_COLUMNS]
 
 
-def cluster_totals(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFrame:
+def _add_ratios(table: pd.DataFrame, rebuilt_cleared: np.ndarray, limits: RenewalLimits) -> None:
+    """Add the row ratios (demolition share, 拆建比, rehousing capacity and check) in place."""
+    existing = table["existing_floor_area_m2"].to_numpy(dtype=float)
+    demolished = table["demolished_floor_m2"].to_numpy(dtype=float)
+    displaced = table["displaced_households"].to_numpy(dtype=float)
+    dwellings = table["new_dwellings"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["demolition_share"] = np.where(existing > 0, demolished / existing, np.nan)
+        table["rebuild_ratio"] = np.where(demolished > 0, rebuilt_cleared / demolished, np.nan)
+        rate = np.where(displaced > 0, np.minimum(1.0, dwellings / displaced), np.nan)
+    table["rehousing_rate"] = rate
+    check = np.full(len(table), None, dtype=object)
+    check[displaced > 0] = "ok"
+    check[(displaced > 0) & (rate < limits.min_rehousing_rate)] = "below"
+    table["rehousing_check"] = pd.array(check, dtype="string")
+
+
+def cluster_totals(
+    ledger: pd.DataFrame, structure: PlanStructure, *, limits: RenewalLimits | None = None
+) -> pd.DataFrame:
     """Sum the ledger per cluster and add a district row.
+
+    Sums are summed; the ratios (demolition share, 拆建比, rehousing capacity)
+    are recomputed from the sums, so the cluster's ``rehousing_check`` tests the
+    就地就近 rehousing of the whole cluster: dwellings rebuilt anywhere in the
+    cluster against the households displaced in it.
 
     Parameters
     ----------
@@ -781,6 +1168,8 @@ def cluster_totals(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFra
         Output of :func:`supply_ledger`.
     structure : PlanStructure
         For cluster order and names.
+    limits : RenewalLimits, optional
+        For the rehousing minimum; default ``RenewalLimits()``.
 
     Returns
     -------
@@ -798,24 +1187,29 @@ def cluster_totals(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFra
     >>> cluster_totals(empty, s)["cluster_id"].tolist()
     ['c', 'unassigned', 'district']
     """
-    numeric = [
-        c for c in LEDGER_COLUMNS if c not in ("cluster_id", "renewal_type", "phase", "phase_years")
-    ]
+    keys = ("cluster_id", "renewal_type", "phase", "phase_years")
+    additive = [c for c in LEDGER_COLUMNS if c not in keys and c not in LEDGER_RATIOS]
     order = [*structure.cluster_ids, UNASSIGNED]
+    frame = ledger.assign(
+        _rebuilt_cleared=pd.to_numeric(ledger["rebuild_ratio"], errors="coerce").fillna(0.0)
+        * pd.to_numeric(ledger["demolished_floor_m2"], errors="coerce").fillna(0.0)
+    )
     sums = (
-        ledger.groupby("cluster_id")[numeric].sum()
-        if len(ledger)
-        else pd.DataFrame(columns=numeric)
+        frame.groupby("cluster_id")[[*additive, "_rebuilt_cleared"]].sum()
+        if len(frame)
+        else pd.DataFrame(columns=[*additive, "_rebuilt_cleared"], dtype=float)
     )
     sums = sums.reindex(order).fillna(0)
     sums.loc["district"] = sums.sum()
-    for column in ("parcel_count", "capacity_issues"):
-        sums[column] = sums[column].astype(int)
+    for count in LEDGER_COUNTS:
+        sums[count] = sums[count].astype(int)
+    _add_ratios(sums, sums.pop("_rebuilt_cleared").to_numpy(dtype=float), limits or RenewalLimits())
     names = structure.elements["name_zh"].reindex(order).astype(object).to_dict()
-    names.update({UNASSIGNED: "未纳入组团", "district": "全区合计"})
+    names.update({key: t.zh for key, t in CLUSTER_SPECIAL_NAMES.items()})
     sums.insert(0, "name_zh", [names[i] for i in sums.index])
     sums.index.name = "cluster_id"
-    result: pd.DataFrame = sums.reset_index()
+    columns = ["cluster_id", "name_zh", *[c for c in LEDGER_COLUMNS if c not in keys]]
+    result: pd.DataFrame = sums.reset_index()[columns]
     return result
 
 
@@ -825,39 +1219,35 @@ def ledger_zh(ledger: pd.DataFrame, structure: PlanStructure) -> pd.DataFrame:
     Parameters
     ----------
     ledger : pandas.DataFrame
-        Output of :func:`supply_ledger` (or :func:`cluster_totals`, whose
-        ``name_zh`` column is kept as 组团名称).
+        Output of :func:`supply_ledger` or :func:`cluster_totals` (whose
+        ``name_zh`` column is dropped: ``cluster_id`` carries the name).
     structure : PlanStructure
         For the Chinese cluster names.
 
     Returns
     -------
     pandas.DataFrame
-        Same rows; ``cluster_id`` becomes the Chinese cluster name (未纳入组团
-        for ``unassigned``), renewal types and phases are translated, areas
-        rounded to 0.01 ha and counts of people and jobs to whole numbers.
+        Same rows, through :func:`tqspatial.vocabulary.zh_table`:
+        ``cluster_id`` becomes the Chinese cluster name (未纳入组团 for
+        ``unassigned``), renewal types, phases and checks are translated,
+        headers come from the one vocabulary; areas are rounded to 0.01 ha,
+        floor areas, dwellings, people and jobs to whole numbers and ratios
+        to 0.001.
 
     Examples
     --------
     >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
     ...     {"element_id": ["c"], "kind": ["cluster"], "name_zh": ["组团"], "name_en": ["C"]},
     ...     geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4548"))
-    >>> ledger_zh(pd.DataFrame(columns=LEDGER_COLUMNS), s).columns.tolist()[:3]
-    ['组团', '更新类型', '时序']
+    >>> ledger_zh(pd.DataFrame(columns=LEDGER_COLUMNS), s).columns.tolist()[:4]
+    ['组团', '更新类型', '实施时序', '实施年份']
     """
     out = ledger.copy()
-    names = structure.elements["name_zh"].astype(str).to_dict()
-    names.update({UNASSIGNED: "未纳入组团", "district": "全区合计"})
-    if "name_zh" in out.columns:
-        out = out.drop(columns="name_zh")
-    out["cluster_id"] = out["cluster_id"].map(lambda c: names.get(str(c), str(c)))
-    if "renewal_type" in out.columns:
-        out["renewal_type"] = out["renewal_type"].map(lambda t: RENEWAL_TYPE_ZH.get(str(t), str(t)))
-    if "phase" in out.columns:
-        out["phase"] = out["phase"].map(lambda p: PHASE_ZH.get(str(p), str(p)))
     for column in out.columns:
         if column.endswith("_ha"):
             out[column] = out[column].astype(float).round(2)
-        elif column in ("new_floor_area_m2", "new_households", "new_residents", "new_jobs"):
+        elif column.endswith("_m2") or column in _PEOPLE_COLUMNS:
             out[column] = out[column].astype(float).round(0)
-    return out.rename(columns=LEDGER_HEADERS_ZH)
+        elif column in ("demolition_share", "rebuild_ratio", "rehousing_rate"):
+            out[column] = out[column].astype(float).round(3)
+    return zh_table(out, element_names=structure.elements["name_zh"].astype(str).to_dict())
