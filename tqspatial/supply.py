@@ -562,7 +562,7 @@ def _targets(
 
 def _check(
     applies: np.ndarray, unknown: np.ndarray, over: np.ndarray, enforced: np.ndarray
-) -> pd.arrays.StringArray:
+) -> pd.api.extensions.ExtensionArray:
     """Outcome of one limit test per row (see vocabulary.CHECK_NAMES)."""
     result = np.full(len(applies), None, dtype=object)
     result[applies] = "ok"
@@ -1077,7 +1077,8 @@ def supply_ledger(
     )
 
     def column(name: str) -> np.ndarray:
-        return np.nan_to_num(frame[name].to_numpy(dtype=float, na_value=np.nan))
+        values: np.ndarray = np.nan_to_num(frame[name].to_numpy(dtype=float, na_value=np.nan))
+        return values
 
     def flagged(name: str, *values: str) -> np.ndarray:
         return frame[name].isin(values).to_numpy(dtype=int)
