@@ -271,7 +271,10 @@ def test_enforcing_the_limits_for_industry_too():
 
 def test_no_parcel_exceeds_the_rebuild_ratio_silently(tianqiao):
     assigned, _ = assign_parcels(tianqiao.parcels, tianqiao.structure)
-    out, ledger = renewal_supply(assigned, tianqiao.structure)
+    ctx = tq.datasets.tianqiao_context(tianqiao)  # the profile's target FARs
+    out, ledger = renewal_supply(
+        assigned, tianqiao.structure, capacity=ctx.capacity, urban_area=ctx.urban_area
+    )
     cand = out[out["renewal_type"].notna()]
     over = cand["rebuild_ratio"] > 2 * (1 + 1e-9)
     assert (cand.loc[over, "rebuild_ratio_check"] == "over").all()
@@ -492,7 +495,7 @@ def test_refresh_keeps_every_input_column_as_read(tmp_path):
 
     quick = parse_config({"maps": {"enabled": False}, "accessibility": {"enabled": False}})
     result = refresh(quick, out_dir=tmp_path / "out")
-    source = pyogrio.read_dataframe(quick.input_path("parcels"))  # read independently
+    source = pyogrio.read_dataframe(tq.datasets.raw_path("parcels.gpkg"))  # read independently
     columns = [c for c in source.columns if c != "geometry"]
     assert {"residents", "jobs"} <= set(columns)
     expected = source.set_index("parcel_id")

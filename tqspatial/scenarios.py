@@ -568,10 +568,10 @@ def run_scenarios(
         If the output folder cannot be used.
     """
     from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
-    from tqspatial.vocabulary import zh_headers  # noqa: PLC0415
     from tqspatial.pipeline import map_layers  # noqa: PLC0415
     from tqspatial.preflight import check_output  # noqa: PLC0415
     from tqspatial.publish import output_lock, publish, staged  # noqa: PLC0415
+    from tqspatial.vocabulary import zh_headers  # noqa: PLC0415
 
     if indicator not in INDICATORS:
         msg = f"indicator {indicator!r} is not one of {sorted(INDICATORS)}"

@@ -49,11 +49,16 @@ parcel's ``capacity_issue`` says so (floor area 0, counted in the ledger's
 防止大拆大建问题的通知, 2021), each applied per parcel (the parcel is taken
 as the 项目) and reported per ledger row and cluster:
 
-* (一) demolished floor area not above 20 % of the existing floor area
-  (原则上城市更新单元（片区）或项目内拆除建筑面积不应大于现状总建筑面积的20%);
-* (二) 拆建比 -- floor area built over floor area demolished -- not above 2
-  (原则上城市更新单元（片区）或项目内拆建比不应大于2);
-* (三) 就地就近安置率 not below 50 % (居民就地、就近安置率不宜低于50%).
+* (一) in principle the floor area demolished in a renewal unit (片区) or
+  project not above 20 % of its existing floor area;
+* (二) in principle the 拆建比 -- floor area built over floor area
+  demolished -- of a unit or project not above 2;
+* (三) the share of residents rehoused on site or nearby (就地就近安置率)
+  not below 50 %.
+
+(Paraphrased: the notice's own text was not available to quote; the three
+numbers agree with public secondary summaries, "拆≤20%·拆建比≤2·
+就地就近安置≥50%".)
 
 For the renewal types in :attr:`RenewalLimits.enforce` (old residential
 compounds and specialty markets: the urban fabric the notice is about) the
@@ -61,9 +66,9 @@ first two are *enforced*: demolition beyond 20 % shrinks the rebuilt land in
 proportion, and new construction beyond twice the demolished floor area is
 cut to it (``demolition_check`` / ``rebuild_ratio_check`` = ``capped``,
 ``renewal_limit`` names the limit that set the new floor area).  Other types
-are checked and *flagged* (``over``), not cut: industrial sites are
-redeveloped under the 低效用地再开发 policy and urban villages under the
-2023 城中村改造 guidance, which allow clearance.  Rehousing cannot be
+are checked and *flagged* (``over``), not cut -- our judgement, configurable:
+industrial sites are redeveloped under the 低效用地再开发 policy and urban
+villages under the 2023 城中村改造 guidance, where clearance is the usual mode.  Rehousing cannot be
 enforced by a land model and is flagged: a parcel's ``displaced_households``
 are its residents (input ``residents``) times the share of its floor area
 demolished, divided by the household size; ``new_dwellings`` are the

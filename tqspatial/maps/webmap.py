@@ -188,12 +188,8 @@ def make_webmap(
     fmap.default_js = []  # Leaflet is inlined below; no CDN links
     fmap.default_css = []
     header = fmap.get_root().header  # type: ignore[attr-defined]
-    header.add_child(
-        web.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css"
-    )
-    header.add_child(
-        web.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js"
-    )
+    header.add_child(web.Element(f"<style>{_static('leaflet.css')}</style>"), name="tq_leaflet_css")
+    header.add_child(web.Element(f"<script>{_static('leaflet.js')}</script>"), name="tq_leaflet_js")
     header.add_child(
         web.Element("<style>.leaflet-container{background:#f4f4f4}</style>"),
         name="tq_background",
@@ -242,7 +238,8 @@ def make_webmap(
     def structure_tooltip(frame: pd.DataFrame) -> folium.GeoJsonTooltip:
         shown = [c for c in columns if c in frame.columns]
         aliases = [_say(STRUCTURE_COLUMN_NAMES[c], language) for c in shown]
-        return web.GeoJsonTooltip(fields=shown, aliases=aliases)
+        tooltip: folium.GeoJsonTooltip = web.GeoJsonTooltip(fields=shown, aliases=aliases)
+        return tooltip
 
     web.GeoJson(
         _to_web(clusters, columns, lang=language, vocabularies=kinds),
