@@ -56,7 +56,7 @@ def test_the_new_floor_area_follows_the_capacity_formula(far_comparison):
     dense = far_comparison.inventories["dense"].parcels
     inside = (dense["cluster_id"] == "specialty_commerce") & dense["renewal_type"].isin(
         ["specialty_market", "inefficient_industrial", "old_residential", "urban_village",
-         "idle_land"]
+         "idle_land", "vacant_land"]
     )  # fmt: skip
     rows = dense[inside]
     assert len(rows) > 20
@@ -64,7 +64,16 @@ def test_the_new_floor_area_follows_the_capacity_formula(far_comparison):
     share = rows["redevelopment_share"].to_numpy()
     net, area = rows["supply_net_m2"].to_numpy(), rows["area_m2"].to_numpy()
     existing = rows["existing_floor_area_m2"].to_numpy()
-    expected = np.maximum(share * net * 4.0 - share * existing * net / area, 0.0)
+    # 建科〔2021〕63号 for old compounds and markets: demolition at most 20 % of the existing
+    # floor area (the rebuilt land shrinks with it), new construction at most twice it
+    enforced = rows["renewal_type"].isin(["old_residential", "specialty_market"]).to_numpy()
+    asked = share * existing * net / area
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(enforced & (asked > 0.2 * existing), 0.2 * existing / asked, 1.0)
+    demolished = asked * scale
+    built = share * net * scale * 4.0
+    built = np.where(enforced & (demolished > 0), np.minimum(built, 2 * demolished), built)
+    expected = np.maximum(built - demolished, 0.0)
     ok = ~np.isnan(existing)
     np.testing.assert_allclose(rows["new_floor_area_m2"].to_numpy()[ok], expected[ok], rtol=1e-9)
     others = ~(dense["cluster_id"] == "specialty_commerce")
