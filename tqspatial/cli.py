@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     prof.add_argument("--force", action="store_true", help="overwrite existing files")
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
+    _add_diff_parser(sub)
     return parser
 
 
@@ -257,6 +258,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     elif args.command == "build-dataset":
         datasets.build(args.raw)
+    elif args.command == "diff":
+        _diff(args)
     return EXIT_OK
 
 
@@ -268,3 +271,43 @@ def _init_config(path: Path, *, force: bool) -> None:
     logger.info(
         "wrote the default config to %s; edit it, then: tqspatial refresh --config %s", path, path
     )
+
+
+def _add_diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = sub.add_parser(
+        "diff",
+        help="what changed between two inventories (parcels and per-cluster supply)",
+        description=(
+            "Compare two inventories (folders written by `tqspatial refresh`, or parcel "
+            "GeoParquet files): parcels added, removed, renamed (new id, IoU >= --iou-min), "
+            "reshaped, with another land-use code, renewal type or phase, or supply; and the "
+            "per-cluster deltas. Prints the Markdown summary; --out also writes the tables."
+        ),
+    )
+    diff.add_argument("old", type=Path, help="previous inventory folder or parcels .parquet")
+    diff.add_argument("new", type=Path, help="current inventory folder or parcels .parquet")
+    diff.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for changes.parquet, changes.csv, changes_clusters.csv, "
+        "changes_access.csv and changes.md",
+    )
+    diff.add_argument(
+        "--iou-min",
+        type=float,
+        default=None,
+        help="smallest overlap (intersection over union) of a renamed parcel (default 0.95)",
+    )
+
+
+def _diff(args: argparse.Namespace) -> None:
+    from tqspatial import changes, io  # noqa: PLC0415 - only this command needs them
+
+    old, new = io.read_inventory(args.old), io.read_inventory(args.new)
+    iou_min = changes.RENAME_IOU_MIN if args.iou_min is None else args.iou_min
+    report = changes.compare_inventories(old, new, iou_min=iou_min)
+    if args.out is not None:
+        written = io.write_changes(args.out, report)
+        logger.info("changes: %s", ", ".join(str(p) for p in written))
+    sys.stdout.write(report.summary)
