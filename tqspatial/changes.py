@@ -410,27 +410,66 @@ def _parcel_frame(inventory: Inventory, which: str, id_column: str) -> gpd.GeoDa
         )
         raise SchemaError(msg)
     frame = frame.reset_index(drop=True)
-    ids = frame[id_column].astype("string")
-    problems = []
-    if ids.isna().any():
-        problems.append(f"{int(ids.isna().sum())} parcels have no {id_column}")
-    dups = ids[ids.duplicated() & ids.notna()]
-    if len(dups):
-        problems.append(f"{len(dups)} repeated ids, e.g. {sorted(set(dups))[:5]}")
     geoms = frame.geometry.to_numpy()
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
-        examples = ids[bad].head(5).tolist()
-        problems.append(f"{int(bad.sum())} parcels without geometry, e.g. {examples}")
+        examples = frame.loc[bad, id_column].head(5).astype(str).tolist()
+        msg = (
+            f"compare_inventories: the {which} parcels cannot be compared: {int(bad.sum())} "
+            f"parcels without geometry, e.g. {examples}. {_NEED}"
+        )
+        raise SchemaError(msg)
+    return frame
+
+
+_NEED = "Parcels need a unique id and a geometry, as after tqspatial.validate_parcels."
+
+
+@dataclasses.dataclass(frozen=True)
+class _Codes:
+    """Text values of both inventories as integer codes into one shared list of labels.
+
+    Codes are -1 for missing values.  Comparing codes compares the texts, and only the
+    few rows of the change table are turned back into text.
+    """
+
+    old: npt.NDArray[np.intp]
+    new: npt.NDArray[np.intp]
+    labels: Any  # a pandas string array
+
+    def text(self, codes: npt.NDArray[np.intp]) -> Any:  # noqa: ANN401 - a pandas string array
+        return self.labels.take(codes, allow_fill=True)
+
+
+def _encode(old: pd.Series, new: pd.Series) -> _Codes:
+    both = pd.concat([old.astype("string"), new.astype("string")], ignore_index=True)
+    codes, uniques = pd.factorize(both)
+    codes = np.asarray(codes, dtype=np.intp)
+    labels = pd.array(np.asarray(uniques, dtype=object), dtype="string")
+    return _Codes(codes[: len(old)], codes[len(old) :], labels)
+
+
+def _check_ids(ids: _Codes, id_column: str) -> None:
+    problems = []
+    for which, codes in (("old", ids.old), ("new", ids.new)):
+        missing = int((codes < 0).sum())
+        if missing:
+            problems.append(f"the {which} inventory has {missing} parcels without {id_column}")
+        counts = np.bincount(codes[codes >= 0], minlength=len(ids.labels))
+        repeated = np.flatnonzero(counts > 1)
+        if len(repeated):
+            examples = sorted(str(v) for v in ids.text(repeated[:5]))
+            problems.append(
+                f"the {which} inventory has {len(repeated)} repeated ids, e.g. {examples}"
+            )
     if problems:
         msg = (
-            f"compare_inventories: the {which} parcels cannot be compared: "
+            "compare_inventories: cannot compare: "
             + "; ".join(problems)
             + f". Parcels need a unique {id_column} and a geometry, as after "
             "tqspatial.validate_parcels."
         )
         raise SchemaError(msg)
-    return frame
 
 
 def _same_crs(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
@@ -482,11 +521,12 @@ def _intersection_area(
 
 
 def _iou(
-    left: npt.NDArray[np.object_], right: npt.NDArray[np.object_]
+    left: npt.NDArray[np.object_],
+    right: npt.NDArray[np.object_],
+    area_l: npt.NDArray[np.float64],
+    area_r: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Return IoU and symmetric-difference area (m²) of aligned geometry pairs."""
-    area_l = np.asarray(shapely.area(left), dtype=float)
-    area_r = np.asarray(shapely.area(right), dtype=float)
+    """Return IoU and symmetric-difference area (m²) of aligned geometry pairs (and areas)."""
     equal = np.asarray(shapely.equals_exact(left, right, tolerance=0.0), dtype=bool)
     inter = np.where(equal, area_l, 0.0)
     todo = np.flatnonzero(~equal)
@@ -503,6 +543,7 @@ def _match_renamed(
     old_ids: npt.NDArray[np.object_],
     new_ids: npt.NDArray[np.object_],
     *,
+    areas: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     iou_min: float,
 ) -> _Match:
     """Pair old and new geometries one-to-one with IoU >= ``iou_min``, best first."""
@@ -511,14 +552,13 @@ def _match_renamed(
         return _Match(none, none, np.zeros(0), 0)
     tree = shapely.STRtree(old)
     right, left = tree.query(new, predicate="intersects")
-    area_old = np.asarray(shapely.area(old), dtype=float)
-    area_new = np.asarray(shapely.area(new), dtype=float)
+    area_old, area_new = areas
     small = np.minimum(area_old[left], area_new[right])
     large = np.maximum(area_old[left], area_new[right])
     # IoU <= smaller area / larger area: pairs that cannot reach iou_min are never intersected
     keep = small >= iou_min * large
     left, right = left[keep], right[keep]
-    iou, _ = _iou(old[left], new[right])
+    iou, _ = _iou(old[left], new[right], area_old[left], area_new[right])
     ok = iou >= iou_min
     left, right, iou = left[ok], right[ok], iou[ok]
     order = np.lexsort((new_ids[right].astype(str), old_ids[left].astype(str), -iou))
@@ -538,7 +578,67 @@ def _match_renamed(
     return _Match(left[pick], right[pick], iou[pick], ties)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Pairs:
+    """Row positions of the parcels in both inventories (same id, then renamed) and the rest."""
+
+    old: npt.NDArray[np.intp]
+    new: npt.NDArray[np.intp]
+    renamed: npt.NDArray[np.bool_]
+    removed: npt.NDArray[np.intp]
+    added: npt.NDArray[np.intp]
+
+
+def _pair_parcels(
+    ids: _Codes,
+    geoms: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
+    areas: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    *,
+    iou_min: float,
+    notes: list[str],
+) -> _Pairs:
+    """Pair parcels by id, then the unpaired ones by geometry (renamed)."""
+    position_in_new = np.full(len(ids.labels), -1, dtype=np.intp)
+    position_in_new[ids.new] = np.arange(len(ids.new))
+    where = position_in_new[ids.old]
+    same_old = np.flatnonzero(where >= 0)
+    same_new = where[same_old]
+    only_old = np.flatnonzero(where < 0)
+    in_new = np.zeros(len(ids.new), dtype=bool)
+    in_new[same_new] = True
+    only_new = np.flatnonzero(~in_new)
+    match = _match_renamed(
+        geoms[0][only_old],
+        geoms[1][only_new],
+        np.asarray(ids.text(ids.old[only_old]), dtype=object),
+        np.asarray(ids.text(ids.new[only_new]), dtype=object),
+        areas=(areas[0][only_old], areas[1][only_new]),
+        iou_min=iou_min,
+    )
+    if match.ties:
+        notes.append(
+            f"{match.ties} rename candidates tied with an equally good pair for the same parcel "
+            "(overlapping parcels); the pair with the smaller ids was kept, the others are "
+            "added / removed."
+        )
+    renamed_old, renamed_new = only_old[match.left], only_new[match.right]
+    return _Pairs(
+        old=np.concatenate([same_old, renamed_old]).astype(np.intp),
+        new=np.concatenate([same_new, renamed_new]).astype(np.intp),
+        renamed=np.arange(len(same_old) + len(renamed_old)) >= len(same_old),
+        removed=np.setdiff1d(only_old, renamed_old).astype(np.intp),
+        added=np.setdiff1d(only_new, renamed_new).astype(np.intp),
+    )
+
+
 # --------------------------------------------------------------------------- attributes
+
+
+def _codes_at(codes: npt.NDArray[np.intp], positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Codes at positions; -1 (no row) gives -1 (missing)."""
+    if len(codes) == 0:
+        return np.full(len(positions), -1, dtype=np.intp)
+    return np.where(positions >= 0, codes[positions], -1).astype(np.intp)
 
 
 def _take(values: npt.NDArray[Any], positions: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
@@ -548,11 +648,6 @@ def _take(values: npt.NDArray[Any], positions: npt.NDArray[np.intp]) -> npt.NDAr
         pd.api.extensions.take(values, positions, allow_fill=True, fill_value=fill),
         dtype=values.dtype,
     )
-
-
-def _text(frame: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:
-    values = frame[column].astype("string").str.strip()
-    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
@@ -565,22 +660,22 @@ def _numbers(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
 def _differs(
     old: npt.NDArray[Any], new: npt.NDArray[Any], tolerance: float | None
 ) -> npt.NDArray[np.bool_]:
-    if tolerance is None:
-        old_missing = pd.isna(old)
-        new_missing = pd.isna(new)
-        same = (old_missing & new_missing) | (~old_missing & ~new_missing & (old == new))
-        return np.asarray(~same, dtype=bool)
+    if tolerance is None:  # text codes: missing (-1) equals missing
+        return np.asarray(old != new, dtype=bool)
     old_nan, new_nan = np.isnan(old), np.isnan(new)
     with np.errstate(invalid="ignore"):
         apart = np.abs(new - old) > tolerance
     return np.asarray(np.where(old_nan | new_nan, old_nan != new_nan, apart), dtype=bool)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Attribute:
+    """A compared attribute's values per old and new row: numbers, or text codes."""
+
     spec: Compared
     old: npt.NDArray[Any]
     new: npt.NDArray[Any]
+    codes: _Codes | None = None
 
 
 def _attributes(
@@ -597,7 +692,8 @@ def _attributes(
             )
             continue
         if spec.tolerance is None:
-            found.append(_Attribute(spec, _text(old, col_old), _text(new, col_new)))
+            codes = _encode(old[col_old], new[col_new])
+            found.append(_Attribute(spec, codes.old, codes.new, codes))
             continue
         tuned = dataclasses.replace(spec, tolerance=tolerances.get(spec.name, spec.tolerance))
         found.append(_Attribute(tuned, _numbers(old, col_old), _numbers(new, col_new)))
@@ -625,31 +721,33 @@ def _cluster_sums(
     """Per-cluster sums of :data:`CLUSTER_QUANTITIES`, from the ledger or else the parcels."""
     ledger = inventory.ledger
     if ledger is not None and "cluster_id" in ledger.columns:
-        keys = ledger["cluster_id"].astype(str).to_numpy()
-        columns = {}
+        columns: dict[str, npt.NDArray[np.float64]] = {}
         for q in CLUSTER_QUANTITIES:
             name = next((c for c in q.ledger if c in ledger.columns), None)
             if name is not None:
                 columns[q.name] = _numbers(ledger, name)
-        source = "ledger"
-    else:
-        if "renewal_type" not in parcels.columns or "cluster_id" not in parcels.columns:
-            notes.append(
-                f"Per-cluster supply not compared: the {which} inventory has neither a ledger "
-                "nor renewal_type and cluster_id columns."
-            )
-            return None
-        rows = parcels["renewal_type"].notna().to_numpy()
-        keys = parcels["cluster_id"].astype(str).to_numpy()[rows]
-        columns = {}
-        for q in CLUSTER_QUANTITIES:
-            values = _parcel_values(parcels, q.parcels) if q.parcels else np.ones(len(parcels))
-            if values is not None:
-                columns[q.name] = values[rows] * q.scale
-        source = "parcels"
-    table = pd.DataFrame(columns, index=pd.Index(keys, name="cluster_id"))
-    sums = table.groupby(level=0, sort=False).sum()
-    sums.attrs["source"] = source
+        keys = pd.Index(ledger["cluster_id"].astype(str).to_numpy(), name="cluster_id")
+        sums = pd.DataFrame(columns, index=keys).groupby(level=0, sort=False).sum()
+        sums.attrs["source"] = "ledger"
+        return sums
+    if "renewal_type" not in parcels.columns or "cluster_id" not in parcels.columns:
+        notes.append(
+            f"Per-cluster supply not compared: the {which} inventory has neither a ledger "
+            "nor renewal_type and cluster_id columns."
+        )
+        return None
+    rows = parcels["renewal_type"].notna().to_numpy()  # the ledger's rows
+    codes, uniques = pd.factorize(parcels["cluster_id"].astype("string").fillna("<NA>")[rows])
+    columns = {}
+    for q in CLUSTER_QUANTITIES:
+        values = _parcel_values(parcels, q.parcels) if q.parcels else np.ones(len(parcels))
+        if values is not None:  # as a group-by sum: missing values count as 0
+            weights = np.nan_to_num(values[rows]) * q.scale
+            sums_q = np.bincount(codes, weights=weights, minlength=len(uniques))
+            columns[q.name] = np.asarray(sums_q, dtype=float)
+    index = pd.Index(np.asarray(uniques, dtype=object), name="cluster_id")
+    sums = pd.DataFrame(columns, index=index)
+    sums.attrs["source"] = "parcels"
     return sums
 
 
@@ -918,35 +1016,17 @@ def compare_inventories(
     notes: list[str] = []
     a = _parcel_frame(inv_old, "old", id_column)
     b = _same_crs(a, _parcel_frame(inv_new, "new", id_column), notes)
-    ids_a = a[id_column].astype(str).to_numpy(dtype=object)
-    ids_b = b[id_column].astype(str).to_numpy(dtype=object)
+    ids = _encode(a[id_column], b[id_column])
+    _check_ids(ids, id_column)
     geoms_a, geoms_b = a.geometry.to_numpy(), b.geometry.to_numpy()
+    area_a = np.asarray(shapely.area(geoms_a), dtype=float)
+    area_b = np.asarray(shapely.area(geoms_b), dtype=float)
 
-    where = pd.Index(ids_b).get_indexer(ids_a)
-    same_a = np.flatnonzero(where >= 0)
-    same_b = where[same_a]
-    only_a = np.flatnonzero(where < 0)
-    in_b = np.zeros(len(b), dtype=bool)
-    in_b[same_b] = True
-    only_b = np.flatnonzero(~in_b)
-    match = _match_renamed(
-        geoms_a[only_a], geoms_b[only_b], ids_a[only_a], ids_b[only_b], iou_min=iou_min
-    )
-    if match.ties:
-        notes.append(
-            f"{match.ties} rename candidates tied with an equally good pair for the same parcel "
-            "(overlapping parcels); the pair with the smaller ids was kept, the others are "
-            "added / removed."
-        )
-    renamed_a, renamed_b = only_a[match.left], only_b[match.right]
-    removed = np.setdiff1d(only_a, renamed_a)
-    added = np.setdiff1d(only_b, renamed_b)
-
-    pair_a = np.concatenate([same_a, renamed_a]).astype(np.intp)
-    pair_b = np.concatenate([same_b, renamed_b]).astype(np.intp)
-    iou, sym_m2 = _iou(geoms_a[pair_a], geoms_b[pair_b])
+    pairs = _pair_parcels(ids, (geoms_a, geoms_b), (area_a, area_b), iou_min=iou_min, notes=notes)
+    pair_a, pair_b, removed, added = pairs.old, pairs.new, pairs.removed, pairs.added
+    iou, sym_m2 = _iou(geoms_a[pair_a], geoms_b[pair_b], area_a[pair_a], area_b[pair_b])
     flags = {kind: np.zeros(len(pair_a), dtype=bool) for kind in CHANGE_KINDS}
-    flags["renamed"][len(same_a) :] = True
+    flags["renamed"] = pairs.renamed
     flags["geometry_changed"] = sym_m2 > geometry_tol_m2
     attributes = _attributes(a, b, given, notes)
     for attr in attributes:
@@ -964,8 +1044,9 @@ def compare_inventories(
         row_flags,
         old_pos,
         new_pos,
-        ids=(ids_a, ids_b),
+        ids=ids,
         geoms=(geoms_a, geoms_b),
+        areas=(area_a, area_b),
         iou=np.concatenate([iou[changed], np.full(n_removed + n_added, np.nan)]),
         attributes=attributes,
         crs=a.crs,
@@ -1001,22 +1082,23 @@ def _change_table(
     old_pos: npt.NDArray[np.intp],
     new_pos: npt.NDArray[np.intp],
     *,
-    ids: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
+    ids: _Codes,
     geoms: tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]],
+    areas: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     iou: npt.NDArray[np.float64],
     attributes: Sequence[_Attribute],
     crs: Any,  # noqa: ANN401 - whatever geopandas accepts as a CRS
 ) -> gpd.GeoDataFrame:
-    id_old, id_new = _take(ids[0], old_pos), _take(ids[1], new_pos)
-    area_old = _take(np.asarray(shapely.area(geoms[0]), dtype=float), old_pos)
-    area_new = _take(np.asarray(shapely.area(geoms[1]), dtype=float), new_pos)
+    code_old, code_new = _codes_at(ids.old, old_pos), _codes_at(ids.new, new_pos)
+    id_old, id_new = ids.text(code_old), ids.text(code_new)
+    area_old, area_new = _take(areas[0], old_pos), _take(areas[1], new_pos)
     change = np.full(len(old_pos), "", dtype=object)
     for kind in CHANGE_KINDS:
         change = np.where(flags[kind], change + ", " + kind, change)
     columns: dict[str, Any] = {
-        "parcel_id": pd.array(np.where(new_pos >= 0, id_new, id_old), dtype="string"),
-        "parcel_id_old": pd.array(id_old, dtype="string"),
-        "parcel_id_new": pd.array(id_new, dtype="string"),
+        "parcel_id": ids.text(np.where(new_pos >= 0, code_new, code_old)),
+        "parcel_id_old": id_old,
+        "parcel_id_new": id_new,
         "change": pd.array([c[2:] for c in change], dtype="string"),
         **{kind: flags[kind] for kind in CHANGE_KINDS},
         "iou": iou,
@@ -1025,11 +1107,11 @@ def _change_table(
         "area_delta_m2": np.nan_to_num(area_new) - np.nan_to_num(area_old),
     }
     for attr in attributes:
-        old, new = _take(attr.old, old_pos), _take(attr.new, new_pos)
-        if attr.spec.tolerance is None:
-            columns[f"{attr.spec.name}_old"] = pd.array(old, dtype="string")
-            columns[f"{attr.spec.name}_new"] = pd.array(new, dtype="string")
+        if attr.codes is not None:
+            columns[f"{attr.spec.name}_old"] = attr.codes.text(_codes_at(attr.old, old_pos))
+            columns[f"{attr.spec.name}_new"] = attr.codes.text(_codes_at(attr.new, new_pos))
         else:
+            old, new = _take(attr.old, old_pos), _take(attr.new, new_pos)
             columns[f"{attr.spec.name}_old"] = old
             columns[f"{attr.spec.name}_new"] = new
             columns[f"{attr.spec.name}_delta"] = np.nan_to_num(new) - np.nan_to_num(old)
