@@ -26,7 +26,7 @@ from tqspatial.changes import (
     CHANGE_KINDS,
     DISTRICT,
     PARCEL_COMPARED,
-    Inventory,
+    InventorySnapshot,
     compare_inventories,
 )
 from tqspatial.errors import ConfigError, CRSError, DataFileError, SchemaError
@@ -43,8 +43,8 @@ def _projected(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[new] if new in frame.columns else frame[name]
 
 
-def _inventory(result: tq.inventory.ParcelResult, structure: tq.PlanStructure) -> Inventory:
-    return Inventory(
+def _inventory(result: tq.inventory.ParcelResult, structure: tq.PlanStructure) -> InventorySnapshot:
+    return InventorySnapshot(
         parcels=result.parcels,
         ledger=result.ledger,
         cluster_supply=cluster_totals(result.ledger, structure),
@@ -463,8 +463,8 @@ def test_accessibility_medians_are_compared_when_both_have_them(grid9):
             }
         )
 
-    old = Inventory(grid9, access_clusters=access([10.0, 5.0, 7.0]))
-    new = Inventory(grid9, access_clusters=access([8.5, 5.0, 7.0]))
+    old = InventorySnapshot(grid9, access_clusters=access([10.0, 5.0, 7.0]))
+    new = InventorySnapshot(grid9, access_clusters=access([8.5, 5.0, 7.0]))
     changes = compare_inventories(old, new)
     got = changes.access.set_index(["cluster_id", "measure"])["median_delta"]
     assert got[("c1", "walk_primary_school_min")] == pytest.approx(-1.5)
@@ -472,7 +472,7 @@ def test_accessibility_medians_are_compared_when_both_have_them(grid9):
     assert got[("c2", "walk_park_min")] == 0
     assert not changes.empty
     assert "10.0 → 8.5 min" in changes.summary
-    one_sided = compare_inventories(Inventory(grid9), new)
+    one_sided = compare_inventories(InventorySnapshot(grid9), new)
     assert one_sided.access.empty
     assert any("Accessibility not compared: the old inventory" in n for n in one_sided.notes)
 
@@ -492,7 +492,7 @@ def test_bad_inputs_raise_with_what_to_do(grid9):
         compare_inventories(grid9, grid9, iou_min=1.5)
     with pytest.raises(ConfigError, match=r"unknown tolerance names \['jobs'\]; valid names"):
         compare_inventories(grid9, grid9, tolerances={"jobs": 1.0})
-    with pytest.raises(SchemaError, match=r"expected a tqspatial\.changes\.Inventory"):
+    with pytest.raises(SchemaError, match=r"expected a tqspatial\.changes\.InventorySnapshot"):
         compare_inventories(pd.DataFrame(grid9), grid9)  # type: ignore[arg-type]
 
 

@@ -83,8 +83,8 @@ __all__ = [
     "RENAME_IOU_MIN",
     "ClusterQuantity",
     "Compared",
-    "Inventory",
     "InventoryChanges",
+    "InventorySnapshot",
     "compare_inventories",
 ]
 
@@ -278,7 +278,7 @@ ACCESS_TOL_MIN = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
-class Inventory:
+class InventorySnapshot:
     """One published land inventory: the tables of a refresh that a comparison reads.
 
     Attributes
@@ -358,14 +358,14 @@ class InventoryChanges:
 # --------------------------------------------------------------------------- checks
 
 
-def _as_inventory(value: Inventory | gpd.GeoDataFrame, which: str) -> Inventory:
-    if isinstance(value, Inventory):
+def _as_inventory(value: InventorySnapshot | gpd.GeoDataFrame, which: str) -> InventorySnapshot:
+    if isinstance(value, InventorySnapshot):
         return value
     if isinstance(value, gpd.GeoDataFrame):
-        return Inventory(parcels=value)
+        return InventorySnapshot(parcels=value)
     msg = (
         f"compare_inventories: the {which} inventory is a {type(value).__name__}; expected a "
-        "tqspatial.changes.Inventory or a GeoDataFrame of parcels (read a folder with "
+        "tqspatial.changes.InventorySnapshot or a GeoDataFrame of parcels (read a folder with "
         "tqspatial.io.read_inventory)"
     )
     raise SchemaError(msg)
@@ -395,7 +395,7 @@ def _check_options(
     return given
 
 
-def _parcel_frame(inventory: Inventory, which: str, id_column: str) -> gpd.GeoDataFrame:
+def _parcel_frame(inventory: InventorySnapshot, which: str, id_column: str) -> gpd.GeoDataFrame:
     frame = inventory.parcels
     problems = []
     if id_column not in frame.columns:
@@ -716,7 +716,7 @@ def _parcel_values(frame: gpd.GeoDataFrame, name: str) -> npt.NDArray[np.float64
 
 
 def _cluster_sums(
-    inventory: Inventory, parcels: gpd.GeoDataFrame, which: str, notes: list[str]
+    inventory: InventorySnapshot, parcels: gpd.GeoDataFrame, which: str, notes: list[str]
 ) -> pd.DataFrame | None:
     """Per-cluster sums of :data:`CLUSTER_QUANTITIES`, from the ledger or else the parcels."""
     ledger = inventory.ledger
@@ -751,7 +751,9 @@ def _cluster_sums(
     return sums
 
 
-def _cluster_order(old: Inventory, new: Inventory, found: Sequence[str]) -> list[str]:
+def _cluster_order(
+    old: InventorySnapshot, new: InventorySnapshot, found: Sequence[str]
+) -> list[str]:
     # The new cluster table's order, then the old one's, then any others from the sums
     # (sorted); unassigned last.  Clusters without supply are kept (zeros) so that the rows
     # line up with cluster_supply.csv.
@@ -766,7 +768,7 @@ def _cluster_order(old: Inventory, new: Inventory, found: Sequence[str]) -> list
     return [*listed, *tail]
 
 
-def _cluster_names(old: Inventory, new: Inventory) -> dict[str, str]:
+def _cluster_names(old: InventorySnapshot, new: InventorySnapshot) -> dict[str, str]:
     names: dict[str, str] = {}
     for inventory in (old, new):  # the new inventory's names win
         table = inventory.cluster_supply
@@ -778,8 +780,8 @@ def _cluster_names(old: Inventory, new: Inventory) -> dict[str, str]:
 
 
 def _cluster_table(
-    old: Inventory,
-    new: Inventory,
+    old: InventorySnapshot,
+    new: InventorySnapshot,
     parcels: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
     notes: list[str],
 ) -> pd.DataFrame:
@@ -826,7 +828,7 @@ _ACCESS_KEYS = ("cluster_id", "measure", "weighted_by")
 _ACCESS_COLUMNS = ["cluster_id", "measure", "median_old", "median_new", "median_delta"]
 
 
-def _access_table(old: Inventory, new: Inventory, notes: list[str]) -> pd.DataFrame:
+def _access_table(old: InventorySnapshot, new: InventorySnapshot, notes: list[str]) -> pd.DataFrame:
     a, b = old.access_clusters, new.access_clusters
     if a is None or b is None:
         if a is not None or b is not None:
@@ -937,8 +939,8 @@ def _summary(
 
 
 def compare_inventories(
-    old: Inventory | gpd.GeoDataFrame,
-    new: Inventory | gpd.GeoDataFrame,
+    old: InventorySnapshot | gpd.GeoDataFrame,
+    new: InventorySnapshot | gpd.GeoDataFrame,
     *,
     iou_min: float = RENAME_IOU_MIN,
     geometry_tol_m2: float = GEOMETRY_TOL_M2,
@@ -949,7 +951,7 @@ def compare_inventories(
 
     Parameters
     ----------
-    old, new : Inventory or geopandas.GeoDataFrame
+    old, new : InventorySnapshot or geopandas.GeoDataFrame
         The previous and the current inventory (see
         :func:`tqspatial.io.read_inventory`), or just their parcels (then the
         per-cluster totals are summed from the parcels).  Projected CRS in
@@ -1061,7 +1063,7 @@ def compare_inventories(
     }
     clusters = _cluster_table(inv_old, inv_new, (a, b), notes)
     access = _access_table(inv_old, inv_new, notes)
-    labels = (inv_old.label or "old", inv_new.label or "new")
+    labels = (inv_old.label, inv_new.label)
     summary = _summary(counts, clusters, access, notes, labels=labels, area=area)
     logger.info(
         "changes: %s",

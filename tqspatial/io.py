@@ -1408,7 +1408,7 @@ def _pin_zip(path: Path) -> None:
 # --- Published inventories and change reports (issue 20) -------------------------------------
 # Appended as one block so that it merges beside concurrent edits of this module; its import
 # and its names in __all__ can move up with the others later.
-from tqspatial.changes import Inventory, InventoryChanges  # noqa: E402
+from tqspatial.changes import InventoryChanges, InventorySnapshot  # noqa: E402
 
 __all__ += ["CHANGE_FILES", "INVENTORY_FILES", "read_inventory", "write_changes"]
 
@@ -1452,7 +1452,7 @@ def _read_table_csv(path: Path) -> pd.DataFrame:
         raise DataFileError(msg) from exc
 
 
-def read_inventory(path: str | os.PathLike[str]) -> Inventory:
+def read_inventory(path: str | os.PathLike[str]) -> InventorySnapshot:
     """Read a published inventory (a refresh's output folder, or a parcel GeoParquet file).
 
     Parameters
@@ -1466,7 +1466,7 @@ def read_inventory(path: str | os.PathLike[str]) -> Inventory:
 
     Returns
     -------
-    tqspatial.changes.Inventory
+    tqspatial.changes.InventorySnapshot
         Parcels in the working CRS, the tables found (None for the others),
         the manifest (empty when absent) and the path as label.
 
@@ -1528,7 +1528,7 @@ def read_inventory(path: str | os.PathLike[str]) -> Inventory:
         len(parcels),
         ", ".join(n for n, t in tables.items() if t is not None) or "no tables",
     )
-    return Inventory(
+    return InventorySnapshot(
         parcels=parcels,
         ledger=tables["ledger"],
         cluster_supply=tables["cluster_supply"],
