@@ -10,6 +10,7 @@ own output.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -21,7 +22,7 @@ from shapely import affinity
 from shapely.geometry import box
 
 import tqspatial as tq
-from tqspatial import cli, io
+from tqspatial import cli, io, publish
 from tqspatial.changes import (
     CHANGE_KINDS,
     DISTRICT,
@@ -512,28 +513,37 @@ def test_read_inventory_refuses_what_is_not_an_inventory(tmp_path, grid9):
 # --------------------------------------------------------------------------- the command
 
 
-@pytest.mark.slow
-def test_diff_command_end_to_end_on_two_refreshed_folders(tmp_path, window, capsys, caplog):
-    """Two real refreshes (accessibility on, maps off) of edited parcel files, then diff."""
+@pytest.fixture(scope="module")
+def refreshed(window, tmp_path_factory):
+    """Two real refreshes (accessibility on, maps off) of a parcel file and of an edited copy."""
     raw, _ = window
+    tmp = tmp_path_factory.mktemp("refreshed")
     old_raw = raw.head(800)
     ids = old_raw["parcel_id"].astype(str).tolist()
-    gone, renamed = ids[3], ids[20]
-    recoded = old_raw.loc[old_raw["landuse_code"] == "070102", "parcel_id"].iloc[0]
-    new_raw = old_raw[old_raw["parcel_id"] != gone].copy()
-    new_raw.loc[new_raw["parcel_id"] == recoded, "landuse_code"] = "090101"
-    new_raw.loc[new_raw["parcel_id"] == renamed, "parcel_id"] = "RENAMED-1"
+    edits = {
+        "gone": ids[3],
+        "renamed": ids[20],
+        "recoded": str(old_raw.loc[old_raw["landuse_code"] == "070102", "parcel_id"].iloc[0]),
+    }
+    new_raw = old_raw[old_raw["parcel_id"] != edits["gone"]].copy()
+    new_raw.loc[new_raw["parcel_id"] == edits["recoded"], "landuse_code"] = "090101"
+    new_raw.loc[new_raw["parcel_id"] == edits["renamed"], "parcel_id"] = "RENAMED-1"
     folders = {}
     for name, parcels in (("old", old_raw), ("new", new_raw)):
-        io.write_layers(tmp_path / f"{name}.gpkg", {"parcels": parcels})
-        config = tmp_path / f"{name}.toml"
+        io.write_layers(tmp / f"{name}.gpkg", {"parcels": parcels})
+        config = tmp / f"{name}.toml"
         config.write_text(
             f'[inputs]\nparcels = "{name}.gpkg"\n\n[maps]\nenabled = false\n', encoding="utf-8"
         )
-        folders[name] = tmp_path / f"inv_{name}"
-        assert (
-            cli.main(["-q", "refresh", "--config", str(config), "--out", str(folders[name])]) == 0
-        )
+        folders[name] = tmp / f"inv_{name}"
+        args = ["-q", "refresh", "--config", str(config), "--out", str(folders[name])]
+        assert cli.main(args) == cli.EXIT_OK
+    return folders, edits
+
+
+@pytest.mark.slow
+def test_diff_command_end_to_end_on_two_refreshed_folders(refreshed, tmp_path, capsys):
+    folders, edits = refreshed
     capsys.readouterr()
     out = tmp_path / "changes"
     code = cli.main(["-q", "diff", str(folders["old"]), str(folders["new"]), "--out", str(out)])
@@ -542,17 +552,17 @@ def test_diff_command_end_to_end_on_two_refreshed_folders(tmp_path, window, caps
     assert printed == (out / "changes.md").read_text(encoding="utf-8")
     assert "| 删除 / removed | 1 |" in printed
     table = pd.read_csv(out / "changes.csv", encoding="utf-8-sig").set_index("parcel_id_old")
-    assert sorted(table.index) == sorted([gone, recoded, renamed])
-    assert table.loc[gone, "change"] == "removed"
-    assert table.loc[renamed, "change"] == "renamed"
-    assert table.loc[renamed, "parcel_id_new"] == "RENAMED-1"
-    assert table.loc[recoded, "change"].startswith("landuse_changed")
+    assert sorted(table.index) == sorted(edits.values())
+    assert table.loc[edits["gone"], "change"] == "removed"
+    assert table.loc[edits["renamed"], "change"] == "renamed"
+    assert table.loc[edits["renamed"], "parcel_id_new"] == "RENAMED-1"
+    assert table.loc[edits["recoded"], "change"].startswith("landuse_changed")
     # per-cluster deltas = difference of the two published cluster_supply.csv files
     supply = {
-        name: pd.read_csv(folders[name] / "cluster_supply.csv", encoding="utf-8-sig").set_index(
+        name: pd.read_csv(folder / "cluster_supply.csv", encoding="utf-8-sig").set_index(
             "cluster_id"
         )
-        for name in folders
+        for name, folder in folders.items()
     }
     deltas = pd.read_csv(out / "changes_clusters.csv", encoding="utf-8-sig").set_index("cluster_id")
     for column in ("net_supply_ha", "new_floor_area_m2", "parcel_count"):
@@ -562,8 +572,28 @@ def test_diff_command_end_to_end_on_two_refreshed_folders(tmp_path, window, caps
     access = pd.read_csv(out / "changes_access.csv", encoding="utf-8-sig")
     assert len(access) > 0
     assert {"median_old", "median_new", "median_delta"} <= set(access)
-    # a folder that is not an inventory: exit 2 and a message saying what to pass
+    # the folder is owned by the diff job: its manifest counts, a second diff replaces it
+    assert publish.read_owner(out) == "diff"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["removed"] == 1
+    again = ["-q", "diff", str(folders["new"]), str(folders["new"]), "--out", str(out)]
+    assert cli.main(again) == cli.EXIT_OK
+    assert "无变化" in (out / "changes.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_diff_command_refuses_with_exit_2(refreshed, tmp_path, capsys, caplog):
+    folders, _ = refreshed
+    old, new = str(folders["old"]), str(folders["new"])
     with caplog.at_level(logging.ERROR, logger="tqspatial"):
-        code = cli.main(["-q", "diff", str(folders["old"]), str(tmp_path)])
-    assert code == cli.EXIT_BAD_INPUT
-    assert "is not a tqspatial inventory: it has no parcels.parquet" in caplog.text
+        assert cli.main(["-q", "diff", old, new, "--out", new]) == cli.EXIT_BAD_INPUT
+    assert "holds the outputs of tqspatial refresh, not of diff" in caplog.text
+    assert publish.read_owner(folders["new"]) == "refresh"
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="tqspatial"):
+        assert cli.main(["-q", "diff", old, str(tmp_path)]) == cli.EXIT_BAD_INPUT
+    assert "is not a tqspatial inventory: it has no parcels.parquet (it holds notes.txt)" in (
+        caplog.text
+    )
+    assert capsys.readouterr().out == ""

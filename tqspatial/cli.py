@@ -1,4 +1,4 @@
-"""Command line: ``refresh``, ``map``, ``init-config``, ``init-profile`` and ``build-dataset``.
+"""The ``tqspatial`` command: refresh, map, diff, init-config, init-profile, build-dataset.
 
 Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
 config (a :class:`TqspatialError`; the message says what to fix), 3 another
@@ -19,10 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tqspatial import datasets
+from tqspatial.changes import RENAME_IOU_MIN
 from tqspatial.config import default_config_text
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import draw_maps, init_profile, refresh
+from tqspatial.pipeline import diff_inventories, draw_maps, init_profile, refresh
 from tqspatial.publish import OutputLockedError
 
 __all__ = [
@@ -290,24 +291,29 @@ def _add_diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--out",
         type=Path,
         default=None,
-        help="folder for changes.parquet, changes.csv, changes_clusters.csv, "
-        "changes_access.csv and changes.md",
+        help="publish changes.parquet, changes.csv, changes_clusters.csv, changes_access.csv "
+        "and changes.md into this folder (owned by tqspatial, like the refresh's)",
     )
     diff.add_argument(
         "--iou-min",
         type=float,
-        default=None,
-        help="smallest overlap (intersection over union) of a renamed parcel (default 0.95)",
+        default=RENAME_IOU_MIN,
+        help=f"smallest overlap (intersection over union) of a renamed parcel "
+        f"(default {RENAME_IOU_MIN})",
+    )
+    diff.add_argument(
+        "--force",
+        action="store_true",
+        help="publish into --out even if it holds files tqspatial did not write (replaced)",
     )
 
 
 def _diff(args: argparse.Namespace) -> None:
-    from tqspatial import changes, io  # noqa: PLC0415 - only this command needs them
-
-    old, new = io.read_inventory(args.old), io.read_inventory(args.new)
-    iou_min = changes.RENAME_IOU_MIN if args.iou_min is None else args.iou_min
-    report = changes.compare_inventories(old, new, iou_min=iou_min)
-    if args.out is not None:
-        written = io.write_changes(args.out, report)
-        logger.info("changes: %s", ", ".join(str(p) for p in written))
+    report = diff_inventories(
+        args.old,
+        args.new,
+        out_dir=args.out,
+        iou_min=args.iou_min,
+        force=args.force,
+    )
     sys.stdout.write(report.summary)
