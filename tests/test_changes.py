@@ -472,7 +472,7 @@ def test_accessibility_medians_are_compared_when_both_have_them(grid9):
     assert got[("c1", "walk_park_min")] == 0
     assert got[("c2", "walk_park_min")] == 0
     assert not changes.empty
-    assert "10.0 → 8.5 min" in changes.summary
+    assert "10.00 → 8.50 min" in changes.summary
     one_sided = compare_inventories(InventorySnapshot(grid9), new)
     assert one_sided.access.empty
     assert any("Accessibility not compared: the old inventory" in n for n in one_sided.notes)

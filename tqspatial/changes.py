@@ -924,8 +924,8 @@ def _summary(
         for rec in moved.to_dict("records"):
             by = f" ({rec['weighted_by']})" if "weighted_by" in rec else ""
             lines.append(
-                f"- {rec['cluster_id']} `{rec['measure']}`{by}: {rec['median_old']:.1f} → "
-                f"{rec['median_new']:.1f} min"
+                f"- {rec['cluster_id']} `{rec['measure']}`{by}: {rec['median_old']:.2f} → "
+                f"{rec['median_new']:.2f} min"
             )
         lines.append("")
     if notes:
