@@ -436,6 +436,9 @@ def test_works_across_the_residents_rename(edited):
     changes = compare_inventories(legacy, more)
     assert changes.counts["supply_changed"] == len(parcels)
     np.testing.assert_allclose(changes.parcels["new_residents_delta"], 10.0, rtol=1e-12)
+    loose = compare_inventories(legacy, more, tolerances={"new_residents": 10.5})
+    assert loose.counts["supply_changed"] == 0
+    assert not loose.empty  # the cluster totals did change, by 10 per renewal parcel
     # an inventory without the supply stage has input residents only: nothing to compare there
     bare = parcels[["parcel_id", "landuse_code", "residents", "geometry"]]
     report = compare_inventories(bare, bare)
@@ -493,6 +496,8 @@ def test_bad_inputs_raise_with_what_to_do(grid9):
         compare_inventories(grid9, grid9, iou_min=1.5)
     with pytest.raises(ConfigError, match=r"unknown tolerance names \['jobs'\]; valid names"):
         compare_inventories(grid9, grid9, tolerances={"jobs": 1.0})
+    with pytest.raises(ConfigError, match=r"unknown tolerance names \['parcel_count'\]"):
+        compare_inventories(grid9, grid9, tolerances={"parcel_count": 1.0})
     with pytest.raises(SchemaError, match=r"expected a tqspatial\.changes\.InventorySnapshot"):
         compare_inventories(pd.DataFrame(grid9), grid9)  # type: ignore[arg-type]
 
