@@ -16,6 +16,7 @@ def test_public_api_is_pinned():
         "TqspatialError",
         "assign_parcels",
         "classify_landuse",
+        "compare_inventories",
         "compare_scenarios",
         "datasets",
         "enable_logging",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqspatial import datasets, io, landuse, quality
 from tqspatial.assign import assign_parcels, summarise_clusters
+from tqspatial.changes import compare_inventories
 from tqspatial.errors import DataQualityWarning, TqspatialError
 from tqspatial.inventory import ParcelContext, process_parcels
 from tqspatial.landuse import classify_landuse
@@ -42,6 +43,7 @@ __all__ = [
     "TqspatialError",
     "assign_parcels",
     "classify_landuse",
+    "compare_inventories",
     "compare_scenarios",
     "datasets",
     "enable_logging",

@@ -1,4 +1,4 @@
-"""Command line: ``refresh``, ``map``, ``init-config``, ``init-profile`` and ``build-dataset``.
+"""The ``tqspatial`` command: refresh, map, diff, init-config, init-profile, build-dataset.
 
 Exit codes: 0 success (or skipped with ``--if-changed``), 2 bad input or
 config (a :class:`TqspatialError`; the message says what to fix), 3 another
@@ -19,10 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tqspatial import datasets
+from tqspatial.changes import RENAME_IOU_MIN
 from tqspatial.config import default_config_text
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import draw_maps, init_profile, refresh
+from tqspatial.pipeline import diff_inventories, draw_maps, init_profile, refresh
 from tqspatial.publish import OutputLockedError
 
 __all__ = [
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
     build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
+    _add_diff_parser(sub)
     return parser
 
 
@@ -277,6 +279,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         logger.info("scenarios: %s", ", ".join(str(p) for p in written))
     elif args.command == "build-dataset":
         datasets.build(args.raw)
+    elif args.command == "diff":
+        _diff(args)
     return EXIT_OK
 
 
@@ -288,3 +292,48 @@ def _init_config(path: Path, *, force: bool) -> None:
     logger.info(
         "wrote the default config to %s; edit it, then: tqspatial refresh --config %s", path, path
     )
+
+
+def _add_diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = sub.add_parser(
+        "diff",
+        help="what changed between two inventories (parcels and per-cluster supply)",
+        description=(
+            "Compare two inventories (folders written by `tqspatial refresh`, or parcel "
+            "GeoParquet files): parcels added, removed, renamed (new id, IoU >= --iou-min), "
+            "reshaped, with another land-use code, renewal type or phase, or supply; and the "
+            "per-cluster deltas. Prints the Markdown summary; --out also writes the tables."
+        ),
+    )
+    diff.add_argument("old", type=Path, help="previous inventory folder or parcels .parquet")
+    diff.add_argument("new", type=Path, help="current inventory folder or parcels .parquet")
+    diff.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="publish changes.parquet, changes.csv, changes_clusters.csv, changes_access.csv "
+        "and changes.md into this folder (owned by tqspatial, like the refresh's)",
+    )
+    diff.add_argument(
+        "--iou-min",
+        type=float,
+        default=RENAME_IOU_MIN,
+        help=f"smallest overlap (intersection over union) of a renamed parcel "
+        f"(default {RENAME_IOU_MIN})",
+    )
+    diff.add_argument(
+        "--force",
+        action="store_true",
+        help="publish into --out even if it holds files tqspatial did not write (replaced)",
+    )
+
+
+def _diff(args: argparse.Namespace) -> None:
+    report = diff_inventories(
+        args.old,
+        args.new,
+        out_dir=args.out,
+        iou_min=args.iou_min,
+        force=args.force,
+    )
+    sys.stdout.write(report.summary)

@@ -33,6 +33,7 @@ import shapely
 from tqspatial import io
 from tqspatial._optional import require
 from tqspatial.access_stage import AccessResult, cluster_access
+from tqspatial.changes import RENAME_IOU_MIN, InventoryChanges, compare_inventories
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.crs import check_webmap_offset
 from tqspatial.district import (
@@ -64,6 +65,7 @@ __all__ = [
     "RefreshResult",
     "accessibility_stage",
     "district_networks",
+    "diff_inventories",
     "draw_maps",
     "init_profile",
     "map_layers",
@@ -1284,3 +1286,79 @@ def init_profile(
         io.write_text(target / names[2], text),
         io.write_text(target / names[3], config_text),
     ]
+
+
+def diff_inventories(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    iou_min: float = RENAME_IOU_MIN,
+    force: bool = False,
+) -> InventoryChanges:
+    """Compare two published inventories; optionally publish the change tables (``tqspatial diff``).
+
+    Parameters
+    ----------
+    old, new : str or os.PathLike
+        Refresh output folders, or parcel GeoParquet files (see
+        :func:`tqspatial.io.read_inventory`).
+    out_dir : str or os.PathLike, optional
+        Folder to publish the change tables into (:data:`tqspatial.io.CHANGE_FILES` and a
+        manifest), owned by tqspatial like the refresh's: checked before anything is read,
+        written into a staging folder and swapped in at once.  None publishes nothing.
+    iou_min : float, default 0.95
+        Smallest intersection over union of a renamed parcel.
+    force : bool, default False
+        Publish into a folder holding files tqspatial did not write, replacing them.
+
+    Returns
+    -------
+    InventoryChanges
+        See :func:`tqspatial.changes.compare_inventories`.
+
+    Raises
+    ------
+    DataFileError
+        If ``old`` or ``new`` is not an inventory.
+    OutputError
+        If ``out_dir`` is a file, another job's folder, or holds foreign files (without
+        ``force``), or cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["a", "b"]},
+    ...     geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:4548")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     before = io.write_geoparquet(Path(d) / "before.parquet", parcels)
+    ...     after = io.write_geoparquet(Path(d) / "after.parquet", parcels.head(1))
+    ...     report = diff_inventories(before, after, out_dir=Path(d) / "changes")
+    ...     written = sorted(p.name for p in (Path(d) / "changes").iterdir())
+    >>> report.counts["removed"], written[:3]
+    (1, ['.tqspatial-output', 'changes.csv', 'changes.md'])
+    """
+    target = Path(out_dir) if out_dir is not None else None
+    plan = check_output(target, job="diff", force=force) if target is not None else None
+    changes = compare_inventories(io.read_inventory(old), io.read_inventory(new), iou_min=iou_min)
+    if target is None or plan is None:
+        return changes
+    with output_lock(target), _writing(target) as staging:
+        outputs = sorted(p.name for p in io.write_changes(staging, changes))
+        io.write_json(
+            staging / "manifest.json",
+            {
+                "tqspatial_job": "diff",
+                "old": str(old),
+                "new": str(new),
+                "iou_min": iou_min,
+                "counts": dict(changes.counts),
+                "notes": list(changes.notes),
+                "versions": _versions(),
+                "outputs": [*outputs, "manifest.json"],
+            },
+        )
+        publish(staging, target, job="diff", take_over=plan.take_over)
+    logger.info("diff: change tables in %s", target)
+    return changes
