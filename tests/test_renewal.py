@@ -11,7 +11,7 @@ from shapely.geometry import Point, box
 
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
-from tqspatial.quality import notes
+from tqspatial.quality import recording
 from tqspatial.renewal import (
     UNDETERMINED,
     RenewalRules,
@@ -109,12 +109,13 @@ def test_unknown_codes_reported_not_dropped(caplog):
     frame["landuse_code"] = ["070102", "XX9", "070103"]
     frame.loc[1, "landuse_canonical"] = None
     frame.loc[1, "landuse_category"] = "unknown"
-    out = renewal_candidates(frame)
+    with recording() as log:
+        out = renewal_candidates(frame)
     assert types(out) == ["old_residential", UNDETERMINED, None]
     assert "XX9" in out["renewal_rule"].iloc[1]
-    note = next(n for n in notes(out) if n["kind"] == "unknown_landuse_code")
+    note = log.table().set_index("kind").loc["unknown_landuse_code"]
     assert note["count"] == 1
-    assert "XX9" in str(note["raw"])
+    assert "XX9" in note["message"]
     assert "unknown" in caplog.text
 
 

@@ -32,13 +32,12 @@ from tqspatial import datasets, io
 from tqspatial.access_stage import AccessResult, cluster_access, river_barriers
 from tqspatial.config import Config, config_digest, load_config
 from tqspatial.constraints import summarise_constraints, tianqiao_constraints
-from tqspatial.crs import check_webmap_offset
 from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.labels import zh_headers
 from tqspatial.network import load_network
 from tqspatial.publish import output_lock, publish, staging_dir
-from tqspatial.quality import quality_report, quality_table
+from tqspatial.quality import QualityLog, quality_report, recording
 from tqspatial.renewal import tianqiao_urban_area
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
@@ -161,17 +160,15 @@ def _read_inputs(config: Config) -> _Inputs:
     names = _READ_INPUTS + (_MAP_INPUTS if config.maps.enabled else ())
     paths = {name: config.input_path(name) for name in names}
     opts = config.parcels
-    parcels = io.read_parcels(
+    boundary = io.read_districts(paths["boundary"])
+    parcels = io.read_parcels(  # checked against the boundary: CRS fit, web-map offset
         paths["parcels"],
         layer=opts.layer or None,
         source_crs=opts.source_crs or None,
         encoding=opts.encoding or None,
+        boundary=boundary,
     )
-    boundary = io.read_districts(paths["boundary"])
-    facilities = io.read_facilities(paths["facilities"])
-    if not opts.source_crs:  # declared web-map coordinates are converted; undeclared ones show
-        check_webmap_offset(parcels, boundary, layer="parcels")
-        check_webmap_offset(facilities, boundary, layer="facilities")
+    facilities = io.read_facilities(paths["facilities"], boundary=boundary)
     return _Inputs(
         boundary=boundary,
         structure=io.read_structure(paths["structure"]).validate(boundary),
@@ -303,8 +300,10 @@ def refresh(
     (GeoParquet), ``cluster_summary.csv`` (land per cluster),
     ``renewal_ledger.csv`` (supply per cluster x renewal type x phase),
     ``cluster_supply.csv`` (supply per cluster and district total),
-    ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md`` and
-    ``quality_notes.csv``, ``tqspatial_inventory.xlsx`` (the tables with
+    ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md``,
+    ``quality_notes.csv`` (the quality log, one row per finding) and
+    ``quality_notes.parquet`` (its source rows, one row per finding and
+    row), ``tqspatial_inventory.xlsx`` (the tables with
     Chinese sheet names and headers) and ``manifest.json`` (inputs with
     SHA-256, config, package versions, counts, timings and warnings).  A run
     that stops on bad input writes only ``quality_report.failed.md``.
@@ -360,7 +359,7 @@ def _run(
     engine: tuple[str, str | None],
 ) -> RefreshResult:
     counts: dict[str, int] = {}
-    with watch.stage("read"):
+    with watch.stage("read"), recording() as read_log:
         data = _read_inputs(config)
         counts["parcels_in"] = len(data.parcels)
         fingerprint = _fingerprint(config, data.paths)
@@ -369,9 +368,9 @@ def _run(
         files = sorted(p for p in target.iterdir() if p.is_file())
         return RefreshResult(target, files, counts, watch.timings, skipped=True)
     try:
-        result = _parcel_stages(data, _context(config, data), watch, engine)
+        result = _parcel_stages(data, _context(config, data), watch, engine, read_log)
     except TqspatialError as exc:
-        _write_failure_report(target, [], [], counts, exc)
+        _write_failure_report(target, read_log, counts, exc)
         raise
     counts["parcels_kept"], counts["parcels_rejected"] = len(result.parcels), len(result.rejects)
     counts["overlaps"] = len(result.overlaps)
@@ -412,7 +411,7 @@ def _run(
             manifest = _manifest(
                 config,
                 data,
-                notes=result.notes,
+                log=result.log,
                 fingerprint=fingerprint,
                 counts=counts,
                 timings=watch.timings,
@@ -444,7 +443,7 @@ def _manifest(
     config: Config,
     data: _Inputs,
     *,
-    notes: list[dict[str, object]],
+    log: QualityLog,
     fingerprint: str,
     counts: dict[str, int],
     timings: dict[str, float],
@@ -460,7 +459,7 @@ def _manifest(
         },
         "counts": counts,
         "timings_s": timings,
-        "warnings": [str(n.get("message")) for n in notes if n.get("level") == "warning"],
+        "warnings": log.table().query("severity == 'warning'")["message"].tolist(),
         "versions": _versions(),
         "outputs": outputs,
         "synthetic_inputs": sorted(
@@ -490,9 +489,8 @@ def _table_writers(
         "constraints_summary.csv": lambda p: io.write_csv(p, constraints),
         "rejects.csv": lambda p: io.write_csv(p, result.rejects),
         "quality_report.md": lambda p: io.write_text(p, report),
-        "quality_notes.csv": lambda p: io.write_csv(
-            p, quality_table(notes=result.notes, rejects=[result.rejects])
-        ),
+        "quality_notes.csv": lambda p: io.write_csv(p, result.log.table()),
+        "quality_notes.parquet": lambda p: io.write_geoparquet(p, result.log.details()),
     }
     sheets = {
         "组团汇总": result.summary,
@@ -614,16 +612,11 @@ def _layer_counts(counts: Mapping[str, int]) -> dict[str, int]:
 
 
 def _write_failure_report(
-    target: Path,
-    notes: list[dict[str, object]],
-    rejects: list[gpd.GeoDataFrame],
-    counts: Mapping[str, int],
-    error: Exception,
+    target: Path, log: QualityLog, counts: Mapping[str, int], error: Exception
 ) -> None:
     """Write the quality report of a failed run beside the (untouched) previous outputs."""
     text = quality_report(
-        notes=notes,
-        rejects=rejects,
+        log,
         counts={"parcels": _layer_counts(counts)},
         title="Data-quality report: refresh FAILED, nothing published",
     )
@@ -633,29 +626,35 @@ def _write_failure_report(
 
 
 def _parcel_stages(
-    data: _Inputs, context: ParcelContext, watch: _Stopwatch, engine: tuple[str, str | None]
+    data: _Inputs,
+    context: ParcelContext,
+    watch: _Stopwatch,
+    engine: tuple[str, str | None],
+    read_log: QualityLog,
 ) -> ParcelResult:
+    """Run the parcel stages; the result's log holds the reading's findings too."""
     name, scheduler = engine
     if name == "single":
-        return process_parcels(data.parcels, context, stage=watch.stage)
-    from tqspatial.distributed import process_parcels_partitioned  # noqa: PLC0415 - dask only
+        result = process_parcels(data.parcels, context, stage=watch.stage)
+    else:
+        from tqspatial.distributed import process_parcels_partitioned  # noqa: PLC0415 - dask only
 
-    with watch.stage("parcels (dask)"):
-        return process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
+        with watch.stage("parcels (dask)"):
+            result = process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
+    return dataclasses.replace(result, log=QualityLog().extend(read_log).extend(result.log))
 
 
 def _quality(config: Config, result: ParcelResult, counts: dict[str, int], target: Path) -> str:
     """Return the quality report; on too many rejects write it as a failure report and raise."""
     report = quality_report(
-        notes=result.notes,
-        rejects=[result.rejects],
+        result.log,
         counts={"parcels": _layer_counts(counts)},
         title="Data-quality report: tqspatial refresh",
     )
     try:
         _check_quality(config, counts)
     except InputQualityError as exc:
-        _write_failure_report(target, result.notes, [result.rejects], counts, exc)
+        _write_failure_report(target, result.log, counts, exc)
         raise
     return report
 

@@ -67,7 +67,7 @@ import pandas as pd
 import shapely
 
 from tqspatial.errors import ConfigError, SchemaError
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 
 __all__ = [
     "RENEWAL_TYPES",
@@ -464,8 +464,8 @@ def renewal_candidates(
     geopandas.GeoDataFrame
         All rows, same order, plus ``renewal_type`` and ``renewal_rule``
         (string dtype; missing when no rule applies).  Unknown land-use codes
-        are also reported in ``attrs["tq_notes"]`` (kind
-        ``unknown_landuse_code``, with the count and examples).
+        are also recorded in the quality log (:func:`tqspatial.quality.note`,
+        kind ``unknown_landuse_code``, with the rows and codes).
 
     Raises
     ------
@@ -518,32 +518,29 @@ def renewal_candidates(
     out["renewal_rule"] = pd.array(rtext, dtype="string")
 
     if unknown_code.any():
-        examples = pd.Series(raw.to_numpy()[unknown_code]).value_counts().head(5)
-        add_note(
-            out,
+        note(
             layer=layer,
             stage="renewal",
             kind="unknown_landuse_code",
-            level="warning",
-            count=int(unknown_code.sum()),
+            severity="warning",
             column="landuse_code",
-            raw=", ".join(str(v) for v in examples.index),
+            rows=out.index[unknown_code],
+            values=raw.to_numpy()[unknown_code],
             message=(
-                f"{int(unknown_code.sum())} parcels have land-use codes unknown to the "
-                f"classification (e.g. {', '.join(f'{k} x{v}' for k, v in examples.items())}); "
-                "their renewal type is 'undetermined'. Add the codes to the land-use overrides."
+                "{count} parcels have land-use codes unknown to the classification (e.g. "
+                "{values}); their renewal type is 'undetermined'. Add the codes to the land-use "
+                "overrides."
             ),
         )
     if und.any():
-        add_note(
-            out,
+        note(
             layer=layer,
             stage="renewal",
             kind="renewal_undetermined",
-            level="warning",
-            count=int(und.sum()),
+            severity="warning",
+            rows=out.index[und],
             message=(
-                f"{int(und.sum())} parcels have an undetermined renewal type (missing data); "
+                "{count} parcels have an undetermined renewal type (missing data); "
                 "see the renewal_rule column for the reason."
             ),
         )

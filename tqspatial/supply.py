@@ -74,7 +74,7 @@ from tqspatial.assign import UNASSIGNED
 from tqspatial.constraints import Constraint, constrained_areas
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 from tqspatial.renewal import (
     RENEWAL_TYPE_ZH,
     RENEWAL_TYPES,
@@ -529,7 +529,7 @@ def _phasing(out: gpd.GeoDataFrame, structure: PlanStructure, phasing: Phasing) 
     points = shapely.point_on_surface(out.geometry.to_numpy())
     clusters = out["cluster_id"].astype(str).to_numpy()
     core = np.array([cores.get(c) for c in clusters], dtype=object)
-    has_core = np.array([c is not None for c in core])
+    has_core = np.array([c is not None for c in core], dtype=bool)
     distance = np.full(n, np.nan)
     distance[has_core] = shapely.distance(points[has_core], core[has_core])
     rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None).to_numpy()
@@ -627,8 +627,8 @@ def renewal_supply(
         ``existing_floor_area_m2``,
         ``new_floor_area_m2``, ``households``, ``residents``, ``jobs``,
         ``capacity_issue``, ``core_distance_m``, ``phase``,
-        ``phase_start_year``, ``phase_end_year``.  Notes (unknown codes,
-        undetermined parcels) are in ``attrs["tq_notes"]``.
+        ``phase_start_year``, ``phase_end_year``.  Unknown codes and
+        undetermined parcels are recorded in the quality log.
     ledger : pandas.DataFrame
         :func:`supply_ledger` of ``parcels_out``.
 
@@ -673,8 +673,6 @@ def renewal_supply(
         classes = classify_landuse(out["landuse_code"], scheme=landuse_scheme)
         for column in classes.columns:
             out[column] = classes[column].to_numpy()
-        for note in classes.attrs.get("tq_notes", []):
-            out.attrs.setdefault("tq_notes", []).append(dict(note))
     out = renewal_candidates(out, rules=rules, urban_area=urban_area, facilities=facilities)
     if "area_m2" not in out.columns:
         out["area_m2"] = shapely.area(out.geometry.to_numpy())
@@ -689,17 +687,16 @@ def renewal_supply(
     _capacity(out, capacity or Capacity())
     _phasing(out, structure, phasing or Phasing())
     ledger = supply_ledger(out, structure, phasing=phasing or Phasing())
-    issues = int(out["capacity_issue"].notna().sum())
-    if issues:
-        add_note(
-            out,
+    issues = out["capacity_issue"].notna().to_numpy()
+    if issues.any():
+        note(
             layer="parcels",
             stage="supply",
             kind="capacity_unknown",
-            level="warning",
-            count=issues,
+            severity="warning",
+            rows=out.index[issues],
             message=(
-                f"{issues} renewal parcels have no existing floor area (floor_area_m2 and far "
+                "{count} renewal parcels have no existing floor area (floor_area_m2 and far "
                 "missing); their new floor area is not counted."
             ),
         )
