@@ -13,6 +13,7 @@ from shapely.geometry import LineString, box
 from tests.conftest import make_grid9
 from tqspatial.assign import UNASSIGNED, assign_parcels, overlap_table, summarise_clusters
 from tqspatial.errors import CRSError
+from tqspatial.quality import recording
 from tqspatial.schema import validate_parcels
 from tqspatial.structure import PlanStructure
 
@@ -289,14 +290,14 @@ def test_parcels_in_another_crs_are_reprojected_not_rejected(grid9):
     s = _structure([("c", box(x0, y0, x0 + 150, y0 + 300))])
     expected, _ = assign_parcels(grid9, s)
     lonlat = grid9.to_crs("EPSG:4490")
-    out, _ = assign_parcels(lonlat, s)
+    with recording() as log:
+        out, _ = assign_parcels(lonlat, s)
     assert out.crs == s.crs
     assert out["cluster_id"].tolist() == expected["cluster_id"].tolist()
     np.testing.assert_allclose(out["cluster_share"], expected["cluster_share"], atol=1e-6)
-    notes = out.attrs["tq_notes"]
-    assert notes[-1]["kind"] == "reprojected"
-    assert "EPSG:4490" in notes[-1]["message"]
-    assert "tq_notes" not in lonlat.attrs  # the caller's frame is untouched
+    (note,) = log.table().to_dict("records")
+    assert note["kind"] == "reprojected"
+    assert "EPSG:4490" in note["message"]
     with pytest.raises(CRSError, match="parcels have no CRS"):
         assign_parcels(grid9.set_crs(None, allow_override=True), s)
 

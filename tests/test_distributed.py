@@ -35,7 +35,9 @@ def assert_same(single: ParcelResult, parted: ParcelResult) -> None:
     pd.testing.assert_frame_equal(single.overlaps, parted.overlaps, rtol=1e-9, check_exact=False)
     pd.testing.assert_frame_equal(single.ledger, parted.ledger, rtol=1e-9, check_exact=False)
     pd.testing.assert_frame_equal(single.summary, parted.summary, rtol=1e-9, check_exact=False)
-    assert {n["kind"] for n in single.notes} == {n["kind"] for n in parted.notes}
+    # the quality log is identical: same findings, counts, examples and messages, same rows
+    pd.testing.assert_frame_equal(single.log.table(), parted.log.table())
+    pd.testing.assert_frame_equal(single.log.details(), parted.log.details())
 
 
 def test_embedded_dataset_same_as_single_path(tianqiao, context):
@@ -168,3 +170,22 @@ def test_non_unique_index_and_errors(tianqiao, context):
         )
     with pytest.raises(ValueError, match="npartitions must be at least 1"):
         partition_parcels(parcels, 0)
+
+
+def test_partitions_with_nothing_kept_are_no_internal_error(tianqiao, context):
+    # half of the parcels moved 270 km west (a wrong-zone file): every one of them is rejected
+    parcels = tianqiao.parcels.iloc[:600].copy()
+    moved = parcels.geometry.to_numpy().copy()
+    moved[:300] = shapely.transform(moved[:300], lambda xy: xy - np.array([270_000.0, 0.0]))
+    parcels = parcels.set_geometry(gpd.GeoSeries(moved, index=parcels.index, crs=parcels.crs))
+    single = process_parcels(parcels, context)
+    parted = process_parcels_partitioned(parcels, context, npartitions=4, scheduler="sync")
+    assert_same(single, parted)
+    assert single.rejects["reason"].value_counts().to_dict() == {"outside_district": 300}
+    everything_out = process_parcels(parcels.iloc[:300], context)
+    assert (len(everything_out.parcels), len(everything_out.rejects)) == (0, 300)
+    assert everything_out.ledger["net_supply_ha"].sum() == 0
+    assert_same(
+        everything_out,
+        process_parcels_partitioned(parcels.iloc[:300], context, npartitions=2, scheduler="sync"),
+    )

@@ -1,5 +1,8 @@
 """Field-name mapping and value parsing, checked against hand-computed values."""
 
+import datetime
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,6 +13,7 @@ from shapely.geometry import box
 
 from tqspatial.errors import ConfigError
 from tqspatial.fields import AREA_UNITS, map_fields, match_fields, parse_value
+from tqspatial.quality import recording
 
 MU_M2 = 10_000 / 15
 
@@ -31,8 +35,23 @@ def plain(series):
     return [None if pd.isna(v) else v for v in series.tolist()]
 
 
-def notes_of(frame, kind):
-    return [n for n in frame.attrs["tq_notes"] if n["kind"] == kind]
+def mapped(raw, **options):
+    """map_fields with its quality log."""
+    with recording() as log:
+        out = map_fields(raw, **options)
+    return out, log
+
+
+def rows_of(log, kind):
+    """(column, source row) of every row a kind of finding concerns."""
+    details = log.details()
+    details = details[details["kind"] == kind]
+    return set(zip(details["column"], details["row"], strict=True))
+
+
+def entries(log, kind):
+    table = log.table()
+    return table[table["kind"] == kind].to_dict("records")
 
 
 # --------------------------------------------------------------------------- names
@@ -137,7 +156,9 @@ def test_parse_value_clean_and_dirty(raw, kind, value, status):
         ("1985-1990", "year", "a range of years"),
         ("85", "year", "two-digit year is ambiguous"),
         ("85年", "year", "two-digit year is ambiguous"),
-        ("1750", "year", "outside 1800-2100"),
+        ("1750", "year", "before 1800"),
+        ("2999", "year", "in the future"),
+        (1750.0, "year", "before 1800"),
         ("1,5", "far", "is not a number"),
         ("abc", "area", "is not a number"),
         ("-3", "area", "negative"),
@@ -186,7 +207,7 @@ def test_map_fields_adds_canonical_columns_keeps_originals_and_notes_each_row():
         }
     )
     before = raw.copy()
-    out = map_fields(raw)
+    out, log = mapped(raw)
     assert len(out) == len(raw)
     pd.testing.assert_frame_equal(out[list(before.columns)], before)  # originals untouched
     assert out["parcel_id"].tolist() == ["A1", "A2", "A3", "A4"]
@@ -194,19 +215,22 @@ def test_map_fields_adds_canonical_columns_keeps_originals_and_notes_each_row():
     assert out["far"].tolist()[0] == 1234.5
     assert np.isnan(out["far"].tolist()[1:3]).all()
     assert out["floor_area_m2"].tolist()[:2] == [3456.7, 100.0]
-    parsed = {(n["column"], n["row"]) for n in notes_of(out, "value_parsed")}
+    parsed = rows_of(log, "value_parsed")
     assert parsed == {("建成年代", 0), ("容积率", 0), ("建筑面积", 0), ("建筑面积", 3)}
-    missing = {(n["column"], n["row"]): n["message"] for n in notes_of(out, "value_missing")}
-    assert set(missing) == {
+    assert rows_of(log, "value_missing") == {
         ("建成年代", 1),
         ("建成年代", 2),
         ("容积率", 1),
         ("容积率", 2),
         ("建筑面积", 2),
     }
-    assert "a decade, not a year" in missing[("建成年代", 1)]
-    assert all(n["stage"] == "fields" for n in out.attrs["tq_notes"])
-    assert raw.attrs.get("tq_notes", []) == []  # the input is not modified
+    assert "建成年代: '1990年代' treated as missing: a decade, not a year" in out["parse_note"][1]
+    assert out["parse_note"][0].startswith("建成年代: '约1985' read as 1985 (approximate")
+    assert log.table()["stage"].eq("fields").all()
+    # one entry per column and reason, not one per row
+    decade = [e for e in entries(log, "value_missing") if "a decade" in e["message"]]
+    assert len(decade) == 1
+    assert decade[0]["count"] == 1
 
 
 @pytest.mark.parametrize(
@@ -228,9 +252,9 @@ def test_declared_area_units(column, area_unit, factor):
 
 
 def test_area_unit_argument_wins_over_the_name_with_a_note():
-    out = map_fields(frame_of({"面积(亩)": [1.0]}), area_unit="ha")
+    out, log = mapped(frame_of({"面积(亩)": [1.0]}), area_unit="ha")
     assert out["area_attr_m2"].tolist() == [10_000.0]
-    assert len(notes_of(out, "area_unit_conflict")) == 1
+    assert len(entries(log, "area_unit_conflict")) == 1
 
 
 def test_unknown_area_unit_lists_the_valid_ones():
@@ -240,54 +264,51 @@ def test_unknown_area_unit_lists_the_valid_ones():
 
 
 def test_unusable_area_recomputed_from_geometry_and_said():
-    out = map_fields(frame_of({"面积": ["10,000", "不详", "", "-"]}))  # 100 m squares: 10,000 m²
+    out, log = mapped(frame_of({"面积": ["10,000", "不详", "", "-"]}))  # 100 m squares: 10,000 m²
     assert out["area_attr_m2"].tolist() == [10_000.0] * 4
     assert out["area_attr_source"].tolist() == ["attribute", "geometry", "geometry", "geometry"]
-    rows = [n["row"] for n in notes_of(out, "area_from_geometry")]
-    assert rows == [1, 2, 3]
+    assert rows_of(log, "area_from_geometry") == {("面积", 1), ("面积", 2), ("面积", 3)}
 
 
 def test_area_in_mu_undeclared_is_flagged_with_a_hint():
     geometry_m2 = 100.0 * 100.0
-    out = map_fields(frame_of({"面积": [geometry_m2 / MU_M2] * 3}))
-    (note,) = notes_of(out, "area_mismatch")
+    out, log = mapped(frame_of({"面积": [geometry_m2 / MU_M2] * 3}))
+    (note,) = entries(log, "area_mismatch")
     assert note["count"] == 3
     assert "area_unit='亩'" in note["message"]
     assert out["area_attr_m2"].tolist() == pytest.approx([geometry_m2 / MU_M2] * 3)  # not changed
 
 
 def test_coverage_in_percent_becomes_a_share():
-    out = map_fields(frame_of({"建筑密度": ["35", "40.5", "0", "不详"]}))
+    out, log = mapped(frame_of({"建筑密度": ["35", "40.5", "0", "不详"]}))
     assert out["coverage"].tolist()[:3] == pytest.approx([0.35, 0.405, 0.0])
-    assert len(notes_of(out, "unit_converted")) == 1
+    assert len(entries(log, "unit_converted")) == 1
 
 
 def test_coverage_mixing_shares_and_percent_is_not_guessed():
-    out = map_fields(frame_of({"建筑密度": ["0.35", "40", "50%"]}))
+    out, log = mapped(frame_of({"建筑密度": ["0.35", "40", "50%"]}))
     cov = out["coverage"].tolist()
     assert cov[0] == pytest.approx(0.35)
     assert np.isnan(cov[1])
     assert cov[2] == pytest.approx(0.5)
-    (note,) = notes_of(out, "value_missing")
-    assert note["row"] == 1
+    (note,) = entries(log, "value_missing")
+    assert note["examples"] == "1: 40"
     assert "coverage above 1" in note["message"]
 
 
 def test_existing_typed_canonical_columns_pass_untouched(tianqiao):
     parcels = tianqiao.parcels
-    out = map_fields(parcels)
-    pd.testing.assert_frame_equal(out.drop(columns=[]), parcels)
-    kinds = {n["kind"] for n in out.attrs["tq_notes"]} - {
-        n["kind"] for n in parcels.attrs.get("tq_notes", [])
-    }
-    assert kinds == set()
+    out, log = mapped(parcels)
+    assert out["parse_note"].isna().all()
+    pd.testing.assert_frame_equal(out, parcels)  # read_parcels already mapped them
+    assert len(log) == 0
 
 
 def test_canonical_text_column_with_dirty_numbers_is_cleaned_in_place():
-    out = map_fields(frame_of({"far": ["1.2", "约2", "n/a"]}))
+    out, log = mapped(frame_of({"far": ["1.2", "约2", "n/a"]}))
     assert out["far"].tolist()[:2] == [1.2, 2.0]
     assert np.isnan(out["far"].iloc[2])
-    assert [n["row"] for n in notes_of(out, "value_missing")] == [2]
+    assert rows_of(log, "value_missing") == {("far", 2)}
 
 
 def test_is_idle_and_counts():
@@ -296,3 +317,93 @@ def test_is_idle_and_counts():
     assert out["jobs"].tolist() == [12.0, 30.0, 3.5]
     whole = map_fields(frame_of({"人口": ["12", "30人"]}))
     assert str(whole["residents"].dtype) == "Int64"
+
+
+# --------------------------------------------------------------------------- input cases (issue 14)
+
+FIXTURES = Path(__file__).parent / "data"
+
+
+def test_declared_area_zero_or_less_and_implausible_years_are_flagged_per_row():
+    from tqspatial import io
+
+    with recording() as log:
+        parcels = io.read_parcels(FIXTURES / "dirty_values.geojson")
+    notes = dict(zip(parcels["parcel_id"], parcels["parse_note"], strict=True))
+    assert (
+        "用地面积: '0' treated as missing: a parcel's declared area must be above 0 m²"
+        in notes["DV-1"]
+    )
+    assert "用地面积: '-25' treated as missing: negative value" in notes["DV-2"]
+    assert (
+        "'0.0平方米' treated as missing: a parcel's declared area must be above 0 m²"
+        in notes["DV-3"]
+    )
+    year = datetime.datetime.now(tz=datetime.UTC).year
+    assert (
+        f"建成年代: '2035' treated as missing: year 2035 is in the future (after {year})"
+        in notes["DV-2"]
+    )
+    assert "建成年代: '1750' treated as missing: year 1750 is before 1800" in notes["DV-3"]
+    # missing areas come from the geometry (independent: the 80 x 70 m rectangles written)
+    np.testing.assert_allclose(parcels["area_attr_m2"], 5600.0, rtol=1e-5)
+    assert parcels["area_attr_source"].tolist()[:3] == ["geometry"] * 3
+    assert plain(parcels["build_year"]) == [1985, None, None, None, 1998]
+    rows = rows_of(log, "value_missing")
+    assert ("建成年代", 1) in rows
+    assert ("建成年代", 2) in rows
+    assert {("用地面积", 0), ("用地面积", 1), ("用地面积", 2)} <= rows
+
+
+def test_numeric_years_out_of_range_are_missing_with_a_reason():
+    year = datetime.datetime.now(tz=datetime.UTC).year
+    out, log = mapped(frame_of({"建成年代": [1985, year + 1, 1799, 1800]}))
+    assert plain(out["build_year"]) == [1985, None, None, 1800]
+    assert rows_of(log, "value_missing") == {("建成年代", 1), ("建成年代", 2)}
+
+
+def test_gb50137_names_and_english_field_names():
+    from tqspatial import io
+    from tqspatial.landuse import classify_landuse, landuse_table
+
+    with recording() as log:
+        parcels = io.read_parcels(FIXTURES / "names_english.geojson")
+    assert parcels["parcel_id"].tolist() == ["EN-1", "EN-2", "EN-3", "EN-4", "EN-5"]
+    # names -> codes, checked against the GB 50137 table's own names
+    table = landuse_table("gb50137")
+    for name, code in zip(parcels["landuse"], parcels["landuse_code"], strict=True):
+        assert code == name or table.loc[code, "name_zh"] == name
+    assert parcels["landuse_code"].tolist() == ["R2", "B1", "M1", "R2", "G1"]
+    classes = classify_landuse(parcels["landuse_code"])
+    assert set(classes["landuse_scheme"]) == {"gb50137"}
+    assert classes["landuse_category"].tolist() == [
+        "residential",
+        "commercial",
+        "industrial",
+        "residential",
+        "green_open",
+    ]
+    assert plain(parcels["build_year"]) == [1988, 2012, 2001, 1995, None]
+    assert parcels["far"].tolist()[:4] == [1.8, 3.5, 0.9, 2.0]
+    assert parcels["area_attr_m2"].tolist() == [7200.0] * 5
+    mapped_from = {e["column"] for e in entries(log, "field_mapped")}
+    assert mapped_from == {"parcel_no", "landuse", "built_year", "FAR", "area_m2"}
+    (missing,) = entries(log, "columns_missing")
+    assert missing["message"].startswith(
+        "no field found for coverage, floor_area_m2, is_idle, residents, jobs"
+    )
+    (names,) = entries(log, "landuse_name")
+    assert names["count"] == 4
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["lu_code", "built_year", "far", "area_m2"],
+         ["landuse_code", "build_year", "far", "area_attr_m2"]),
+        (["LANDUSE", "year_built", "plot_ratio", "gfa", "population"],
+         ["landuse_code", "build_year", "far", "floor_area_m2", "residents"]),
+    ],
+)  # fmt: skip
+def test_english_field_names_match(columns, expected):
+    assert sorted(match_fields(columns)) == sorted(expected)

@@ -7,7 +7,15 @@ import pytest
 from shapely.geometry import box
 
 from tqspatial import datasets, io
-from tqspatial.errors import ConfigError, DataFileError, DataQualityWarning, TqspatialError
+from tqspatial.errors import (
+    ConfigError,
+    CRSError,
+    DataFileError,
+    DataQualityWarning,
+    TqspatialError,
+)
+from tqspatial.quality import recording
+from tqspatial.schema import validate_parcels
 
 
 def test_vector_formats_round_trip_in_working_crs(tmp_path, grid9):
@@ -47,9 +55,10 @@ def test_unsupported_suffix_lists_the_supported_ones(tmp_path):
 def test_shapefile_without_prj_uses_crs_or_source_crs(tmp_path, grid9):
     pyogrio.write_dataframe(grid9, tmp_path / "noprj.shp")
     (tmp_path / "noprj.prj").unlink()
-    back = io.read_parcels(tmp_path / "noprj.shp", crs="EPSG:4548")
+    with recording() as log:
+        back = io.read_parcels(tmp_path / "noprj.shp", crs="EPSG:4548")
     assert back.geometry.geom_equals(grid9.geometry).all()  # shapefiles reorient rings
-    assert "crs_from_caller" in [n["kind"] for n in back.attrs["tq_notes"]]
+    assert "crs_from_caller" in log.table()["kind"].tolist()
     same = io.read_parcels(tmp_path / "noprj.shp", source_crs="EPSG:4548")
     assert same.geometry.geom_equals(grid9.geometry).all()
 
@@ -140,7 +149,8 @@ FIXTURES = Path(__file__).resolve().parent / "data"
 
 
 def test_real_shaped_example_just_works(tianqiao):
-    parcels = io.read_parcels(EXAMPLE)
+    with recording() as log:
+        parcels = io.read_parcels(EXAMPLE)
     # Independent decoding: GDAL told the encoding explicitly.
     truth = pyogrio.read_dataframe(EXAMPLE, encoding="GBK")
     assert len(parcels) == len(truth) >= 50
@@ -160,13 +170,19 @@ def test_real_shaped_example_just_works(tianqiao):
     np.testing.assert_allclose(
         parcels["area_attr_m2"].to_numpy(), source.area.to_numpy(), rtol=1e-3, atol=0.1
     )
-    kinds = {n["kind"] for n in parcels.attrs["tq_notes"]}
+    kinds = set(log.table()["kind"])
     assert {"encoding", "field_mapped", "value_parsed", "value_missing"} <= kinds
+    # per-row detail on the rows: the notes' rows are exactly the rows with a parse_note
+    noted = set(log.details().query("stage == 'fields'")["row"])
+    assert noted == set(np.flatnonzero(parcels["parse_note"].notna().to_numpy()))
 
 
 def test_hand_written_gbk_shapefile_without_prj():
     shp = FIXTURES / "gbk_noprj" / "宗地.shp"
-    with pytest.warns(DataQualityWarning, match="Gauss-Krueger without zone number"):
+    with (
+        pytest.warns(DataQualityWarning, match="Gauss-Krueger without zone number"),
+        recording() as log,
+    ):
         parcels = io.read_parcels(shp)
     assert parcels["宗地编号"].tolist() == ["TQ-001", "TQ-002", "TQ-003"]
     assert parcels["用地性质"].tolist() == ["070102", "1001", "090101"]
@@ -176,7 +192,7 @@ def test_hand_written_gbk_shapefile_without_prj():
     assert parcels.area.tolist() == [10_000.0, 5_000.0, 5_000.0]  # 100x100, 100x50, 50x100 m
     assert parcels["area_attr_m2"].tolist() == [10_000.0, 5_000.0, 5_000.0]
     assert parcels["area_attr_source"].tolist() == ["attribute", "attribute", "geometry"]
-    kinds = [n["kind"] for n in parcels.attrs["tq_notes"]]
+    kinds = log.table()["kind"].tolist()
     assert kinds.count("encoding") == 1
     assert "inferred_crs" in kinds
 
@@ -185,3 +201,77 @@ def test_map_fields_can_be_turned_off():
     parcels = io.read_parcels(EXAMPLE, map_fields=False)
     assert "parcel_id" not in parcels.columns
     assert "地块编号" in parcels.columns
+
+
+# --------------------------------------------------------------------------- input cases (issue 14)
+
+
+def test_unclosed_ring_is_said_in_the_rows_repair_column():
+    shp = FIXTURES / "unclosed_ring" / "地块.shp"
+    with recording() as log:
+        parcels = io.read_parcels(shp)
+        kept, rejects = validate_parcels(parcels)
+    # only the second feature's ring was stored open (make_fixtures.py): its row says so
+    assert parcels["repair"].fillna("").tolist() == ["", io.RING_CLOSED, ""]
+    assert (
+        kept.set_index("parcel_id").loc["UR-1", "repair"] == io.RING_CLOSED
+    )  # validation keeps it
+    assert len(rejects) == 0
+    # independent check: the closed ring is the 90 x 60 m rectangle the file describes
+    assert parcels.area.round(6).tolist() == [5400.0, 5400.0, 5400.0]
+    entry = log.table().set_index("kind").loc["ring_closed"]
+    assert (entry["count"], entry["examples"]) == (1, "1")
+    assert entry["message"].startswith("地块.shp: 1 features had a ring that was not closed")
+
+
+def test_wrong_zone_prj_stops_with_the_crs_the_data_fit(tianqiao):
+    shp = FIXTURES / "wrong_zone" / "宗地.shp"
+    # independently: as declared (CM 114E) the parcels land ~270 km west of the district
+    declared = io.read_parcels(shp)
+    offset = tianqiao.boundary.union_all().centroid.distance(declared.union_all().centroid)
+    assert 250_000 < offset < 300_000
+    with pytest.raises(CRSError) as caught:
+        io.read_parcels(shp, boundary=tianqiao.boundary)
+    message = str(caught.value)
+    assert message.startswith("parcels (宗地.shp): 100% of the features lie outside")
+    assert "EPSG:4547, CGCS2000 / 3-degree Gauss-Kruger CM 114E" in message
+    assert "The data fit EPSG:4548 (CGCS2000 / 3-degree Gauss-Kruger CM 117E)" in message
+    assert "pass source_crs='EPSG:4548'" in message
+    # the prefix-less Xian 1980 / Beijing 1954 codes of CM 117E, not the zone-numbered ones
+    assert "EPSG:2384 or EPSG:2436" in message
+    assert "2363" not in message
+    # following the advice reads them into the district
+    fixed = io.read_parcels(shp, source_crs="EPSG:4548", boundary=tianqiao.boundary)
+    assert tianqiao.boundary.union_all().contains(fixed.union_all())
+
+
+def test_refresh_on_a_wrong_zone_file_is_bad_input_not_an_internal_error(tmp_path, fast):
+    import dataclasses
+
+    from tqspatial.pipeline import refresh
+
+    bad = dataclasses.replace(
+        fast,
+        inputs=dataclasses.replace(fast.inputs, parcels=str(FIXTURES / "wrong_zone" / "宗地.shp")),
+    )
+    with pytest.raises(CRSError, match=r"宗地\.shp.*source_crs='EPSG:4548'"):
+        refresh(bad, out_dir=tmp_path / "out")
+
+
+def test_crs_messages_name_the_file():
+    path = FIXTURES / "metres_no_crs.geojson"
+    with pytest.raises(
+        CRSError, match=r"^parcels \(metres_no_crs\.geojson\): declared CRS WGS 84 is in degrees"
+    ):
+        io.read_parcels(path)
+
+
+def test_prefix_less_zone_hint_names_the_prefix_less_old_datum_codes():
+    shp = FIXTURES / "gbk_noprj" / "宗地.shp"
+    with pytest.warns(DataQualityWarning) as caught, recording() as log:
+        io.read_parcels(shp)
+    (message,) = [str(w.message) for w in caught if "no CRS" in str(w.message)]
+    assert message.startswith("parcels (宗地.shp) has no CRS")
+    assert "Xian 1980 is EPSG:2384 and Beijing 1954 is EPSG:2436" in message
+    assert "2363" not in message
+    assert message in log.table()["message"].tolist()

@@ -15,6 +15,7 @@ from shapely.geometry import Polygon, box
 
 from tqspatial import io
 from tqspatial.errors import DataFileError, TqspatialError
+from tqspatial.quality import recording
 
 N = 40
 
@@ -241,16 +242,16 @@ def test_deleted_dbf_records_are_reported(tmp_path, shapefile, parcels):
     for row in (3, 7):
         raw[header_size + row * record_size] = ord("*")
     dbf.write_bytes(bytes(raw))
-    frame = io.read_parcels(shp)
+    with recording() as log:
+        frame = io.read_parcels(shp)
     expected = parcels["parcel_id"].drop(index=[3, 7]).tolist()
     assert frame["parcel_id"].tolist() == expected
-    (note,) = [n for n in frame.attrs["tq_notes"] if n["kind"] == "deleted_records"]
+    (note,) = log.table().query("kind == 'deleted_records'").to_dict("records")
     assert note["count"] == 2
+    assert note["message"].startswith(f"{shp.name}: 2 records are marked deleted")
 
 
 def test_unclosed_ring_is_closed_on_read_and_reported(tmp_path):
-    from tqspatial.quality import notes
-
     path = tmp_path / "unclosed.geojson"
     ring = [[117.0, 36.7], [117.01, 36.7], [117.01, 36.71], [117.0, 36.71]]  # not closed
     path.write_text(
@@ -260,10 +261,12 @@ def test_unclosed_ring_is_closed_on_read_and_reported(tmp_path):
         + "]}}]}",
         encoding="utf-8",
     )
-    frame = io.read_parcels(path)
+    with recording() as log:
+        frame = io.read_parcels(path)
     assert len(frame) == 1
     assert frame.geometry.iloc[0].is_valid
     closed = Polygon(ring)  # shapely closes the ring itself: the independent reference
     expected = gpd.GeoSeries([closed], crs="EPSG:4326").to_crs("EPSG:4548").area.iloc[0]
     assert frame.area.iloc[0] == pytest.approx(expected, rel=1e-9)
-    assert any("could not be built" in n["message"] for n in notes(frame))
+    assert frame["repair"].tolist() == [io.RING_CLOSED]
+    assert log.table().query("kind == 'ring_closed'")["examples"].tolist() == ["0"]

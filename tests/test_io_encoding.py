@@ -16,6 +16,10 @@ from shapely.geometry import box
 from tqspatial import io
 from tqspatial.encoding import gdal_encoding_name, sniff_dbf_encoding, sniff_text_encoding
 from tqspatial.errors import DataFileError
+from tqspatial.quality import recording
+
+#: The field names of tests/data/utf8_cut_names (make_fixtures.CUT_NAMES), before the cut.
+CUT_NAMES = ["地块编号", "用地性质", "建成年代", "用地面积"]
 
 NAMES = ["泺口服装城", "工商河科技城", "药山街道·北园", "鹊山㎡测试", "济南新材料产业园区"]
 LDID = 29
@@ -55,11 +59,18 @@ def write_shapefile(
     return shp
 
 
-def encoding_note(frame):
-    notes = [n for n in frame.attrs["tq_notes"] if n["kind"] == "encoding"]
-    assert len(notes) == 1
-    assert notes[0]["stage"] == "read"
-    return notes[0]
+def logged(read, *args, **kwargs):
+    """Call a reader; return what it read and its quality-log rows."""
+    with recording() as log:
+        frame = read(*args, **kwargs)
+    return frame, log.table().to_dict("records")
+
+
+def encoding_note(notes):
+    found = [n for n in notes if n["kind"] == "encoding"]
+    assert len(found) == 1
+    assert found[0]["stage"] == "read"
+    return found[0]
 
 
 def test_gbk_shapefile_without_cpg_decodes_and_says_so(tmp_path):
@@ -67,27 +78,27 @@ def test_gbk_shapefile_without_cpg_decodes_and_says_so(tmp_path):
     # The problem being solved: plain GDAL falls back to ISO-8859-1 and returns mojibake.
     plain = pyogrio.read_dataframe(shp)
     assert "名称" not in plain.columns
-    frame = io.read_vector(shp)
+    frame, notes = logged(io.read_vector, shp)
     assert frame["名称"].tolist() == NAMES
     assert frame["编号"].tolist() == [f"A{i}" for i in range(len(NAMES))]
-    note = encoding_note(frame)
-    assert note["raw"] == "gb18030"
+    note = encoding_note(notes)
+    assert "read as gb18030" in note["message"]
     assert "no .cpg" in note["message"]
 
 
 def test_utf8_shapefile_without_cpg(tmp_path):
     shp = write_shapefile(tmp_path, "utf8", NAMES, encoding="UTF-8")
-    frame = io.read_vector(shp)
+    frame, notes = logged(io.read_vector, shp)
     assert frame["名称"].tolist() == NAMES
-    assert encoding_note(frame)["raw"] == "utf-8"
+    assert "read as utf-8" in encoding_note(notes)["message"]
 
 
 def test_cpg_that_lies_is_overruled_by_the_bytes(tmp_path):
     shp = write_shapefile(tmp_path, "lying", NAMES, cpg="UTF-8")
-    frame = io.read_vector(shp)
+    frame, notes = logged(io.read_vector, shp)
     assert frame["名称"].tolist() == NAMES
-    note = encoding_note(frame)
-    assert note["raw"] == "gb18030"
+    note = encoding_note(notes)
+    assert "read as gb18030" in note["message"]
     assert "'UTF-8'" in note["message"]
     assert "not valid utf-8" in note["message"]
 
@@ -103,9 +114,9 @@ def test_ascii_only_table_needs_no_guess(tmp_path):
     shp = write_shapefile(
         tmp_path, "ascii", ["Luokou", "Beiyuan"], encoding="UTF-8", field="name", id_field="code"
     )
-    frame = io.read_vector(shp)
+    frame, notes = logged(io.read_vector, shp)
     assert frame["name"].tolist() == ["Luokou", "Beiyuan"]
-    assert "only ASCII" in encoding_note(frame)["message"]
+    assert "only ASCII" in encoding_note(notes)["message"]
 
 
 def test_explicit_encoding_is_checked(tmp_path):
@@ -137,9 +148,9 @@ def test_zipped_gbk_shapefile(tmp_path):
     with zipfile.ZipFile(archive, "w") as zf:
         for part in shp.parent.iterdir():
             zf.write(part, f"天桥区地块/{part.name}")
-    frame = io.read_parcels(archive, map_fields=False)
+    frame, notes = logged(io.read_parcels, archive, map_fields=False)
     assert frame["名称"].tolist() == NAMES
-    assert encoding_note(frame)["raw"] == "gb18030"
+    assert "read as gb18030" in encoding_note(notes)["message"]
     np.testing.assert_allclose(frame.area.to_numpy(), 100.0)
 
 
@@ -195,12 +206,12 @@ def test_csv_encodings_and_coordinate_columns(tmp_path, header, encoding, bom):
     path = tmp_path / "点位.csv"
     body = header + "\n" + "".join(f"{n},{x},{y}\n" for n, x, y in ROWS)
     path.write_bytes(bom + body.encode(encoding))
-    frame = io.read_points_csv(path)
+    frame, notes = logged(io.read_points_csv, path)
     assert frame.iloc[:, 0].tolist() == [n for n, _, _ in ROWS]
     assert frame.crs.to_epsg() == 4548
     got = np.column_stack([frame.geometry.x, frame.geometry.y])
     np.testing.assert_allclose(got, expected_xy(ROWS), atol=0.01)
-    kinds = [n["kind"] for n in frame.attrs["tq_notes"]]
+    kinds = [n["kind"] for n in notes]
     assert "encoding" in kinds
     assert "inferred_crs" in kinds  # lon/lat inferred from the values, and said so
 
@@ -220,12 +231,13 @@ def test_csv_dirty_coordinate_keeps_the_row(tmp_path):
         "名称,经度,纬度\n甲,116.985,36.670\n乙,不详,36.7\n丙,１１７.００１,36.739\n",
         encoding="utf-8",
     )
-    frame = io.read_points_csv(path)
+    frame, notes = logged(io.read_points_csv, path)
     assert len(frame) == 3
     assert frame.geometry.isna().tolist() == [False, True, False]
     np.testing.assert_allclose(frame.geometry.x.iloc[2], expected_xy(ROWS)[2, 0], atol=0.01)
-    missing = [n for n in frame.attrs["tq_notes"] if n["kind"] == "value_missing"]
-    assert [(n["row"], n["column"], n["raw"]) for n in missing] == [(1, "经度", "不详")]
+    missing = [n for n in notes if n["kind"] == "value_missing"]
+    assert [(n["count"], n["column"], n["examples"]) for n in missing] == [(1, "经度", "1: 不详")]
+    assert "(dirty.csv)" in next(n for n in notes if n["kind"] == "inferred_crs")["message"]
 
 
 def test_csv_explicit_columns_and_encoding(tmp_path):
@@ -277,3 +289,39 @@ def test_check_vector_file_gives_what_a_streaming_reader_needs(tmp_path):
         )
         assert frame["名称"].tolist() == NAMES
         assert [n["kind"] for n in checked.notes] == ["encoding"]
+
+
+def test_utf8_dbf_with_names_cut_mid_character_honours_the_cpg():
+    shp = Path(__file__).parent / "data" / "utf8_cut_names" / "地块.shp"
+    # The problem: GDAL cannot read it at all, whatever encoding it is told.
+    with pytest.raises(UnicodeDecodeError):
+        pyogrio.read_dataframe(shp, encoding="UTF-8")
+    frame, notes = logged(io.read_parcels, shp)
+    cut = [name.encode("utf-8")[:10].decode("utf-8", errors="replace") for name in CUT_NAMES]
+    assert cut == ["地块编\ufffd", "用地性\ufffd", "建成年\ufffd", "用地面\ufffd"]
+    assert [c for c in frame.columns if "\ufffd" in c] == cut
+    # values are whole UTF-8 text
+    assert frame["用地性\ufffd"].tolist() == ["二类居住用地", "商业用地", "一类工业用地"]
+    assert frame["建成年\ufffd"].tolist() == ["约1990", "2005年", "不详"]
+    # the cut names still map to their canonical columns
+    assert frame["parcel_id"].tolist() == ["CN-1", "CN-2", "CN-3"]
+    assert frame["landuse_code"].tolist() == ["R2", "B1", "M1"]
+    assert frame["build_year"].astype(object).tolist()[:2] == [1990, 2005]
+    assert frame["area_attr_m2"].tolist() == [6400.0, 6400.0, 6400.0]
+    assert "the .cpg file declares 'UTF-8'" in encoding_note(notes)["message"]
+    (damaged,) = [n for n in notes if n["kind"] == "field_names_damaged"]
+    assert damaged["severity"] == "warning"
+    assert damaged["message"].startswith(
+        "地块.shp: field names '地块编\ufffd', '用地性\ufffd', '建成年\ufffd', '用地面\ufffd' "
+        "were cut mid-character at the 10-byte limit"
+    )
+
+
+def test_sniffing_sets_aside_cut_names_only_when_the_rest_decodes():
+    dbf = (Path(__file__).parent / "data" / "utf8_cut_names" / "地块.dbf").read_bytes()
+    guess = sniff_dbf_encoding(dbf, cpg="UTF-8")
+    assert (guess.encoding, len(guess.damaged_names)) == ("utf-8", 4)
+    # a value cut mid-character is not a name: the table is not valid UTF-8 then
+    broken = dbf.replace("二类居住用地".encode(), "二类居住用地".encode()[:-1] + b" ")
+    with pytest.raises(DataFileError, match="neither UTF-8 nor"):
+        sniff_dbf_encoding(broken, cpg="UTF-8")

@@ -29,6 +29,7 @@ from tqspatial.landuse import (
     detect_scheme,
     landuse_table,
 )
+from tqspatial.quality import recording
 from tqspatial.vocabulary import CATEGORY_NAMES
 
 # --- 2023 用地用海分类: all 24 first-level classes and a sample in each -------------
@@ -405,21 +406,19 @@ def test_result_shape_and_index():
 
 def test_string_dtype_with_missing_values():
     codes = pd.Series(["070102", None, "R2"], dtype="string")
-    out = classify_landuse(codes)
+    with recording() as log:
+        out = classify_landuse(codes)
     assert out["landuse_category"].tolist() == ["residential", "unknown", "residential"]
-    note = next(n for n in out.attrs["tq_notes"] if n["kind"] == "missing_codes")
-    assert note["count"] == 1
+    assert log.counts()["missing_codes"] == 1
 
 
 def test_mixed_2023_and_letters_keep_both_and_report_the_mix():
     codes = pd.Series(["070102", "R2", "H14", "100101", "M1"])
-    out = classify_landuse(codes)
+    with recording() as log:
+        out = classify_landuse(codes)
     assert out["landuse_scheme"].tolist() == ["2023", "gb50137", "gb50137", "2023", "gb50137"]
     assert out["landuse_canonical"].tolist() == ["070102", "070102", "0703", "100101", "100101"]
-    kinds = [note["kind"] for note in out.attrs["tq_notes"]]
-    assert "mixed_schemes" in kinds
-    mix = next(n for n in out.attrs["tq_notes"] if n["kind"] == "mixed_schemes")
-    assert mix["count"] == 3
+    assert log.counts()["mixed_schemes"] == 3
 
 
 def test_approximate_mappings_are_flagged():
@@ -430,15 +429,16 @@ def test_approximate_mappings_are_flagged():
 
 def test_unknown_codes_are_reported_with_count_and_examples(caplog):
     codes = pd.Series(["070102"] * 5 + ["9901", "9902", "9903", "9904", "9905", "9906", "9906"])
-    with caplog.at_level(logging.WARNING, logger="tqspatial.landuse"):
+    with caplog.at_level(logging.WARNING, logger="tqspatial"), recording() as log:
         out = classify_landuse(codes)
     unknown = out["landuse_category"] == "unknown"
     assert unknown.sum() == 7
     assert out.loc[unknown, "landuse_issue"].str.startswith("unknown_code").all()
-    note = next(n for n in out.attrs["tq_notes"] if n["kind"] == "unknown_codes")
+    note = log.table().set_index("kind").loc["unknown_codes"]
     assert note["count"] == 7
-    assert note["level"] == "warning"
-    assert note["raw"] == "9901, 9902, 9903, 9904, 9905"  # at most five examples
+    assert note["severity"] == "warning"
+    # at most five examples, the most frequent first
+    assert "(examples: 9906 ×2, 9901, 9902, 9903, 9904 and 1 more)" in note["message"]
     assert "7 parcels" in caplog.text
     assert "9901" in caplog.text
 
@@ -466,9 +466,10 @@ def test_nothing_is_printed(capsys):
     ],
 )
 def test_codes_are_cleaned_where_unambiguous(raw, expected):
-    out = classify_landuse(pd.Series([raw, "070101"]))
+    with recording() as log:
+        out = classify_landuse(pd.Series([raw, "070101"]))
     assert out.loc[0, "landuse_canonical"] == expected
-    assert any(n["kind"] == "codes_cleaned" for n in out.attrs["tq_notes"])
+    assert "codes_cleaned" in log.counts()
 
 
 def test_number_column_regains_leading_zeros():
@@ -492,11 +493,12 @@ def test_settlement_codes_are_not_padded():
 
 def test_override_mapping_replaces_a_table_row():
     codes = pd.Series(["H14", "070102"])
-    out = classify_landuse(codes, overrides={"H14": "0704"})
+    with recording() as log:
+        out = classify_landuse(codes, overrides={"H14": "0704"})
     assert out.loc[0, "landuse_canonical"] == "0704"
     assert out.loc[0, "landuse_name_zh"] == "农村社区服务设施用地"
     assert out.loc[0, "landuse_issue"] is None
-    assert any(n["kind"] == "landuse_overrides" for n in out.attrs["tq_notes"])
+    assert log.counts()["landuse_overrides"] == 1
 
 
 def test_override_table_maps_local_codes():

@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 from tqspatial.district import build_urban_area
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
-from tqspatial.quality import notes
+from tqspatial.quality import recording
 from tqspatial.renewal import (
     UNDETERMINED,
     RenewalRules,
@@ -119,7 +119,8 @@ def test_industrial_minimum_follows_the_sector():
     # a four-digit 小类, a C (manufacturing) prefix, an integer.
     far = [0.65, 0.65, 0.65, 0.95, 0.95, 0.65, 0.65, 0.65]
     sectors = ["26", "2614", "C39", 39, "26", None, "43", "XX"]
-    out = renewal_candidates(industrial_frame(far, [0.5] * 8, sectors))
+    with recording() as log:
+        out = renewal_candidates(industrial_frame(far, [0.5] * 8, sectors))
     minimum = out["industrial_min_far"].tolist()
     assert minimum == [0.6, 0.6, 1.0, 1.0, 0.6, 0.7, 0.7, 0.7]
     assert types(out) == [
@@ -137,7 +138,7 @@ def test_industrial_minimum_follows_the_sector():
     assert "no industry_code: default minimum" in rules[5]
     assert "industry_code '43' has no minimum: default" in rules[6]
     assert all("screening, not a legal finding" in r for r in rules if isinstance(r, str))
-    note = next(n for n in notes(out) if n["kind"] == "industrial_default_minimum")
+    note = log.table().set_index("kind").loc["industrial_default_minimum"]
     assert note["count"] == 3  # None, "43" (no value in the table) and "XX"
     assert "'43' x1" in note["message"]
     assert "'XX' x1" in note["message"]
@@ -203,12 +204,13 @@ def test_unknown_codes_reported_not_dropped(caplog):
     frame["landuse_code"] = ["070102", "XX9", "070103"]
     frame.loc[1, "landuse_canonical"] = None
     frame.loc[1, "landuse_category"] = "unknown"
-    out = renewal_candidates(frame)
+    with recording() as log:
+        out = renewal_candidates(frame)
     assert types(out) == ["old_residential", UNDETERMINED, None]
     assert "XX9" in out["renewal_rule"].iloc[1]
-    note = next(n for n in notes(out) if n["kind"] == "unknown_landuse_code")
+    note = log.table().set_index("kind").loc["unknown_landuse_code"]
     assert note["count"] == 1
-    assert "XX9" in str(note["raw"])
+    assert "XX9" in note["message"]
     assert "unknown" in caplog.text
 
 

@@ -6,6 +6,7 @@ import shapely
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
 from tqspatial.errors import SchemaError
+from tqspatial.quality import recording
 from tqspatial.schema import validate_parcels, validate_points
 
 X0, Y0 = 500_000.0, 4_060_000.0
@@ -90,12 +91,13 @@ def test_invalid_rings_are_repaired_with_area_conserved(wkt, expected_area):
     geom = shapely.affinity.translate(shapely.from_wkt(wkt), X0, Y0)
     assert not geom.is_valid
     frame = frame_of(["x"], [geom])
-    kept, rejects = validate_parcels(frame)
+    with recording() as log:
+        kept, rejects = validate_parcels(frame)
     assert len(rejects) == 0
     assert kept.geometry.iloc[0].is_valid
     assert kept["area_m2"].iloc[0] == pytest.approx(expected_area, rel=1e-6)
     assert kept["repair"].iloc[0].startswith("made_valid: ")
-    assert [n["kind"] for n in kept.attrs["tq_notes"]] == ["made_valid"]
+    assert log.counts() == {"made_valid": 1}
 
 
 def test_repaired_area_matches_independent_shoelace():
@@ -143,11 +145,17 @@ def test_duplicate_ids_exact_case_whitespace_and_conflicts():
         ["A-01", " a-01 ", "Ａ－０１", "A-01", "B-02"],
         [square, square, box(20, 0, 30, 10), box(40, 0, 50, 10), box(60, 0, 70, 10)],
     )
-    kept, rejects = validate_parcels(frame)
+    with recording() as log:
+        kept, rejects = validate_parcels(frame)
     conserved(frame, kept, rejects)
     assert rejects["reason"].tolist() == ["duplicate_feature"]
-    assert "after normalising case and whitespace" in rejects["detail"].iloc[0]
+    assert "only in letter case or character width" in rejects["detail"].iloc[0]
     assert kept["parcel_id"].tolist() == ["A-01", "A-01#2", "A-01#3", "B-02"]
+    # "Ａ－０１" is a width variant of "A-01": its own kind; the second "A-01" a plain conflict.
+    by_id = kept.set_index("parcel_id")
+    assert by_id.loc["A-01#2", "repair"].startswith("id_case_variant: id 'Ａ－０１' differs from")
+    assert by_id.loc["A-01#3", "repair"].startswith("id_conflict: id 'A-01' is also used")
+    assert log.counts() == {"duplicate_feature": 1, "id_case_variant": 1, "id_conflict": 1}
     assert kept["parcel_id"].is_unique
     # 4 distinct 10x10 squares: the exact duplicate is not counted twice.
     assert kept["area_m2"].sum() == pytest.approx(400.0)
@@ -251,13 +259,16 @@ def test_geographic_crs_is_refused():
         validate_parcels(frame)
 
 
-def test_notes_and_log_report_repairs_and_rejects(caplog):
+def test_quality_log_reports_repairs_and_rejects(caplog):
     frame = frame_of(["a", "a", "b"], [box(0, 0, 10, 10), box(5, 0, 15, 10), None])
-    with caplog.at_level("INFO", logger="tqspatial"):
-        kept, _ = validate_parcels(frame)
-    kinds = {n["kind"]: n["count"] for n in kept.attrs["tq_notes"]}
-    assert kinds == {"id_conflict": 1, "overlap_removed": 1}
-    assert "renamed to 'a#2'" in kept.attrs["tq_notes"][0]["message"]
+    with caplog.at_level("INFO", logger="tqspatial"), recording() as log:
+        _kept, _rejects = validate_parcels(frame)
+    assert log.counts(severity="error") == {"null_geometry": 1}
+    assert log.counts(severity="warning") == {"id_conflict": 1, "overlap_removed": 1}
+    table = log.table().set_index("kind")
+    assert table.loc["id_conflict", "examples"].startswith("1: id 'a' is also used")
+    assert "renamed to 'a#2'" in table.loc["id_conflict", "examples"]
+    assert table.loc["null_geometry", "examples"] == "2: no geometry"
     assert "kept 2 of 3 rows (1 repaired); rejected {'null_geometry': 1}" in caplog.text
 
 
@@ -327,3 +338,36 @@ def test_empty_layer_gives_empty_tables_with_the_columns(grid9, district):
 def test_boundary_in_another_crs_is_refused(grid9, district):
     with pytest.raises(SchemaError, match="boundary CRS EPSG:4326 differs"):
         validate_parcels(grid9, boundary=district.to_crs(4326))
+
+
+def test_ids_differing_only_in_case_are_reported_as_case_variants():
+    from pathlib import Path
+
+    from tqspatial import io
+
+    path = Path(__file__).parent / "data" / "case_ids.geojson"
+    with recording() as log:
+        parcels = io.read_parcels(path)
+        kept, rejects = validate_parcels(parcels)
+    conserved(parcels, kept, rejects)
+    # a different parcel under a case variant keeps its place, renamed like any id conflict
+    assert kept["parcel_id"].tolist() == [
+        "370105-A-033",
+        "370105-A-033#2",
+        "370105-A-034",
+        "370105-A-035",
+    ]
+    renamed = kept.set_index("parcel_id").loc["370105-A-033#2", "repair"]
+    assert renamed == (
+        "id_case_variant: id '370105-a-033' differs from '370105-A-033' (source row 0) only in "
+        "letter case or character width, so it is the same id, used for a different geometry, "
+        "renamed to '370105-A-033#2'"
+    )
+    # the same parcel under a case variant is a duplicate, and the detail says why
+    assert rejects["reason"].tolist() == ["duplicate_feature"]
+    assert rejects["detail"].iloc[0] == (
+        "same id and geometry as source row 2 (id '370105-a-034' differs from '370105-A-034' "
+        "only in letter case or character width)"
+    )
+    counts = log.counts(stage="validate")
+    assert counts == {"id_case_variant": 1, "duplicate_feature": 1}

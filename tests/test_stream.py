@@ -72,7 +72,7 @@ def test_parquet_read_in_row_groups(files):
 
 def test_columns_and_bad_inputs(files, tmp_path):
     batch = next(iter_parcel_batches(files["gpkg"], batch_size=50, columns=["parcel_id"]))
-    assert list(batch.columns) == ["parcel_id", "geometry"]
+    assert list(batch.columns) == ["parcel_id", "geometry", "parse_note"]
     with pytest.raises(DataFileError, match="no file"):
         next(iter_parcel_batches(tmp_path / "missing.gpkg"))
     with pytest.raises(ValueError, match="batch_size"):

@@ -1,4 +1,8 @@
-"""Property-based tests of validate_parcels: nothing lost, no square metre counted twice."""
+"""Property-based tests of validate_parcels: nothing lost, no square metre counted twice.
+
+The quality log is checked on the same random layers: its counts and row ids equal the
+rejects table's (by reason) and the kept parcels' ``repair`` column (by kind).
+"""
 
 import geopandas as gpd
 import pytest
@@ -7,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
+from tqspatial.quality import recording
 from tqspatial.schema import MIN_PARCEL_AREA_M2, validate_parcels
 
 GRID = 10.0  # coordinates on a 10 m grid, so genuine remainders are far above the sliver threshold
@@ -70,11 +75,33 @@ def reference_union(frame, boundary, outside):
     return union
 
 
+def check_log(log, kept, rejects):
+    """The quality log's counts and rows equal the tables': rejects by reason, repairs by kind."""
+    assert log.counts(severity="error") == rejects["reason"].value_counts().to_dict()
+    details = log.details()
+    errors = details[details["severity"] == "error"]
+    assert sorted(zip(errors["row"], errors["kind"], strict=True)) == sorted(
+        zip(rejects["source_row"], rejects["reason"], strict=True)
+    )
+    # "<kind>: <what>" joined by "; " per kept row
+    kinds = kept["repair"].dropna().str.split("; ").explode().str.split(": ").str[0]
+    repaired = details[details["severity"] != "error"]
+    assert log.counts(severity="warning") | log.counts(severity="info") == (
+        kinds.value_counts().to_dict()
+    )
+    # each repaired row is listed under each kind of repair it got, and only kept rows are
+    listed = repaired.groupby("kind")["row"].apply(sorted).to_dict()
+    expected = kinds.rename("kind").reset_index().groupby("kind")["index"].apply(sorted)
+    assert listed == expected.to_dict()
+
+
 def check(frame, boundary, outside="clip"):
-    kept, rejects = validate_parcels(frame, boundary=boundary, outside=outside)
+    with recording() as log:
+        kept, rejects = validate_parcels(frame, boundary=boundary, outside=outside)
     # No feature is ever lost: every input row is in exactly one of kept / rejects.
     assert sorted([*kept.index, *rejects.index]) == list(range(len(frame)))
     assert rejects["reason"].notna().all()
+    check_log(log, kept, rejects)
     assert kept["parcel_id"].is_unique
     assert kept.geometry.is_valid.all()
     kept_area = kept["area_m2"].sum()

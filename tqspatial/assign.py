@@ -22,6 +22,7 @@ import shapely
 
 from tqspatial.errors import CRSError
 from tqspatial.overlay import overlap_pairs
+from tqspatial.quality import note
 from tqspatial.structure import CLUSTER_KIND, BoundaryLike, PlanStructure, district_geometry
 
 __all__ = [
@@ -114,18 +115,8 @@ def _in_structure_crs(parcels: gpd.GeoDataFrame, structure: PlanStructure) -> gp
         f"{structure.crs.to_string()} for assignment"
     )
     logger.info(message)
-    out = parcels.to_crs(structure.crs)
-    out.attrs["tq_notes"] = [
-        *parcels.attrs.get("tq_notes", []),
-        {
-            "layer": "parcels",
-            "stage": "assign",
-            "kind": "reprojected",
-            "message": message,
-            "count": len(parcels),
-        },
-    ]
-    return out
+    note(layer="parcels", stage="assign", kind="reprojected", message=message, count=len(parcels))
+    return parcels.to_crs(structure.crs)
 
 
 def _column_sum(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -147,8 +138,8 @@ def assign_parcels(
     ----------
     parcels : geopandas.GeoDataFrame
         Validated parcels (see :func:`tqspatial.schema.validate_parcels`).  A
-        layer in another CRS than the structure's is reprojected to it (and a
-        ``tq_notes`` entry says so); a layer without a CRS raises.
+        layer in another CRS than the structure's is reprojected to it (and the
+        quality log says so); a layer without a CRS raises.
     structure : PlanStructure
         Axes, belts, clusters ... (any number of each, including none).
     id_column : str, default "parcel_id"

@@ -35,9 +35,10 @@ validated exactly as the single path would validate those rows.  Results are
 put back in input order; the ledger and the cluster summary are recomputed
 from all parcels, so totals are exact.
 
-Notes of the partitions are merged: identical notes once, notes of the same
-kind added up (``count`` summed); their messages quote the first partition's
-examples, so their wording can differ from the single path's.
+The quality logs of the partitions are merged
+(:meth:`tqspatial.quality.QualityLog.extend`): a finding's row ids and counts
+add up over all partitions, and its examples are the smallest row ids of all,
+so the log equals the single path's.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ from tqspatial.inventory import (
     validate_stage,
 )
 from tqspatial.landuse import detect_scheme
-from tqspatial.schema import ID_CONFLICT_SEPARATOR, validate_parcels
+from tqspatial.quality import QualityLog, recording
+from tqspatial.schema import ID_CONFLICT_SEPARATOR, id_keys, validate_parcels
 from tqspatial.supply import Phasing, supply_ledger
 
 if TYPE_CHECKING:
@@ -103,15 +105,11 @@ IntArray = npt.NDArray[np.intp]
 def _id_keys(ids: pd.Series) -> tuple[list[Any], list[Any]]:
     """(normalised key, casefolded stripped id) per row; None where the id is missing.
 
-    Normalised as :func:`tqspatial.schema.validate_parcels` compares ids
-    (NFKC, stripped, case-folded).
+    Keys are :func:`tqspatial.schema.id_keys`, as validation compares ids.
     """
-    text = ids.astype("string").str.strip()
-    keys = text.str.normalize("NFKC").str.strip().str.casefold()
-    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    key_list = keys.astype(object).where(~missing, None).tolist()
-    folded = text.str.casefold().astype(object).where(~missing, None).tolist()
-    return key_list, folded
+    stripped, keys = id_keys(ids)
+    folded = pd.Series(stripped, dtype=object).str.casefold()
+    return keys.tolist(), folded.astype(object).where(pd.notna(stripped), None).tolist()
 
 
 def _id_edges(ids: pd.Series) -> tuple[IntArray, IntArray]:
@@ -388,8 +386,9 @@ copyreg.pickle(MappingProxyType, _pickle_mappingproxy)
 
 def _validate_part(part: gpd.GeoDataFrame, context: ParcelContext) -> dict[str, Any]:
     started = time.perf_counter()
-    kept, rejects = validate_stage(part, _own_copy(context))
-    return {"kept": kept, "rejects": rejects, "seconds": time.perf_counter() - started}
+    with recording() as log:
+        kept, rejects = validate_stage(part, _own_copy(context))
+    return {"kept": kept, "rejects": rejects, "log": log, "seconds": time.perf_counter() - started}
 
 
 def _codes(validated: dict[str, Any]) -> pd.Series | None:
@@ -408,12 +407,15 @@ def _supply_part(
     started = time.perf_counter()
     # Every partition uses the scheme detected once from all parcels.
     context = dataclasses.replace(_own_copy(context), landuse_scheme=scheme)
-    assigned, overlaps = assign_stage(validated["kept"], context)
-    supplied, _ = supply_stage(assigned, context)
+    with recording() as log:
+        assigned, overlaps = assign_stage(validated["kept"], context)
+        # A partition with nothing kept adds nothing (if all are empty, _combine runs supply).
+        supplied = supply_stage(assigned, context)[0] if len(assigned) else assigned
     return {
         "parcels": supplied,
         "rejects": validated["rejects"],
         "overlaps": overlaps,
+        "log": QualityLog().extend(validated["log"]).extend(log),
         "seconds": validated["seconds"] + time.perf_counter() - started,
     }
 
@@ -421,56 +423,25 @@ def _supply_part(
 # ----------------------------------------------------------------------------- combining
 
 
-def _note_key(note: dict[str, Any]) -> tuple[Any, ...]:
-    return (note.get("layer"), note.get("stage"), note.get("kind"), note.get("level"))
-
-
-def _merge_notes(
-    frames: list[pd.DataFrame], detected: str | None, given: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Merge the partitions' notes: identical ones once, same kind with counts summed."""
-    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    seen: set[str] = set()
-    order: list[tuple[Any, ...]] = []
-    for note in given:
-        key = ("given", repr(sorted(note.items())))
-        merged[key] = dict(note)
-        order.append(key)
-        seen.add(repr(sorted(note.items())))
-    for frame in frames:
-        for raw in frame.attrs.get("tq_notes", []):
-            note = dict(raw)
-            text = repr(sorted(note.items()))
-            if text in seen:
-                continue
-            seen.add(text)
-            key = _note_key(note)
-            if key not in merged:
-                merged[key] = note
-                order.append(key)
-                continue
-            into = merged[key]
-            if isinstance(note.get("count"), int) and isinstance(into.get("count"), int):
-                into["count"] += note["count"]
-                parts = int(into.get("partitions", 1)) + 1
-                into["partitions"] = parts
-    out = []
-    for key in order:
-        note = merged[key]
-        parts = note.pop("partitions", None)
-        if parts is not None:
-            note["message"] = (
-                f"{note['message']} [first partition's examples; {note['count']} rows "
-                f"in all {parts} partitions]"
-            )
-        if detected is not None and note.get("kind") == "landuse_scheme":
-            note["message"] = f"Land-use code scheme detected: {detected}."
-        out.append(note)
-    return out
+def _merge_logs(results: list[dict[str, Any]], detected: str | None) -> QualityLog:
+    """Merge the partitions' logs; the scheme detected once is reported as detected."""
+    merged = QualityLog()
+    for result in results:
+        merged.extend(result["log"])
+    if detected is not None:
+        # Partitions were given the scheme detected from all parcels; say it as the single
+        # path does, which detects it itself.
+        merged.replace_message(
+            kind="landuse_scheme",
+            old=f"Land-use code scheme given: {detected}.",
+            new=f"Land-use code scheme detected: {detected}.",
+        )
+    return merged
 
 
 def _in_input_order(frames: list[pd.DataFrame], index: pd.Index) -> pd.DataFrame:
     """Concatenate partition frames and sort their rows back into input order."""
+    frames = [f for f in frames if len(f)] or frames[:1]  # an empty one has untyped columns
     combined = pd.concat(frames) if len(frames) > 1 else frames[0].copy()
     if not len(combined):
         return combined
@@ -492,28 +463,28 @@ def _combine(
 ) -> ParcelResult:
     supplied = _in_input_order([r["parcels"] for r in results], parcels.index)
     rejects = _in_input_order([r["rejects"] for r in results], parcels.index)
-    supplied.attrs = {}
-    rejects.attrs = {}
     order = pd.Series(np.arange(len(supplied)), index=supplied["parcel_id"].astype(object))
-    overlaps = pd.concat([r["overlaps"] for r in results], ignore_index=True)
+    overlaps = pd.concat(
+        [r["overlaps"] for r in results if len(r["overlaps"])] or [results[0]["overlaps"]],
+        ignore_index=True,
+    )
     if len(overlaps):
         rank = order.reindex(overlaps["parcel_id"].astype(object)).to_numpy()
         overlaps = overlaps.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+    log = _merge_logs(results, detected)
+    if not len(supplied):  # nothing kept anywhere: the supply columns, as the single path
+        with recording() as empty:
+            supplied, _ = supply_stage(supplied, context)
+        log.extend(empty)
     ledger = supply_ledger(supplied, context.structure, phasing=context.phasing or Phasing())
     summary = summary_stage(supplied, context)
-    notes = _merge_notes(
-        [r["parcels"] for r in results],
-        detected,
-        list(parcels.attrs.get("tq_notes", [])),
-    )
-    supplied.attrs["tq_notes"] = notes
     return ParcelResult(
         parcels=supplied,
         rejects=rejects,
         overlaps=overlaps,
         ledger=ledger,
         summary=summary,
-        notes=notes,
+        log=log,
     )
 
 
@@ -617,7 +588,8 @@ def process_parcels_partitioned(
         As :func:`tqspatial.inventory.process_parcels`: kept parcels and
         rejects in input order with the same ids, columns and values;
         overlaps ordered by parcel then element; the ledger and summary
-        computed from all parcels.  Notes are merged across partitions.
+        computed from all parcels.  The partitions' quality logs are merged
+        into one that equals the single path's.
 
     Raises
     ------
@@ -686,4 +658,7 @@ def _restore_labels(out: ParcelResult, index: pd.Index) -> ParcelResult:
     rejects = out.rejects.set_axis(index[out.rejects.index.to_numpy()])
     if "source_row" in rejects.columns:
         rejects["source_row"] = rejects.index.to_numpy()
-    return dataclasses.replace(out, parcels=parcels, rejects=rejects)
+    log = out.log
+    if pd.api.types.is_integer_dtype(index.dtype):  # the single path logs integer labels
+        log = log.relabel_rows(index.to_numpy())
+    return dataclasses.replace(out, parcels=parcels, rejects=rejects, log=log)

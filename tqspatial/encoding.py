@@ -98,11 +98,16 @@ class EncodingGuess:
         One sentence saying how it was chosen, for notes and logs.
     ascii_only : bool
         True when the text has no non-ASCII byte (any encoding reads it).
+    damaged_names : tuple of str
+        Field names cut mid-character (a ``.dbf`` name holds at most 10 bytes),
+        decoded with a replacement character for the broken end; their raw
+        bytes are not valid in ``encoding``, so a reader must decode them itself.
     """
 
     encoding: str
     reason: str
     ascii_only: bool = False
+    damaged_names: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,11 +212,17 @@ def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
     b'NAME\nab  \n'
     """
     names = b"\n".join(name for name, _, _, _ in header.fields)
+    values = _dbf_values(raw, header)
+    return names + b"\n" + values if values else names
+
+
+def _dbf_values(raw: bytes, header: DbfHeader) -> bytes:
+    """Return the text values of a ``.dbf``, one per line (b"" when there are none)."""
     text_fields = [(start, width) for _, kind, start, width in header.fields if kind == "C"]
     available = max(0, len(raw) - header.header_size) // header.record_size
     n = min(header.n_records, available)
     if not text_fields or n == 0:
-        return names
+        return b""
     body = np.frombuffer(
         raw, dtype=np.uint8, count=n * header.record_size, offset=header.header_size
     )
@@ -221,7 +232,7 @@ def dbf_text(raw: bytes, header: DbfHeader) -> bytes:
         np.hstack([records[:, start : start + width], newline]).tobytes()
         for start, width in text_fields
     ]
-    return names + b"\n" + b"".join(columns)
+    return b"".join(columns)
 
 
 def dbf_deleted(raw: bytes, header: DbfHeader) -> int:
@@ -324,7 +335,7 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
-def _sniff(raw: bytes, source: str, tried: str) -> EncodingGuess:
+def _sniff(raw: bytes, tried: str) -> EncodingGuess:
     if _decodes(raw, "utf-8") is not None:
         return EncodingGuess("utf-8", f"{tried}the text is valid UTF-8")
     text = _decodes(raw, "gb18030")
@@ -334,11 +345,26 @@ def _sniff(raw: bytes, source: str, tried: str) -> EncodingGuess:
             f"{tried}the text is not valid UTF-8 but decodes as GB18030/GBK into common Chinese "
             "characters",
         )
-    msg = (
-        f"{source}: cannot tell the text encoding: it is neither UTF-8 nor Chinese GBK/GB18030. "
-        "Pass encoding=... (e.g. encoding='big5' or encoding='cp1252') to the reader."
-    )
-    raise DataFileError(msg)
+    raise _NoFitError
+
+
+class _NoFitError(Exception):
+    """No encoding rule fits the bytes (the caller decides what to do)."""
+
+
+def _undecidable(source: str, encoding: str | None = None) -> DataFileError:
+    if encoding is not None:
+        msg = (
+            f"{source}: the text is not valid {encoding} (as passed with encoding=); "
+            "pass the right encoding, or leave encoding=None to detect it."
+        )
+    else:
+        msg = (
+            f"{source}: cannot tell the text encoding: it is neither UTF-8 nor Chinese "
+            "GBK/GB18030. Pass encoding=... (e.g. encoding='big5' or encoding='cp1252') to the "
+            "reader."
+        )
+    return DataFileError(msg)
 
 
 def _check_explicit(raw: bytes, encoding: str, source: str) -> EncodingGuess:
@@ -347,24 +373,20 @@ def _check_explicit(raw: bytes, encoding: str, source: str) -> EncodingGuess:
         msg = f"{source}: unknown encoding {encoding!r}; pass a name such as 'gbk' or 'utf-8'."
         raise DataFileError(msg)
     if _decodes(raw, codec) is None:
-        msg = (
-            f"{source}: the text is not valid {encoding} (as passed with encoding=); "
-            "pass the right encoding, or leave encoding=None to detect it."
-        )
-        raise DataFileError(msg)
+        raise _NoFitError
     return EncodingGuess(codec, f"encoding={encoding!r} as passed by the caller")
 
 
-def _declared(raw: bytes, codec: str, why: str, source: str) -> EncodingGuess:
+def _declared(raw: bytes, codec: str, why: str) -> EncodingGuess:
     """Use a declared encoding when the text agrees with it; otherwise sniff."""
     if codec in _MULTIBYTE:
         if _decodes(raw, codec) is not None:
             return EncodingGuess(codec, f"{why} and the text decodes with it")
-        return _sniff(raw, source, f"{why} but the text is not valid {codec}; ")
+        return _sniff(raw, f"{why} but the text is not valid {codec}; ")
     # Any byte decodes in a single-byte code page, so check UTF-8 and GBK first.
     try:
-        return _sniff(raw, source, f"{why} but ")
-    except DataFileError:
+        return _sniff(raw, f"{why} but ")
+    except _NoFitError:
         return EncodingGuess(codec, why)
 
 
@@ -410,24 +432,75 @@ def sniff_dbf_encoding(
     """
     header = dbf_header(raw, source=source)
     text = dbf_text(raw, header)
-    if encoding is not None:
-        return _check_explicit(text, encoding, source)
-    if text.isascii():
-        return EncodingGuess("utf-8", "the table has only ASCII text", ascii_only=True)
-    if cpg is not None and cpg.strip():
-        codec = _codec(cpg)
-        if codec is not None:
-            return _declared(text, codec, f"the .cpg file declares {cpg.strip()!r}", source)
-    if header.ldid in LDID_CODEPAGES:
-        codec = LDID_CODEPAGES[header.ldid]
-        why = f"the .dbf language-driver byte is 0x{header.ldid:02X} ({codec})"
-        return _declared(text, codec, why, source)
-    why = (
-        "no .cpg file and no usable language-driver byte; "
-        if cpg is None
-        else "the .cpg is unusable; "
+    guess = _sniff_table(text, header, cpg=cpg, encoding=encoding, source=source)
+    if guess is not None:
+        return guess
+    # The names may be what fails: cut mid-character at the 10-byte limit of a field name.
+    names = [name for name, _, _, _ in header.fields]
+    trimmed = DbfHeader(
+        header.n_records,
+        header.header_size,
+        header.record_size,
+        header.ldid,
+        tuple((_trim(name), kind, start, width) for name, kind, start, width in header.fields),
     )
-    return _sniff(text, source, why)
+    repaired = b"\n".join(f[0] for f in trimmed.fields) + b"\n" + _dbf_values(raw, header)
+    retry = _sniff_table(repaired, trimmed, cpg=cpg, encoding=encoding, source=source)
+    if retry is None:
+        raise _undecidable(source, encoding)
+    damaged = tuple(
+        name.decode(retry.encoding, errors="replace")
+        for name in names
+        if _decodes(name, retry.encoding) is None
+    )
+    if not damaged:
+        return retry
+    return dataclasses.replace(
+        retry,
+        reason=f"{retry.reason} (after setting aside field names cut mid-character)",
+        damaged_names=damaged,
+    )
+
+
+#: A multi-byte character cut at the end of a field name leaves at most this many bytes.
+_MAX_CUT_BYTES = 3
+
+
+def _trim(name: bytes) -> bytes:
+    """Drop a trailing incomplete multi-byte character (up to 3 bytes) from a field name."""
+    for cut in range(1, _MAX_CUT_BYTES + 1):
+        if len(name) > cut and all(b >= 0x80 for b in name[-cut:]):  # noqa: PLR2004
+            for codec in ("utf-8", "gb18030"):
+                if _decodes(name, codec) is None and _decodes(name[:-cut], codec) is not None:
+                    return name[:-cut]
+    return name
+
+
+def _sniff_table(
+    text: bytes, header: DbfHeader, *, cpg: str | None, encoding: str | None, source: str
+) -> EncodingGuess | None:
+    """Decide the encoding of a table's text, or None when no rule fits."""
+    try:
+        if encoding is not None:
+            return _check_explicit(text, encoding, source)
+        if text.isascii():
+            return EncodingGuess("utf-8", "the table has only ASCII text", ascii_only=True)
+        if cpg is not None and cpg.strip():
+            codec = _codec(cpg)
+            if codec is not None:
+                return _declared(text, codec, f"the .cpg file declares {cpg.strip()!r}")
+        if header.ldid in LDID_CODEPAGES:
+            codec = LDID_CODEPAGES[header.ldid]
+            why = f"the .dbf language-driver byte is 0x{header.ldid:02X} ({codec})"
+            return _declared(text, codec, why)
+        why = (
+            "no .cpg file and no usable language-driver byte; "
+            if cpg is None
+            else "the .cpg is unusable; "
+        )
+        return _sniff(text, why)
+    except _NoFitError:
+        return None
 
 
 def sniff_text_encoding(
@@ -464,6 +537,13 @@ def sniff_text_encoding(
     >>> sniff_text_encoding(codecs.BOM_UTF8 + "经度".encode()).encoding
     'utf-8-sig'
     """
+    try:
+        return _sniff_text(raw, encoding=encoding, source=source)
+    except _NoFitError:
+        raise _undecidable(source, encoding) from None
+
+
+def _sniff_text(raw: bytes, *, encoding: str | None, source: str) -> EncodingGuess:
     if encoding is not None:
         return _check_explicit(raw, encoding, source)
     if raw.startswith(codecs.BOM_UTF8):
@@ -472,4 +552,4 @@ def sniff_text_encoding(
         return EncodingGuess("utf-16", "the file starts with a UTF-16 byte-order mark")
     if raw.isascii():
         return EncodingGuess("utf-8", "the file has only ASCII text", ascii_only=True)
-    return _sniff(raw, source, "")
+    return _sniff(raw, "")

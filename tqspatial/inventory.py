@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -21,7 +20,7 @@ import shapely
 
 from tqspatial.assign import MIN_CLUSTER_SHARE, assign_parcels, summarise_clusters
 from tqspatial.constraints import Constraint
-from tqspatial.quality import notes
+from tqspatial.quality import QualityLog, recording
 from tqspatial.renewal import RenewalRules
 from tqspatial.schema import validate_parcels
 from tqspatial.structure import PlanStructure
@@ -96,8 +95,10 @@ class ParcelResult:
         Supply per cluster x renewal type x phase.
     summary : pandas.DataFrame
         Land per cluster (with land-use categories).
-    notes : list of dict
-        What was assumed, repaired or parsed (see :mod:`tqspatial.quality`).
+    log : QualityLog
+        What the parcel stages repaired, rejected, assumed or could not
+        determine, aggregated (see :mod:`tqspatial.quality`); the reader's
+        findings are in the log that was active while reading.
     """
 
     parcels: gpd.GeoDataFrame
@@ -105,7 +106,7 @@ class ParcelResult:
     overlaps: pd.DataFrame
     ledger: pd.DataFrame
     summary: pd.DataFrame
-    notes: list[dict[str, object]]
+    log: QualityLog
 
 
 def _no_timer(_name: str) -> contextlib.AbstractContextManager[None]:
@@ -134,7 +135,8 @@ def process_parcels(
     -------
     ParcelResult
         Kept parcels with all derived columns, rejects, overlaps, the supply
-        ledger, the cluster summary and the notes of every stage.
+        ledger, the cluster summary and the quality log of the stages (they
+        record into a log of their own, whatever log the caller has active).
 
     Examples
     --------
@@ -145,26 +147,14 @@ def process_parcels(
     >>> len(out.parcels) + len(out.rejects) == 200
     True
     """
-    collected: list[dict[str, object]] = []
-    seen: set[str] = set()
-
-    def collect(frame: pd.DataFrame) -> None:  # stages carry earlier notes along: keep each once
-        for note in notes(frame):
-            key = json.dumps(dict(note), sort_keys=True, default=str, ensure_ascii=False)
-            if key not in seen:
-                seen.add(key)
-                collected.append(dict(note))
-
-    collect(parcels)
-    with stage("validate"):
-        kept, rejects = validate_stage(parcels, context)
-        collect(kept)
-    with stage("assign"):
-        assigned, overlaps = assign_stage(kept, context)
-    with stage("supply"):
-        supplied, ledger = supply_stage(assigned, context)
-        collect(supplied)
-        summary = summary_stage(supplied, context)
+    with recording() as log:
+        with stage("validate"):
+            kept, rejects = validate_stage(parcels, context)
+        with stage("assign"):
+            assigned, overlaps = assign_stage(kept, context)
+        with stage("supply"):
+            supplied, ledger = supply_stage(assigned, context)
+            summary = summary_stage(supplied, context)
     logger.info(
         "parcels: %d in, %d kept, %d rejected, %d overlaps",
         len(parcels),
@@ -178,7 +168,7 @@ def process_parcels(
         overlaps=overlaps,
         ledger=ledger,
         summary=summary,
-        notes=collected,
+        log=log,
     )
 
 

@@ -9,8 +9,13 @@ shapefile parts, truncated GeoPackages and zips, empty or HTML "GeoJSON"),
 because GDAL silently loads some of them partially.  Text encodings of
 ``.dbf`` and CSV files are detected (:mod:`tqspatial.encoding`), and
 :func:`read_parcels` maps Chinese and pinyin field names
-(:mod:`tqspatial.fields`).  What a reader assumed travels with the frame as
-notes in ``attrs["tq_notes"]`` (stage ``"read"``, ``"crs"``, ``"fields"``).
+(:mod:`tqspatial.fields`).  What a reader assumed is recorded in the quality
+log (:func:`tqspatial.quality.note`, stages ``"read"``, ``"crs"``,
+``"fields"``); what it changed in a row (a ring closed while reading) is said
+in that row's ``repair`` column too.  Given the district ``boundary``, the
+vector readers also check that the layer lies in it (a wrong ``.prj`` stops
+with a :class:`~tqspatial.errors.CRSError` naming the CRS the data fit) and
+is not shifted like web-map coordinates (:mod:`tqspatial.crs`).
 
 Supported formats: GeoPackage, Shapefile (also zipped), GeoJSON, GeoParquet
 (vectors); GeoTIFF (rasters); OSM XML and GraphML (road networks); CSV with
@@ -38,16 +43,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 import pyproj
 import shapely
 
 from tqspatial import encoding as _enc
 from tqspatial import fields as _fields
-from tqspatial.crs import resolve_crs
+from tqspatial.crs import check_crs_fit, check_webmap_offset, resolve_crs
 from tqspatial.errors import ConfigError, DataFileError
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 
@@ -60,6 +67,7 @@ __all__ = [
     "Raster",
     "VectorSource",
     "check_vector_file",
+    "mark_rings_closed",
     "read_districts",
     "read_facilities",
     "read_parcels",
@@ -68,6 +76,8 @@ __all__ = [
     "read_road_network",
     "read_structure",
     "read_vector",
+    "recode_text",
+    "wkb_to_geometries",
     "write_csv",
     "write_geoparquet",
     "write_json",
@@ -223,10 +233,20 @@ def _declared_length(head: bytes) -> int | None:
     return int(struct.unpack(">i", head[24:28])[0]) * 2
 
 
+#: GDAL reads text in this single-byte encoding when the field names are damaged, so that
+#: every byte survives and the names and values can be decoded in Python.
+_BYTES_AS_TEXT = "ISO-8859-1"
+
+
 def _prepare_shapefile(
     parts: _ShapefileParts, path: Path, what: str, explicit: str | None
-) -> tuple[str | None, list[dict[str, str | int]]]:
-    """Check a shapefile, decide its text encoding; return the GDAL encoding and read notes."""
+) -> tuple[str | None, str | None, list[dict[str, str | int]]]:
+    """Check a shapefile and decide its text encoding.
+
+    Returns the encoding to pass to GDAL, the codec to re-decode text with
+    afterwards (when field names are cut mid-character, GDAL reads bytes as
+    Latin-1 and Python decodes them), and the read notes.
+    """
     _check_shapefile(parts, path, what)
     guess = _enc.sniff_dbf_encoding(
         parts.dbf, cpg=parts.cpg, encoding=explicit, source=f"{what}: {path.with_suffix('.dbf')}"
@@ -234,10 +254,9 @@ def _prepare_shapefile(
     notes: list[dict[str, str | int]] = [
         {
             "kind": "encoding",
-            "level": "info",
+            "severity": "info",
             "message": f"{path.name}: attribute text read as {guess.encoding} "
             f"because {guess.reason}",
-            "raw": guess.encoding,
         }
     ]
     deleted = _enc.dbf_deleted(parts.dbf, _enc.dbf_header(parts.dbf))
@@ -245,15 +264,30 @@ def _prepare_shapefile(
         notes.append(
             {
                 "kind": "deleted_records",
-                "level": "warning",
+                "severity": "warning",
                 "count": deleted,
-                "message": f"{path.name}: {deleted} records are marked deleted in the .dbf "
+                "message": f"{path.name}: {{count}} records are marked deleted in the .dbf "
                 "and were skipped with their shapes, as GIS software does; restore them in "
                 "the GIS if they should count",
             }
         )
+    recode = None
+    if guess.damaged_names:
+        recode = guess.encoding
+        notes.append(
+            {
+                "kind": "field_names_damaged",
+                "severity": "warning",
+                "message": f"{path.name}: field names "
+                + ", ".join(repr(n) for n in guess.damaged_names)
+                + f" were cut mid-character at the 10-byte limit of .dbf field names; decoded "
+                f"as {guess.encoding} with a replacement character (\ufffd) for the cut end. "
+                "Rename the fields to shorter names in the GIS to keep them whole",
+            }
+        )
+        return _BYTES_AS_TEXT, recode, notes
     gdal_name = None if guess.ascii_only else _enc.gdal_encoding_name(guess.encoding)
-    return gdal_name, notes
+    return gdal_name, recode, notes
 
 
 def _check_geojson(path: Path, what: str) -> None:
@@ -373,29 +407,111 @@ def _zip_member(path: Path, layer: str | None, what: str) -> tuple[str, _Shapefi
 
 def _gdal_read(
     source: str | Path, path: Path, *, layer: str | None, gdal_encoding: str | None, what: str
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read with pyogrio; GDAL errors become DataFileError, GDAL warnings are returned."""
+) -> tuple[gpd.GeoDataFrame, list[str], npt.NDArray[np.intp]]:
+    """Read with pyogrio; GDAL errors become DataFileError.
+
+    Returns the frame, GDAL's warnings and the positions of features whose
+    rings GEOS could not build as stored (e.g. not closed) and that were
+    fixed (closed) while reading.
+    """
+    fixed = np.empty(0, dtype=np.intp)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             frame = pyogrio.read_dataframe(source, layer=layer, encoding=gdal_encoding)
-        except shapely.errors.GEOSException as exc:
-            # Rings GEOS cannot even build (e.g. unclosed): close them, say so, validate later.
+        except shapely.errors.GEOSException:
+            # Rings GEOS cannot even build (e.g. unclosed): close them, say which, validate later.
             frame = pyogrio.read_dataframe(
                 source, layer=layer, encoding=gdal_encoding, on_invalid="fix"
             )
-            warnings.warn(
-                f"geometries that could not be built were fixed while reading ({exc})",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            _, _, wkb, _ = pyogrio.raw.read(source, layer=layer, encoding=gdal_encoding, columns=[])
+            _, fixed = wkb_to_geometries(wkb)
         except (RuntimeError, OSError, ValueError) as exc:
             msg = (
                 f"{what}: cannot read {path}: {exc}. The file is damaged, truncated or not a "
                 "vector format GDAL knows; export or download it again"
             )
             raise DataFileError(msg) from exc
-    return frame, [str(w.message) for w in caught]
+    return frame, [str(w.message) for w in caught], fixed
+
+
+def wkb_to_geometries(
+    wkb: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+    """Build geometries from WKB, closing rings that GEOS cannot build as stored.
+
+    Parameters
+    ----------
+    wkb : array_like of bytes
+        Well-known binary per feature (None for no geometry).
+
+    Returns
+    -------
+    geometries : numpy.ndarray of object
+        Shapely geometries (None where there is none).
+    fixed : numpy.ndarray of int
+        Positions of the geometries that had to be fixed (rings closed).
+
+    Examples
+    --------
+    >>> import struct
+    >>> ring = [(0, 0), (1, 0), (1, 1), (0, 1)]  # not closed
+    >>> wkb = struct.pack("<BIII", 1, 3, 1, 4) + b"".join(struct.pack("<2d", *p) for p in ring)
+    >>> geoms, fixed = wkb_to_geometries([wkb, None])
+    >>> float(geoms[0].area), fixed.tolist()
+    (1.0, [0])
+    """
+    raw = np.asarray(wkb, dtype=object)
+    try:
+        return np.asarray(shapely.from_wkb(raw), dtype=object), np.empty(0, dtype=np.intp)
+    except shapely.errors.GEOSException:
+        strict = shapely.from_wkb(raw, on_invalid="ignore")
+        fixed = np.flatnonzero(~pd.isna(raw) & shapely.is_missing(strict))
+        return np.asarray(shapely.from_wkb(raw, on_invalid="fix"), dtype=object), fixed
+
+
+def recode_text(frame: gpd.GeoDataFrame, codec: str) -> gpd.GeoDataFrame:
+    """Decode field names and text values read as Latin-1 bytes in their real encoding.
+
+    Used when GDAL cannot decode a ``.dbf`` itself (field names cut
+    mid-character): it reads the bytes as Latin-1, which keeps every byte, and
+    this decodes them; a cut character becomes the replacement character.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Layer read with ``encoding="ISO-8859-1"``.
+    codec : str
+        The real encoding (``"utf-8"``, ``"gb18030"`` ...).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same rows with names and text decoded.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> raw = "地块".encode("utf-8").decode("latin-1")
+    >>> frame = gpd.GeoDataFrame({raw: [raw]}, geometry=[None])
+    >>> recode_text(frame, "utf-8").columns.tolist()[0]
+    '地块'
+    """
+
+    def decode(value: object) -> object:
+        if isinstance(value, str):
+            return value.encode(_BYTES_AS_TEXT).decode(codec, errors="replace")
+        return value
+
+    geometry = frame.geometry.name
+    out = frame.copy()
+    for column in out.columns:
+        if column != geometry and (
+            pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column])
+        ):
+            out[column] = out[column].map(decode).astype(out[column].dtype)
+    names = {c: decode(c) for c in out.columns if c != geometry}
+    return out.rename(columns=names)
 
 
 def _source_crs(source_crs: str | None, crs: str | None, what: str) -> str | None:
@@ -423,7 +539,12 @@ class VectorSource:
     encoding : str or None
         GDAL name of a shapefile's text encoding (None: GDAL's default is fine).
     notes : tuple of dict
-        Read notes (encoding used, deleted records) without ``layer``/``stage``.
+        Read notes (encoding used, deleted records, damaged field names):
+        keyword arguments of :func:`tqspatial.quality.note` without
+        ``layer``/``stage``.
+    recode : str or None
+        When set, GDAL reads the text as Latin-1 bytes and :func:`recode_text`
+        must decode it in this codec (field names cut mid-character).
     """
 
     path: Path
@@ -431,6 +552,30 @@ class VectorSource:
     layer: str | None
     encoding: str | None
     notes: tuple[dict[str, str | int], ...]
+    recode: str | None = None
+
+    def record_notes(self, layer: str) -> None:
+        """Record the read notes in the quality log (:func:`tqspatial.quality.note`).
+
+        Parameters
+        ----------
+        layer : str
+            Layer name for the log (``"parcels"``).
+        """
+        _record_notes(self.notes, layer)
+
+
+def _record_notes(notes: Iterable[Mapping[str, str | int]], layer: str) -> None:
+    for found in notes:
+        count = found.get("count")
+        note(
+            layer=layer,
+            stage="read",
+            kind=str(found["kind"]),
+            severity=str(found.get("severity", "info")),
+            message=str(found["message"]),
+            count=int(count) if count is not None else None,
+        )
 
 
 def check_vector_file(
@@ -497,15 +642,16 @@ def check_vector_file(
         _check_geojson(path, what)
     elif suffix == ".gpkg":
         _check_geopackage(path, what)
+    recode = None
     if parts is not None:
-        gdal_encoding, notes = _prepare_shapefile(parts, path, what, encoding)
+        gdal_encoding, recode, notes = _prepare_shapefile(parts, path, what, encoding)
     elif encoding is not None and suffix != ".zip":
         msg = (
             f"{what}: encoding={encoding!r} applies to shapefiles (.dbf) and CSV files; "
             f"{path.name} is {suffix} whose text is always UTF-8. Drop encoding=."
         )
         raise ConfigError(msg)
-    return VectorSource(path, source, layer, gdal_encoding, tuple(notes))
+    return VectorSource(path, source, layer, gdal_encoding, tuple(notes), recode)
 
 
 def read_vector(
@@ -516,6 +662,7 @@ def read_vector(
     crs: str | None = None,
     encoding: str | None = None,
     what: str = "vector",
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into the working CRS, checking it and saying what was assumed.
 
@@ -527,7 +674,9 @@ def read_vector(
     record count differs from the number of shapes (GDAL silently drops or
     misaligns rows then).  The text encoding of a shapefile's ``.dbf`` is
     detected (see :mod:`tqspatial.encoding`) so Chinese GBK tables without a
-    ``.cpg`` decode correctly; a note says which encoding was used.
+    ``.cpg`` decode correctly; a note says which encoding was used.  Rings
+    stored unclosed are closed while reading; the ``repair`` column of those
+    rows says so (``ring_closed``).
 
     Parameters
     ----------
@@ -549,13 +698,17 @@ def read_vector(
         Text encoding of a shapefile's ``.dbf`` (``"gbk"``, ``"utf-8"``);
         detected when None.  Other formats are always UTF-8.
     what : str, default "vector"
-        What the file is, for messages and notes ("parcels", "facilities" ...).
+        What the file is, for messages and the quality log ("parcels" ...).
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The district in the working CRS: when given, the layer is checked
+        against it (:func:`tqspatial.crs.check_crs_fit`, and, unless
+        ``source_crs`` is given, :func:`tqspatial.crs.check_webmap_offset`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        All features, in the working CRS, with notes (encoding, CRS) in
-        ``attrs["tq_notes"]``.
+        All features, in the working CRS (encoding, CRS and repairs recorded
+        with :func:`tqspatial.quality.note`).
 
     Raises
     ------
@@ -563,7 +716,9 @@ def read_vector(
         If the file is missing, damaged or cannot be read; the message names
         the file and the problem.
     CRSError
-        If the file declares no CRS and none can be inferred or was passed.
+        If the file declares no CRS and none can be inferred or was passed,
+        or (with ``boundary``) its features lie outside the district and fit
+        another CRS; the message names the file and the ``source_crs`` to pass.
     ConfigError
         If ``source_crs`` and ``crs`` are both given and differ.
 
@@ -585,26 +740,78 @@ def read_vector(
             msg = f"{what}: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
             raise DataFileError(msg) from exc
         gdal_warnings: list[str] = []
+        fixed = np.empty(0, dtype=np.intp)
     else:
-        frame, gdal_warnings = _gdal_read(
+        frame, gdal_warnings, fixed = _gdal_read(
             checked.source, path, layer=checked.layer, gdal_encoding=checked.encoding, what=what
         )
+    if checked.recode is not None:
+        frame = recode_text(frame, checked.recode)
     read_notes.extend(
-        {"kind": "gdal_warning", "level": "warning", "message": f"{path.name}: GDAL: {text}"}
-        for text in gdal_warnings
+        {"kind": "gdal_warning", "severity": "warning", "message": f"{path.name}: GDAL: {text}"}
+        for text in dict.fromkeys(gdal_warnings)
     )
-    frame.attrs["tq_notes"] = []
-    for note in read_notes:
-        add_note(frame, layer=what, stage="read", **note)
+    _record_notes(read_notes, what)
+    if len(fixed):
+        mark_rings_closed(frame, fixed, layer=what, source=path.name)
     logger.info("%s: read %d features from %s", what, len(frame), path)
     if frame.crs is None and source_crs is None and crs is not None:
-        add_note(
-            frame, layer=what, stage="crs", kind="crs_from_caller",
+        note(
+            layer=what, stage="crs", kind="crs_from_caller",
             message=f"{path.name} declares no CRS; used crs={crs!r} as passed by the caller",
         )  # fmt: skip
         source_crs = crs
-    return resolve_crs(
-        frame, source_crs=source_crs, layer=what, working_crs=get_settings().working_crs
+    resolved = resolve_crs(
+        frame,
+        source_crs=source_crs,
+        layer=what,
+        source=path.name,
+        working_crs=get_settings().working_crs,
+    )
+    if boundary is not None:
+        check_crs_fit(
+            frame, resolved, boundary, source_crs=source_crs, layer=what, source=path.name
+        )
+        if source_crs is None:
+            check_webmap_offset(resolved, boundary, layer=what, source=path.name)
+    return resolved
+
+
+#: Says what :func:`read_vector` did to a feature whose ring was stored unclosed.
+RING_CLOSED = "ring_closed: a ring was not closed in the file (last point != first), closed it"
+
+
+def mark_rings_closed(
+    frame: gpd.GeoDataFrame, positions: npt.NDArray[np.intp], *, layer: str, source: str
+) -> None:
+    """Say in the ``repair`` column (and the quality log) which features had rings closed.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer as read; its ``repair`` column is added or extended in place.
+    positions : numpy.ndarray of int
+        Positions of the features whose rings were closed.
+    layer : str
+        Layer name for the log.
+    source : str
+        File name, named in the log.
+    """
+    repair = (
+        frame["repair"].astype(object).to_numpy().copy()
+        if "repair" in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
+    repair[positions] = RING_CLOSED
+    frame["repair"] = repair
+    note(
+        layer=layer,
+        stage="read",
+        kind="ring_closed",
+        severity="warning",
+        rows=frame.index[positions],
+        message=f"{source}: {{count}} features had a ring that was not closed (last point "
+        "differs from the first); closed while reading (see the repair column)",
     )
 
 
@@ -639,6 +846,7 @@ def read_parcels(
     encoding: str | None = None,
     map_fields: bool = True,
     area_unit: str | None = None,
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a land-parcel layer (no rows are dropped here; see ``validate_parcels``).
 
@@ -666,12 +874,16 @@ def read_parcels(
     area_unit : str, optional
         Unit of the declared area attribute when its name does not say
         (``"m2"``, ``"mu"``/``"亩"``, ``"ha"``/``"公顷"``).
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The district: check that the parcels lie in it and are not shifted
+        like web-map coordinates (see :func:`read_vector`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Every feature of the file in the working CRS, canonical columns added,
-        notes (read, crs, fields) in ``attrs["tq_notes"]``.
+        Every feature of the file in the working CRS, canonical columns and
+        ``parse_note`` added (see :func:`tqspatial.fields.map_fields`); what
+        was assumed is recorded with :func:`tqspatial.quality.note`.
 
     Examples
     --------
@@ -680,7 +892,13 @@ def read_parcels(
     True
     """
     frame = read_vector(
-        path, layer=layer, source_crs=source_crs, crs=crs, encoding=encoding, what="parcels"
+        path,
+        layer=layer,
+        source_crs=source_crs,
+        crs=crs,
+        encoding=encoding,
+        what="parcels",
+        boundary=boundary,
     )
     if not map_fields:
         return frame
@@ -694,6 +912,7 @@ def read_facilities(
     source_crs: str | None = None,
     crs: str | None = None,
     encoding: str | None = None,
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Read facility points (schools, clinics, markets ...).
 
@@ -710,6 +929,9 @@ def read_facilities(
         CRS to use only when the file declares none.
     encoding : str, optional
         Text encoding of a shapefile's ``.dbf``; detected when None.
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        The district: check that the facilities lie in it and are not shifted
+        like web-map coordinates (see :func:`read_vector`).
 
     Returns
     -------
@@ -723,7 +945,13 @@ def read_facilities(
     True
     """
     return read_vector(
-        path, layer=layer, source_crs=source_crs, crs=crs, encoding=encoding, what="facilities"
+        path,
+        layer=layer,
+        source_crs=source_crs,
+        crs=crs,
+        encoding=encoding,
+        what="facilities",
+        boundary=boundary,
     )
 
 
@@ -761,10 +989,8 @@ def _coordinate_columns(columns: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _coordinates(
-    table: pd.DataFrame, column: str, frame_notes: list[dict[str, str | int]]
-) -> pd.Series:
-    """Numeric coordinates; unparseable values become NaN with a note per row."""
+def _coordinates(table: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """Numeric coordinates; unparseable values become NaN (one log entry with their rows)."""
     raw = table[column]
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
@@ -772,19 +998,19 @@ def _coordinates(
         lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
     )
     values = pd.to_numeric(text, errors="coerce").astype("float64")
-    bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy()).tolist()
-    frame_notes.extend(
-        {
-            "kind": "value_missing",
-            "level": "warning",
-            "row": position,
-            "column": column,
-            "raw": str(raw.iloc[position]),
-            "message": f"{column} row {position}: {raw.iloc[position]!r} is not a "
-            "coordinate; the point has no geometry",
-        }
-        for position in bad
-    )
+    bad = (values.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        note(
+            layer=what,
+            stage="read",
+            kind="value_missing",
+            severity="warning",
+            column=column,
+            rows=np.flatnonzero(bad),
+            values=raw.to_numpy(dtype=object)[bad],
+            message=f"{column}: {{count}} values are not coordinates ({{values}}); those points "
+            "have no geometry",
+        )
     return values
 
 
@@ -866,23 +1092,23 @@ def read_points_csv(
     if x is None or y is None:  # both given by the caller or both found
         msg = f"{what}: pass both x=... and y=... for {path}"
         raise ConfigError(msg)
-    notes: list[dict[str, str | int]] = [
-        {
-            "kind": "encoding",
-            "level": "info",
-            "raw": guess.encoding,
-            "message": f"{path.name}: read as {guess.encoding} because {guess.reason}",
-        }
-    ]
-    xs, ys = _coordinates(table, x, notes), _coordinates(table, y, notes)
+    note(
+        layer=what,
+        stage="read",
+        kind="encoding",
+        message=f"{path.name}: read as {guess.encoding} because {guess.reason}",
+    )
+    xs, ys = _coordinates(table, x, what), _coordinates(table, y, what)
     points = gpd.points_from_xy(xs, ys)
     points[(xs.isna() | ys.isna()).to_numpy()] = None
     frame = gpd.GeoDataFrame(table, geometry=points)
-    for note in notes:
-        add_note(frame, layer=what, stage="read", **note)
     logger.info("%s: read %d points from %s (x=%s, y=%s)", what, len(frame), path, x, y)
     return resolve_crs(
-        frame, source_crs=source_crs, layer=what, working_crs=get_settings().working_crs
+        frame,
+        source_crs=source_crs,
+        layer=what,
+        source=path.name,
+        working_crs=get_settings().working_crs,
     )
 
 
@@ -1095,15 +1321,15 @@ def write_geojson(path: str | os.PathLike[str], frame: gpd.GeoDataFrame) -> Path
     return path
 
 
-def write_geoparquet(path: str | os.PathLike[str], frame: gpd.GeoDataFrame) -> Path:
-    """Write a GeoParquet file.
+def write_geoparquet(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
+    """Write a GeoParquet file (plain Parquet for a table without geometry).
 
     Parameters
     ----------
     path : str or os.PathLike
         Target ``.parquet``.
-    frame : geopandas.GeoDataFrame
-        Layer to write.
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        Layer or table to write.
 
     Returns
     -------

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from tqspatial.errors import ConfigError, SchemaError
+from tqspatial.quality import note
 
 __all__ = [
     "CATEGORIES",
@@ -637,19 +638,26 @@ def _unknown_reason(code: str, scheme: str) -> str:
 
 
 def _note(
-    frame: pd.DataFrame, *, kind: str, message: str, level: str = "info", **extra: object
+    frame: pd.DataFrame,
+    *,
+    kind: str,
+    message: str,
+    level: str = "info",
+    rows: pd.Series | None = None,
+    values: pd.Series | None = None,
+    count: int | None = None,
 ) -> None:
-    note: dict[str, str | int | float | None] = {
-        "layer": "landuse",
-        "stage": "landuse",
-        "kind": kind,
-        "level": level,
-        "message": message,
-    }
-    for key, value in extra.items():
-        note[key] = value if isinstance(value, str | int | float) or value is None else str(value)
-    frame.attrs.setdefault("tq_notes", []).append(note)
-    logger.log(logging.WARNING if level == "warning" else logging.INFO, "%s", message)
+    """Record a finding in the quality log (``rows``: a mask of ``frame``'s rows)."""
+    note(
+        layer="landuse",
+        stage="landuse",
+        kind=kind,
+        severity=level,
+        message=message,
+        rows=None if rows is None else frame.index[rows.to_numpy(dtype=bool)],
+        values=None if values is None else values.to_numpy(dtype=object),
+        count=count,
+    )
 
 
 def classify_landuse(
@@ -672,8 +680,8 @@ def classify_landuse(
     Nothing is dropped or guessed silently: a code that is not in the scheme
     gets category ``"unknown"`` and a ``landuse_issue`` saying why (and what
     it would mean in another scheme); missing codes get ``"unknown"`` too.
-    Their count and up to :data:`MAX_EXAMPLES` examples are logged as a
-    warning and recorded as a note in ``result.attrs["tq_notes"]``.
+    Their count and examples are logged as a warning and recorded in the
+    quality log (:func:`tqspatial.quality.note`).
     ``"unknown"`` means *undetermined*, never "not renewable".
 
     Parameters
@@ -700,9 +708,9 @@ def classify_landuse(
         code, else of the source code), ``landuse_category`` (one of
         :data:`CATEGORIES`) and ``landuse_issue`` (None, or a reason starting
         with ``unknown_code``, ``missing_code``, ``aggregate_code`` or
-        ``approximate_mapping``).  ``attrs["tq_notes"]`` holds notes on
-        detection, cleaning, overrides and unknown codes;
-        ``attrs["landuse_scheme"]`` the detected label.
+        ``approximate_mapping``).  Detection, cleaning, overrides and unknown
+        codes are recorded in the quality log; ``attrs["landuse_scheme"]``
+        holds the detected label.
 
     Raises
     ------
@@ -763,65 +771,64 @@ def _report(
 ) -> None:
     """Attach notes on what classify_landuse decided and found."""
     how = "given" if given is not None else "detected"
-    _note(result, kind="landuse_scheme", message=f"Land-use code scheme {how}: {label}.", raw=label)
+    _note(result, kind="landuse_scheme", message=f"Land-use code scheme {how}: {label}.")
     if "+" in label:
-        n_letters = int((result["landuse_scheme"] == "gb50137").sum())
         _note(
             result,
             kind="mixed_schemes",
             message=(
-                f"{n_letters} land-use codes are GB 50137 letters among {label.partition('+')[0]} "
+                f"{{count}} land-use codes are GB 50137 letters among {label.partition('+')[0]} "
                 "codes; they were mapped to 2023 codes through the GB 50137 table."
             ),
-            count=n_letters,
+            rows=result["landuse_scheme"] == "gb50137",
         )
     if n_changed:
         _note(
             result,
             kind="codes_cleaned",
-            message=f"{n_changed} land-use codes were cleaned (blanks, full-width, separators, "
+            message="{count} land-use codes were cleaned (blanks, full-width, separators, "
             "lost leading zeros).",
             count=n_changed,
         )
     if override_map:
-        used = cleaned.isin(list(override_map)).sum()
         _note(
             result,
             kind="landuse_overrides",
-            message=f"Land-use overrides applied to {int(used)} rows ({len(override_map)} codes).",
-            count=int(used),
+            message=f"Land-use overrides applied to {{count}} rows ({len(override_map)} codes).",
+            rows=cleaned.isin(list(override_map)),
         )
     if against:
+        foreign = cleaned.isin(against)
         _note(
             result,
             kind="foreign_codes",
             message=(
                 f"Codes valid only in another scheme were found in a {label} column: "
-                f"{_examples(against)}; they are classified as unknown."
+                "{values}; they are classified as unknown."
             ),
-            count=int(cleaned.isin(against).sum()),
+            rows=foreign,
+            values=cleaned[foreign],
             level="warning",
         )
     unknown = result["landuse_issue"].str.startswith("unknown_code", na=False).astype(bool)
     if unknown.any():
-        examples = _examples(cleaned[unknown].astype(str))
         _note(
             result,
             kind="unknown_codes",
             message=(
-                f"{int(unknown.sum())} parcels have land-use codes unknown in their scheme "
-                f"(examples: {examples}); their category is 'unknown' (undetermined)."
+                "{count} parcels have land-use codes unknown in their scheme "
+                "(examples: {values}); their category is 'unknown' (undetermined)."
             ),
-            count=int(unknown.sum()),
-            raw=examples,
+            rows=unknown,
+            values=cleaned[unknown].astype(str),
             level="warning",
         )
-    missing = int(cleaned.isna().sum())
-    if missing:
+    missing = cleaned.isna()
+    if missing.any():
         _note(
             result,
             kind="missing_codes",
-            message=f"{missing} parcels have no land-use code; their category is 'unknown'.",
-            count=missing,
+            message="{count} parcels have no land-use code; their category is 'unknown'.",
+            rows=missing,
             level="warning",
         )

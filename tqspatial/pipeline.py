@@ -35,7 +35,6 @@ from tqspatial._optional import require
 from tqspatial.access_stage import AccessResult, cluster_access
 from tqspatial.changes import RENAME_IOU_MIN, InventoryChanges, compare_inventories
 from tqspatial.config import Config, config_digest, load_config
-from tqspatial.crs import check_webmap_offset
 from tqspatial.district import (
     Layer,
     build_barriers,
@@ -52,7 +51,7 @@ from tqspatial.network import CompiledNetwork, file_sha256, load_networks
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
 from tqspatial.publish import FAILURE_REPORT, output_lock, publish, staged, write_beside
-from tqspatial.quality import quality_report, quality_table
+from tqspatial.quality import QualityLog, quality_report, recording
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
 from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
@@ -64,8 +63,8 @@ __all__ = [
     "InputQualityError",
     "RefreshResult",
     "accessibility_stage",
-    "district_networks",
     "diff_inventories",
+    "district_networks",
     "draw_maps",
     "init_profile",
     "map_layers",
@@ -176,8 +175,9 @@ class DistrictInputs:
         Every layer read (and the road network), with its file.
     sha256 : dict of str to str
         SHA-256 of each of those files (and of the profile, key ``profile``), computed once.
-    notes : list of dict
-        What the inputs' checks found (coverage of the district, layers not given).
+    log : QualityLog
+        What reading and the inputs' checks found (encodings, CRS, repairs, coverage
+        of the district, layers not given).
     """
 
     profile: DistrictProfile
@@ -191,12 +191,20 @@ class DistrictInputs:
     others: dict[str, Layer]
     layers: dict[str, LayerSpec]
     sha256: dict[str, str]
-    notes: list[dict[str, object]]
+    log: QualityLog
 
 
-def _note(kind: str, message: str, *, layer: str, level: str = "warning") -> dict[str, object]:
-    logger.log(logging.WARNING if level == "warning" else logging.INFO, "%s: %s", layer, message)
-    return {"layer": layer, "stage": "inputs", "kind": kind, "level": level, "message": message}
+def _note(
+    log: QualityLog,
+    kind: str,
+    message: str,
+    *,
+    layer: str,
+    level: str = "warning",
+    count: int | None = None,
+) -> None:
+    """Record a finding about the inputs (stage ``inputs``) in ``log``."""
+    log.add(layer=layer, stage="inputs", kind=kind, message=message, severity=level, count=count)
 
 
 def _wanted_layers(config: Config, profile: DistrictProfile, *, maps: bool) -> list[str]:
@@ -230,7 +238,8 @@ def _check_layers(config: Config, specs: Mapping[str, LayerSpec], wanted: list[s
         raise ConfigError("refresh inputs: " + "; ".join(problems))
 
 
-def _read_layer(config: Config, spec: LayerSpec) -> Layer:
+def _read_layer(config: Config, spec: LayerSpec, boundary: gpd.GeoDataFrame) -> Layer:
+    """Read one layer; parcels and facilities are checked against the district boundary."""
     if spec.is_raster:
         return io.read_raster(spec.path)
     if spec.name == "parcels":
@@ -240,14 +249,23 @@ def _read_layer(config: Config, spec: LayerSpec) -> Layer:
             layer=opts.layer or None,
             source_crs=opts.source_crs or None,
             encoding=opts.encoding or None,
+            boundary=boundary,  # CRS fit and web-map offset
         )
-    if spec.name in ("boundary", "districts"):
+    if spec.name == "districts":
         return io.read_districts(spec.path)
     if spec.name == "facilities":
-        return io.read_facilities(spec.path)
+        return io.read_facilities(spec.path, boundary=boundary)
     if spec.name == "anchors":
         return io.read_points_csv(spec.path)
     return io.read_vector(spec.path, what=spec.name)
+
+
+def _vector(layer: Layer, spec: LayerSpec) -> gpd.GeoDataFrame:
+    """Return a layer that must be vector data, or say that the profile named a raster."""
+    if not isinstance(layer, gpd.GeoDataFrame):
+        msg = f"the {spec.name} layer must be a vector file, got a raster: {spec.path}"
+        raise ConfigError(msg)
+    return layer
 
 
 def _is_surface(layer: Layer) -> bool:
@@ -257,10 +275,9 @@ def _is_surface(layer: Layer) -> bool:
     return bool(len(layer)) and bool(layer.geom_type.isin(["Point", "MultiPoint"]).all())
 
 
-def _coverage_notes(inputs: DistrictInputs) -> list[dict[str, object]]:
+def _check_coverage(inputs: DistrictInputs) -> None:
     """Check each layer's coverage of the district; raise where a layer misses it entirely."""
     district = shapely.union_all(inputs.boundary.geometry.to_numpy())
-    notes: list[dict[str, object]] = []
     problems: list[str] = []
     checked: dict[str, Layer] = dict(inputs.others)
     if inputs.facilities is not None:
@@ -274,17 +291,15 @@ def _coverage_notes(inputs: DistrictInputs) -> list[dict[str, object]]:
                 "or that it is this district's file)"
             )
         elif share < COVERAGE_WARNING and _is_surface(layer):
-            notes.append(
-                _note(
-                    "partial_coverage",
-                    f"{name} layer {path} covers only {share:.1%} of the district; "
-                    "results there are incomplete",
-                    layer=name,
-                )
+            _note(
+                inputs.log,
+                "partial_coverage",
+                f"{name} layer {path} covers only {share:.1%} of the district; "
+                "results there are incomplete",
+                layer=name,
             )
     if problems:
         raise SchemaError("refresh inputs: " + "; ".join(problems))
-    return notes
 
 
 def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
@@ -300,7 +315,8 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
     Returns
     -------
     DistrictInputs
-        The layers in the working CRS, their files and checksums, and notes.
+        The layers in the working CRS, their files and checksums, and the
+        quality log of the reading.
 
     Raises
     ------
@@ -320,13 +336,15 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
     wanted = _wanted_layers(config, profile, maps=maps)
     _check_layers(config, specs, wanted)
     used = {name: specs[name] for name in wanted if name in specs}
-    read = {name: _read_layer(config, spec) for name, spec in used.items() if name != "roads"}
-    boundary = read.pop("boundary")
-    assert isinstance(boundary, gpd.GeoDataFrame)
-    parcels = read.pop("parcels")
-    assert isinstance(parcels, gpd.GeoDataFrame)
-    structure_frame = read.pop("structure")
-    assert isinstance(structure_frame, gpd.GeoDataFrame)
+    with recording() as log:
+        boundary = io.read_districts(used["boundary"].path)
+        read = {
+            name: _read_layer(config, spec, boundary)
+            for name, spec in used.items()
+            if name not in ("roads", "boundary")
+        }
+    parcels = _vector(read.pop("parcels"), used["parcels"])
+    structure_frame = _vector(read.pop("structure"), used["structure"])
     structure = PlanStructure.from_frame(structure_frame, boundary=boundary)
     if not structure.cluster_ids:
         msg = (
@@ -341,21 +359,17 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
     anchors = read.pop("anchors", None)
     districts = read.pop("districts", None)
     rivers = read.pop("rivers", None)
-    if not config.parcels.source_crs:  # declared web-map coordinates are converted
-        check_webmap_offset(parcels, boundary, layer="parcels")
-        if isinstance(facilities, gpd.GeoDataFrame):
-            check_webmap_offset(facilities, boundary, layer="facilities")
-    notes = [
+    for name in wanted:
+        if name in specs or name in REQUIRED_LAYERS:
+            continue
         _note(
+            log,
             "layer_not_given",
             f"the profile lists no {name} layer; "
             + ("maps draw without it" if name in MAP_LAYERS else "it is not used"),
             layer=name,
             level="info",
         )
-        for name in wanted
-        if name not in specs and name not in REQUIRED_LAYERS
-    ]
     inputs = DistrictInputs(
         profile=profile,
         boundary=boundary,
@@ -371,9 +385,9 @@ def read_inputs(config: Config, *, maps: bool = False) -> DistrictInputs:
             **{name: file_sha256(spec.path) for name, spec in used.items()},
             **({"profile": file_sha256(profile.path)} if profile.path is not None else {}),
         },
-        notes=notes,
+        log=log,
     )
-    inputs.notes.extend(_coverage_notes(inputs))
+    _check_coverage(inputs)
     return inputs
 
 
@@ -385,8 +399,8 @@ def parcel_context(config: Config, data: DistrictInputs) -> ParcelContext:
     config : Config
         The run's options (outside rule, cluster share, land-use scheme, phase years).
     data : DistrictInputs
-        The district's layers and profile; notes on the urban area and the capacity
-        targets are appended to ``data.notes``.
+        The district's layers and profile; findings on the urban area and the
+        capacity targets are added to ``data.log``.
 
     Returns
     -------
@@ -402,10 +416,13 @@ def parcel_context(config: Config, data: DistrictInputs) -> ParcelContext:
     profile = data.profile
     layers = {**data.others, "boundary": data.boundary}
     urban = build_urban_area(profile, data.boundary, layers, data.anchors)
-    data.notes.append(
-        _note("urban_area", f"urban area for the 城中村 rule: {urban.description}", layer="profile",
-              level="info")
-    )  # fmt: skip
+    _note(
+        data.log,
+        "urban_area",
+        f"urban area for the 城中村 rule: {urban.description}",
+        layer="profile",
+        level="info",
+    )
     years = config.supply.phase_years
     return ParcelContext(
         structure=data.structure,
@@ -430,10 +447,8 @@ def parcel_context(config: Config, data: DistrictInputs) -> ParcelContext:
 def _capacity(data: DistrictInputs) -> Capacity:
     """Return the profile's capacity targets for this plan; note clusters on generic ones."""
     capacity = build_capacity(data.profile, data.structure)
-    data.notes.extend(
-        _note("capacity_targets", gap, layer="profile")
-        for gap in capacity_gaps(data.profile, data.structure)
-    )
+    for gap in capacity_gaps(data.profile, data.structure):
+        _note(data.log, "capacity_targets", gap, layer="profile")
     return capacity
 
 
@@ -535,8 +550,10 @@ def refresh(
     (GeoParquet), ``cluster_summary.csv`` (land per cluster),
     ``renewal_ledger.csv`` (supply per cluster x renewal type x phase),
     ``cluster_supply.csv`` (supply per cluster and district total),
-    ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md`` and
-    ``quality_notes.csv``, ``tqspatial_inventory.xlsx`` (the tables with
+    ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md``,
+    ``quality_notes.csv`` (the quality log, one row per finding) and
+    ``quality_notes.parquet`` (its source rows, one row per finding and
+    row), ``tqspatial_inventory.xlsx`` (the tables with
     Chinese sheet names and headers) and ``manifest.json`` (inputs with
     SHA-256, config, package versions, counts, timings and warnings).  A run
     that stops on bad input writes only ``quality_report.failed.md``.
@@ -626,10 +643,11 @@ def _run(
         _check_quality(config, {**counts, "parcels_rejected": len(result.rejects)})
     except TqspatialError as exc:
         failed = locals().get("result")
-        notes = data.notes + (failed.notes if failed is not None else [])
-        rejects = [failed.rejects] if failed is not None else []
+        log = QualityLog().extend(data.log)
+        if failed is not None:
+            log.extend(failed.log)
         if not dry_run:
-            _write_failure_report(target, notes, rejects, counts, exc)
+            _write_failure_report(target, log, counts, exc)
         raise
     access = None
     if config.accessibility.enabled:
@@ -640,7 +658,7 @@ def _run(
         data.structure,
         access=access,
         access_measure=data.profile.maps.measure or None,
-        notes=data.notes,
+        log=data.log,
         counts=counts,
     )
     report = _report(inventory)
@@ -686,27 +704,26 @@ def _run(
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
 
 
-def _access_notes(access: AccessResult) -> list[dict[str, object]]:
+def _note_access(log: QualityLog, access: AccessResult) -> None:
     missing = no_access_counts(access)
     if not missing:
-        return []
+        return
     total = sum(missing.values())
     reasons = ", ".join(f"{reason}: {count}" for reason, count in missing.items())
-    note = _note(
+    _note(
+        log,
         "no_accessibility",
         f"{total} parcels have no accessibility measures ({reasons}); beyond_max_snap: farther "
         "than [accessibility] max_snap_m from any road; barrier: the nearest roads lie across a "
         "[snapping] barrier; no_geometry: empty geometry",
         layer="parcels",
+        count=total,
     )
-    note["count"] = total
-    return [note]
 
 
 def _report(inventory: Inventory) -> str:
     return quality_report(
-        notes=inventory.notes,
-        rejects=[inventory.rejects],
+        inventory.log,
         counts={"parcels": _layer_counts(inventory.counts)},
         title="Data-quality report: tqspatial refresh",
     )
@@ -746,7 +763,7 @@ def _manifest(
         "inputs": inputs,
         "counts": inventory.counts,
         "timings_s": timings,
-        "warnings": [str(n.get("message")) for n in inventory.notes if n.get("level") == "warning"],
+        "warnings": inventory.log.table().query("severity == 'warning'")["message"].tolist(),
         "versions": _versions(),
         "outputs": outputs,
         "provenance": provenance,
@@ -792,9 +809,8 @@ def _table_writers(
         "constraints_summary.csv": lambda p: io.write_csv(p, inventory.constraints),
         "rejects.csv": lambda p: io.write_csv(p, inventory.rejects),
         "quality_report.md": lambda p: io.write_text(p, report),
-        "quality_notes.csv": lambda p: io.write_csv(
-            p, quality_table(notes=inventory.notes, rejects=[inventory.rejects])
-        ),
+        "quality_notes.csv": lambda p: io.write_csv(p, inventory.log.table()),
+        "quality_notes.parquet": lambda p: io.write_geoparquet(p, inventory.log.details()),
     }
     names = data.structure.elements["name_zh"].to_dict()
     sheets = {
@@ -855,13 +871,12 @@ def district_networks(config: Config, data: DistrictInputs) -> dict[str, Compile
         )
         raise SchemaError(msg)
     if share < COVERAGE_WARNING:
-        data.notes.append(
-            _note(
-                "partial_coverage",
-                f"road network {spec.path} covers only {share:.1%} of the district; parcels "
-                "beyond it get no accessibility",
-                layer="roads",
-            )
+        _note(
+            data.log,
+            "partial_coverage",
+            f"road network {spec.path} covers only {share:.1%} of the district; parcels "
+            "beyond it get no accessibility",
+            layer="roads",
         )
     return nets
 
@@ -881,7 +896,7 @@ def accessibility_stage(
         ``[accessibility]`` options.
     data : DistrictInputs
         Facilities, anchors, barrier layers and the profile's linkage; notes on parcels
-        without accessibility go to ``data.notes``.
+        without accessibility go to ``data.log``.
     parcels : geopandas.GeoDataFrame
         Assigned parcels.
     networks : mapping of str to CompiledNetwork, optional
@@ -920,17 +935,16 @@ def accessibility_stage(
         max_snap_m=config.accessibility.max_snap_m,
         catchment_min=config.accessibility.cumulative_minutes,
     )
-    data.notes.extend(_access_notes(access))
+    _note_access(data.log, access)
     measure = profile.maps.measure
     if config.maps.enabled and measure and measure not in access.parcels.columns:
         examples = sorted(c for c in access.parcels.columns if c.endswith("_min"))[:3]
-        data.notes.append(
-            _note(
-                "map_skipped",
-                f"no accessibility map: the profile's [maps] measure {measure!r} is not a column "
-                f"of the accessibility table (walk_<facility kind>_min, e.g. {examples})",
-                layer="maps",
-            )
+        _note(
+            data.log,
+            "map_skipped",
+            f"no accessibility map: the profile's [maps] measure {measure!r} is not a column "
+            f"of the accessibility table (walk_<facility kind>_min, e.g. {examples})",
+            layer="maps",
         )
     return access
 
@@ -1046,16 +1060,11 @@ def _layer_counts(counts: Mapping[str, int]) -> dict[str, int]:
 
 
 def _write_failure_report(
-    target: Path,
-    notes: list[dict[str, object]],
-    rejects: list[gpd.GeoDataFrame],
-    counts: Mapping[str, int],
-    error: Exception,
+    target: Path, log: QualityLog, counts: Mapping[str, int], error: Exception
 ) -> None:
     """Write the quality report of a failed run beside the (untouched) previous outputs."""
     text = quality_report(
-        notes=notes,
-        rejects=rejects,
+        log,
         counts={"parcels": _layer_counts(counts)},
         title="Data-quality report: refresh FAILED, nothing published",
     )
@@ -1070,13 +1079,16 @@ def _parcel_stages(
     watch: _Stopwatch,
     engine: tuple[str, str | None],
 ) -> ParcelResult:
+    """Run the parcel stages; the result's log holds the reading's findings too."""
     name, scheduler = engine
     if name == "single":
-        return process_parcels(data.parcels, context, stage=watch.stage)
-    from tqspatial.distributed import process_parcels_partitioned  # noqa: PLC0415 - dask only
+        result = process_parcels(data.parcels, context, stage=watch.stage)
+    else:
+        from tqspatial.distributed import process_parcels_partitioned  # noqa: PLC0415 - dask only
 
-    with watch.stage("parcels (dask)"):
-        return process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
+        with watch.stage("parcels (dask)"):
+            result = process_parcels_partitioned(data.parcels, context, scheduler=scheduler)
+    return result
 
 
 def _check_quality(config: Config, counts: dict[str, int]) -> None:
@@ -1339,12 +1351,12 @@ def diff_inventories(
     >>> report.counts["removed"], written[:3]
     (1, ['.tqspatial-output', 'changes.csv', 'changes.md'])
     """
-    target = Path(out_dir) if out_dir is not None else None
+    target = Path(out_dir).resolve() if out_dir is not None else None
     plan = check_output(target, job="diff", force=force) if target is not None else None
     changes = compare_inventories(io.read_inventory(old), io.read_inventory(new), iou_min=iou_min)
     if target is None or plan is None:
         return changes
-    with output_lock(target), _writing(target) as staging:
+    with output_lock(target), staged(target) as staging:
         outputs = sorted(p.name for p in io.write_changes(staging, changes))
         io.write_json(
             staging / "manifest.json",

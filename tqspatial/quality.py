@@ -1,227 +1,634 @@
-"""Data-quality notes and the human-readable data-quality report.
+"""The data-quality log: what readers and validators assumed, repaired, parsed or rejected.
 
-Readers and validators record what they assumed or changed in
-``frame.attrs["tq_notes"]``: a list of plain dicts whose values are only
-``str``, ``int``, ``float`` or ``None`` (pandas compares ``attrs`` when
-concatenating, so never store frames there).  Each note has the keys
-``layer``, ``stage`` (``"read"``, ``"crs"``, ``"fields"``, ``"validate"`` ...),
-``kind`` (short snake_case), ``message`` (one human sentence) and optionally
-``count``, ``row``, ``column``, ``raw`` and ``level`` (``"info"`` or
-``"warning"``).  Every note is also logged.
+A :class:`QualityLog` is one columnar record per run.  Each entry is an
+*aggregate*: one finding (``layer``, ``stage``, ``kind``, ``severity``,
+``column``, ``message``) with the number of rows it concerns, the source row
+ids of those rows as one integer array and, optionally, one value per row
+(the raw text, the repair done).  A million dirty rows make a handful of
+entries holding a few arrays, never a million Python objects.  Per-row
+detail stays on the rows themselves (``repair``, ``parse_note`` columns) and
+in :meth:`QualityLog.details`, the long table a batch job writes to
+``quality_notes.parquet``.
 
-:func:`quality_report` turns the notes and the rejects tables of a run into a
-Markdown report that the batch job writes next to its outputs;
-:func:`quality_table` gives the same content as one flat table for CSV.
+Stages do not pass the log around.  They call :func:`note`, which adds to the
+log made active by :func:`recording` (a ``with`` block, per thread), and only
+logs the finding when no log is active (nothing is silent either way)::
+
+    with tq.quality.recording() as log:
+        parcels = tq.io.read_parcels("parcels.shp")
+        kept, rejects = tq.validate_parcels(parcels)
+    log.table()
+
+Entries with the same ``layer``, ``stage``, ``kind``, ``severity``,
+``column`` and ``message`` are one entry: their rows and counts add up.  So
+the logs of partitions (or batches) merge exactly (:meth:`QualityLog.extend`),
+and the table is the same whatever order they arrive in: it is sorted by
+stage, layer, kind, column and message, and its examples are the smallest
+row ids.  A message therefore never quotes its own count or examples; it
+may hold the placeholders ``{count}`` (rows in the entry) and ``{values}``
+(the most frequent values with their counts), filled in when the table is
+made.
+
+Severities: ``"info"`` (a value parsed, a harmless repair), ``"warning"``
+(an assumption or repair a planner should check) and ``"error"`` (the rows
+were rejected: dropped from the analysis, kept in the rejects table).
+
+:func:`quality_report` renders a log as the Markdown report of a refresh.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import logging
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["NOTE_KEYS", "add_note", "notes", "quality_report", "quality_table"]
+__all__ = [
+    "DETAIL_COLUMNS",
+    "LOG_COLUMNS",
+    "SEVERITIES",
+    "QualityLog",
+    "active_log",
+    "note",
+    "quality_report",
+    "recording",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Keys a note may carry, in the order the report table shows them.
-NOTE_KEYS = ("layer", "stage", "kind", "level", "message", "count", "row", "column", "raw")
+#: Severities, mildest first; ``"error"`` means the rows were rejected.
+SEVERITIES = ("info", "warning", "error")
 
-#: Examples shown per kind of note in the Markdown report.
+#: Columns of :meth:`QualityLog.table` (one row per entry).
+LOG_COLUMNS = ("layer", "stage", "kind", "severity", "column", "count", "examples", "message")
+
+#: Columns of :meth:`QualityLog.details` (one row per entry and source row).
+DETAIL_COLUMNS = ("layer", "stage", "kind", "severity", "column", "row", "value")
+
+#: Stages in the order a refresh runs them; the table lists entries in this order.
+STAGES = (
+    "read",
+    "crs",
+    "fields",
+    "validate",
+    "assign",
+    "landuse",
+    "renewal",
+    "constraints",
+    "supply",
+    "network",
+    "accessibility",
+)
+
+#: Examples (smallest source row ids, or most frequent values) shown per entry.
 MAX_EXAMPLES = 5
 
-_LEVELS = {"info": logging.INFO, "warning": logging.WARNING}
+_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.WARNING}
 
-Note = dict[str, str | int | float | None]
+#: layer, stage, kind, severity, column ("" for none), message.
+_Key = tuple[str, str, str, str, str, str]
 
-
-def _missing(value: object) -> bool:
-    """Return True for None, pandas NA/NaT and float NaN."""
-    return (
-        value is None
-        or value is pd.NA
-        or value is pd.NaT
-        or (isinstance(value, float) and math.isnan(value))
-    )
+IntArray = npt.NDArray[np.int64]
 
 
-def _plain(value: object) -> str | int | float | None:
-    """Return ``value`` as a plain ``str``, ``int``, ``float`` or ``None``."""
-    if value is None or isinstance(value, str | int | float):
-        if isinstance(value, bool):
-            return int(value)
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        item = value.item()
-        if isinstance(item, str | int | float):
-            return item
-    if _missing(value):
-        return None
-    return str(value)
+@dataclasses.dataclass
+class _Entry:
+    """Rows and counts gathered under one key (one object per finding, not per row)."""
+
+    count: int | None
+    rows: list[IntArray]
+    vals: list[npt.NDArray[np.object_] | None]
+
+    def merged(self) -> tuple[IntArray, npt.NDArray[np.object_] | None]:
+        """Return the rows sorted by id (stable) and their values (None without values)."""
+        if not self.rows:
+            return np.empty(0, np.int64), None
+        rows = np.concatenate(self.rows) if len(self.rows) > 1 else self.rows[0]
+        values = None
+        if any(v is not None for v in self.vals):
+            values = np.concatenate(
+                [
+                    v if v is not None else np.full(len(r), None, dtype=object)
+                    for r, v in zip(self.rows, self.vals, strict=True)
+                ]
+            )
+        order = np.argsort(rows, kind="stable")
+        return rows[order], (values[order] if values is not None else None)
 
 
-def add_note(frame: pd.DataFrame, **fields: object) -> Note:
-    """Append a note to ``frame.attrs["tq_notes"]`` and log it.
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame or geopandas.GeoDataFrame
-        The frame the note travels with (modified in place: only ``attrs``).
-    **fields
-        Note keys (see :data:`NOTE_KEYS`).  ``message`` is required;
-        ``level="warning"`` logs at warning level (default ``"info"``).
-        Values are converted to plain ``str``/``int``/``float``/``None``.
+
+def _row_ids(rows: object) -> tuple[IntArray, int]:
+    """Return integer row ids (and their number); non-integer labels are counted only."""
+    array = np.asarray(rows)
+    if array.dtype == bool:
+        array = np.flatnonzero(array)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False).ravel(), int(array.size)
+    if array.dtype.kind == "f" and np.all(np.mod(array, 1) == 0):
+        return array.astype(np.int64).ravel(), int(array.size)
+    return np.empty(0, np.int64), int(array.size)
+
+
+def _fill(message: str, count: int | None, values: npt.NDArray[np.object_] | None) -> str:
+    """Fill the ``{count}`` and ``{values}`` placeholders of a message."""
+    if "{count}" in message:
+        message = message.replace("{count}", "?" if count is None else f"{count:,}")
+    if "{values}" in message:
+        message = message.replace("{values}", _frequent(values))
+    return message
+
+
+def _frequent(values: npt.NDArray[np.object_] | None, limit: int = MAX_EXAMPLES) -> str:
+    """Format the most frequent values with their counts, ties by text (deterministic)."""
+    if values is None or not len(values):
+        return "–"
+    text = pd.Series(values, dtype=object).map(_text)
+    counts = text.value_counts(sort=False)
+    ranked = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
+    shown = ", ".join(f"{value} ×{n}" if n > 1 else str(value) for value, n in ranked[:limit])
+    more = len(ranked) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _examples(
+    rows: IntArray, values: npt.NDArray[np.object_] | None, limit: int = MAX_EXAMPLES
+) -> str:
+    """Format the smallest source row ids (with their values): ``"3: 约1985; 17: 不详"``."""
+    if not len(rows):
+        return ""
+    head = rows[:limit]
+    if values is None:
+        shown = ", ".join(str(int(r)) for r in head)
+    else:
+        shown = "; ".join(
+            f"{int(r)}: {_text(v)}" for r, v in zip(head, values[:limit], strict=True)
+        )
+    return shown + (f" … (+{len(rows) - limit:,})" if len(rows) > limit else "")
+
+
+def _stage_rank(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+
+
+class QualityLog:
+    """A run's data-quality findings, aggregated (see the module docstring).
+
+    Examples
+    --------
+    >>> log = QualityLog()
+    >>> found = "{count} values read as approximate years"
+    >>> log.add(layer="parcels", stage="fields", kind="value_parsed", column="build_year",
+    ...         message=found, rows=[7, 3], values=["约1985", "约1990"])
+    >>> log.add(layer="parcels", stage="fields", kind="value_parsed", column="build_year",
+    ...         message=found, rows=[1], values=["约2001"])
+    >>> row = log.table().iloc[0]
+    >>> int(row["count"]), row["examples"], row["message"]
+    (3, '1: 约2001; 3: 约1990; 7: 约1985', '3 values read as approximate years')
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[_Key, _Entry] = {}
+
+    def __len__(self) -> int:
+        """Return the number of entries (findings), not of rows.
+
+        Returns
+        -------
+        int
+            Entries in the log.
+        """
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        """Return a short summary.
+
+        Returns
+        -------
+        str
+            Number of entries and of rows concerned.
+        """
+        rows = sum(e.count or 0 for e in self._entries.values())
+        return f"<QualityLog: {len(self)} entries, {rows:,} rows concerned>"
+
+    def add(
+        self,
+        *,
+        layer: str,
+        stage: str,
+        kind: str,
+        message: str,
+        severity: str = "info",
+        column: str | None = None,
+        rows: npt.ArrayLike | None = None,
+        values: npt.ArrayLike | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Add one finding (merged into an existing entry with the same key) and log it.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name (``"parcels"``, ``"facilities"`` ...).
+        stage : str
+            Stage that found it (``"read"``, ``"crs"``, ``"fields"``, ``"validate"`` ...).
+        kind : str
+            Short snake_case name (``"value_parsed"``, ``"made_valid"``, a reject reason ...).
+        message : str
+            One sentence saying what was found and done, without its own count or
+            examples (placeholders ``{count}`` and ``{values}`` are filled in later).
+        severity : {"info", "warning", "error"}, default "info"
+            ``"error"`` means the rows were rejected.
+        column : str, optional
+            The source column concerned.
+        rows : array_like of int, optional
+            Source row ids (index labels) of the rows concerned; a boolean mask is
+            taken as positions.  Non-integer labels are counted but not listed.
+        values : array_like, optional
+            One value per row (raw text, repair detail), shown in examples.
+        count : int, optional
+            Number of rows concerned when ``rows`` is not given (e.g. records
+            skipped in a file); default ``len(rows)``.
+
+        Raises
+        ------
+        ValueError
+            If ``severity`` is unknown, or ``values`` / ``count`` do not match ``rows``.
+        """
+        if severity not in SEVERITIES:
+            msg = f"severity={severity!r} is not valid; expected one of {list(SEVERITIES)}"
+            raise ValueError(msg)
+        ids: IntArray | None = None
+        vals: npt.NDArray[np.object_] | None = None
+        if rows is not None:
+            ids, n = _row_ids(rows)
+            if count is not None and count != n:
+                msg = f"{layer}/{kind}: count={count} but {n} rows were given; pass one of them"
+                raise ValueError(msg)
+            count = n
+            if values is not None:
+                vals = np.asarray(values, dtype=object).ravel()
+                if len(vals) != n:
+                    msg = f"{layer}/{kind}: {len(vals)} values for {n} rows; give one per row"
+                    raise ValueError(msg)
+                if len(ids) != n:  # rows were not integers: nothing to align values with
+                    vals = None
+        key: _Key = (layer, stage, kind, severity, _text(column), message)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(count=None, rows=[], vals=[])
+        if count is not None:
+            entry.count = (entry.count or 0) + int(count)
+        if ids is not None and len(ids):
+            entry.rows.append(ids)
+            entry.vals.append(vals)
+        logger.log(
+            _LEVELS[severity],
+            "%s [%s/%s]%s: %s",
+            layer,
+            stage,
+            kind,
+            "" if count is None or "{count}" in message else f" {count:,} rows",
+            _fill(message, count, vals),
+        )
+
+    def extend(self, other: QualityLog) -> QualityLog:
+        """Add every entry of ``other`` (same keys merge, rows and counts add up).
+
+        Parameters
+        ----------
+        other : QualityLog
+            Another log, e.g. of a partition or a batch.
+
+        Returns
+        -------
+        QualityLog
+            This log.
+        """
+        for key, theirs in other._entries.items():
+            entry = self._entries.setdefault(key, _Entry(count=None, rows=[], vals=[]))
+            if theirs.count is not None:
+                entry.count = (entry.count or 0) + theirs.count
+            entry.rows.extend(theirs.rows)
+            entry.vals.extend(theirs.vals)
+        return self
+
+    def replace_message(self, *, kind: str, old: str, new: str) -> None:
+        """Reword the entries of ``kind`` whose message is ``old`` (merging like entries).
+
+        Parameters
+        ----------
+        kind : str
+            Kind of the entries.
+        old, new : str
+            The message as recorded, and as it should read.
+        """
+        for key in [k for k in self._entries if k[2] == kind and k[5] == old]:
+            entry = self._entries.pop(key)
+            merged = QualityLog()
+            merged._entries[(*key[:5], new)] = entry
+            self.extend(merged)
+
+    def relabel_rows(self, labels: npt.ArrayLike) -> QualityLog:
+        """Return a copy whose row ids, taken as positions, become ``labels[position]``.
+
+        Parameters
+        ----------
+        labels : array_like of int
+            The labels of the rows by position (e.g. a frame's original index).
+
+        Returns
+        -------
+        QualityLog
+            A new log; this one is unchanged.
+        """
+        table = np.asarray(labels, dtype=np.int64)
+        out = QualityLog()
+        for key, entry in self._entries.items():
+            out._entries[key] = _Entry(
+                count=entry.count,
+                rows=[table[r] for r in entry.rows],
+                vals=list(entry.vals),
+            )
+        return out
+
+    def _sorted(self) -> list[tuple[_Key, _Entry]]:
+        return sorted(
+            self._entries.items(),
+            key=lambda item: (_stage_rank(item[0][1]), item[0][1], item[0][0], *item[0][2:]),
+        )
+
+    def table(self, *, max_examples: int = MAX_EXAMPLES) -> pd.DataFrame:
+        """Return the log as a table, one row per entry.
+
+        Parameters
+        ----------
+        max_examples : int, default 5
+            Source rows quoted in ``examples`` (the smallest ids).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`LOG_COLUMNS`; ``count`` is nullable (a finding about a
+            whole file has none), ``examples`` lists the smallest source row ids
+            with their values, ``message`` has its placeholders filled.  Sorted by
+            stage (:data:`STAGES` order), layer, kind, severity, column, message.
+        """
+        records = []
+        for (layer, stage, kind, severity, column, message), entry in self._sorted():
+            rows, values = entry.merged()
+            records.append(
+                {
+                    "layer": layer,
+                    "stage": stage,
+                    "kind": kind,
+                    "severity": severity,
+                    "column": column or None,
+                    "count": entry.count,
+                    "examples": _examples(rows, values, max_examples) or None,
+                    "message": _fill(message, entry.count, values),
+                }
+            )
+        table = pd.DataFrame(records, columns=list(LOG_COLUMNS))
+        table["count"] = table["count"].astype("Int64")
+        return table
+
+    def details(self) -> pd.DataFrame:
+        """Return every listed source row of every entry (the long table).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`DETAIL_COLUMNS`, one row per entry and source row,
+            in the order of :meth:`table` and by row id; ``value`` is the row's
+            value as text (or missing).
+
+        Examples
+        --------
+        >>> log = QualityLog()
+        >>> log.add(layer="p", stage="validate", kind="sliver", severity="error",
+        ...         message="slivers", rows=[4, 2])
+        >>> log.details()[["kind", "row"]].values.tolist()
+        [['sliver', 2], ['sliver', 4]]
+        """
+        keys, rows, values = [], [], []
+        for key, entry in self._sorted():
+            ids, vals = entry.merged()
+            if not len(ids):
+                continue
+            keys.append((key, len(ids)))
+            rows.append(ids)
+            values.append(
+                pd.Series(vals, dtype=object).map(_text, na_action="ignore").to_numpy(dtype=object)
+                if vals is not None
+                else np.full(len(ids), None, dtype=object)
+            )
+        columns: dict[str, Any] = {}
+        for position, name in enumerate(DETAIL_COLUMNS[:5]):
+            columns[name] = pd.array(
+                np.repeat(
+                    np.array([k[position] or None for k, _ in keys], dtype=object),
+                    [n for _, n in keys],
+                ),
+                dtype="string",
+            )
+        columns["row"] = np.concatenate(rows) if rows else np.empty(0, np.int64)
+        columns["value"] = pd.array(
+            np.concatenate(values) if values else np.empty(0, dtype=object), dtype="string"
+        )
+        return pd.DataFrame(columns, columns=list(DETAIL_COLUMNS))
+
+    def counts(self, *, stage: str | None = None, severity: str | None = None) -> dict[str, int]:
+        """Return rows per kind (summed over layers and columns), optionally filtered.
+
+        Parameters
+        ----------
+        stage : str, optional
+            Only entries of this stage.
+        severity : str, optional
+            Only entries of this severity (``"error"``: rows rejected, by reason).
+
+        Returns
+        -------
+        dict
+            ``{kind: rows}`` for the entries that have a count.
+
+        Examples
+        --------
+        >>> log = QualityLog()
+        >>> log.add(layer="p", stage="validate", kind="sliver", severity="error",
+        ...         message="slivers", rows=[4, 2])
+        >>> log.counts(severity="error")
+        {'sliver': 2}
+        """
+        out: dict[str, int] = {}
+        for (_, entry_stage, kind, entry_severity, _, _), entry in self._entries.items():
+            if stage is not None and entry_stage != stage:
+                continue
+            if severity is not None and entry_severity != severity:
+                continue
+            if entry.count is not None:
+                out[kind] = out.get(kind, 0) + entry.count
+        return out
+
+
+_ACTIVE: contextvars.ContextVar[QualityLog | None] = contextvars.ContextVar(
+    "tqspatial_quality_log", default=None
+)
+
+
+def active_log() -> QualityLog | None:
+    """Return the log :func:`note` adds to in this thread, or None.
 
     Returns
     -------
-    dict
-        The note as stored.
+    QualityLog or None
+        The log of the innermost :func:`recording` block.
 
-    Raises
+    Examples
+    --------
+    >>> active_log() is None
+    True
+    """
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def recording(log: QualityLog | None = None) -> Iterator[QualityLog]:
+    """Make a log active: :func:`note` calls in this ``with`` block (and thread) add to it.
+
+    Blocks nest; an inner block captures its findings alone (merge them into
+    an outer log with :meth:`QualityLog.extend` if wanted).
+
+    Parameters
+    ----------
+    log : QualityLog, optional
+        The log to add to; a new one when None.
+
+    Yields
     ------
-    ValueError
-        If ``message`` is missing or a key is not in :data:`NOTE_KEYS`.
+    QualityLog
+        The active log.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> frame = pd.DataFrame({"a": [1]})
-    >>> _ = add_note(frame, layer="parcels", stage="crs", kind="assumed_crs",
-    ...              message="assumed EPSG:4548")
-    >>> frame.attrs["tq_notes"][0]["kind"]
-    'assumed_crs'
+    >>> with recording() as log:
+    ...     note(layer="parcels", stage="crs", kind="inferred_crs", message="assumed EPSG:4548")
+    >>> log.table()["kind"].tolist()
+    ['inferred_crs']
     """
-    unknown = sorted(set(fields) - set(NOTE_KEYS))
-    if unknown or "message" not in fields:
-        msg = (
-            f"add_note: got keys {sorted(fields)}; expected 'message' and only keys from "
-            f"{list(NOTE_KEYS)}. Remove {unknown or 'nothing'} and pass message=..."
-        )
-        raise ValueError(msg)
-    note: Note = {key: _plain(value) for key, value in fields.items()}
-    note.setdefault("level", "info")
-    frame.attrs.setdefault("tq_notes", []).append(note)
-    level = _LEVELS.get(str(note["level"]), logging.INFO)
-    logger.log(
-        level,
-        "%s [%s/%s]: %s",
-        note.get("layer"),
-        note.get("stage"),
-        note.get("kind"),
-        note["message"],
-    )
-    return note
+    target = log if log is not None else QualityLog()
+    token = _ACTIVE.set(target)
+    try:
+        yield target
+    finally:
+        _ACTIVE.reset(token)
 
 
-def notes(frame: pd.DataFrame) -> list[Note]:
-    """Return the notes travelling with ``frame`` (a copy of the list).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame or geopandas.GeoDataFrame
-        Any frame; one without notes gives an empty list.
-
-    Returns
-    -------
-    list of dict
-        Notes in the order they were added.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> notes(pd.DataFrame())
-    []
-    """
-    return [dict(note) for note in frame.attrs.get("tq_notes", [])]
-
-
-def quality_table(
+def note(
     *,
-    notes: Iterable[Mapping[str, Any]] = (),
-    rejects: Iterable[pd.DataFrame] = (),
-) -> pd.DataFrame:
-    """Return notes and rejects as one flat table (one row per note or reject).
+    layer: str,
+    stage: str,
+    kind: str,
+    message: str,
+    severity: str = "info",
+    column: str | None = None,
+    rows: npt.ArrayLike | None = None,
+    values: npt.ArrayLike | None = None,
+    count: int | None = None,
+) -> None:
+    """Record a finding in the active log (see :func:`recording`), or only log it.
 
     Parameters
     ----------
-    notes : iterable of dict, default ()
-        Notes as returned by :func:`notes`.
-    rejects : iterable of pandas.DataFrame, default ()
-        Rejects tables (columns ``layer``, ``source_row``, ``reason``,
-        ``detail``; see :mod:`tqspatial.rejects`).
+    layer : str
+        Layer name.
+    stage : str
+        Stage that found it.
+    kind : str
+        Short snake_case name of the finding.
+    message : str
+        What was found and done (placeholders ``{count}``, ``{values}``).
+    severity : {"info", "warning", "error"}, default "info"
+        ``"error"`` means the rows were rejected.
+    column : str, optional
+        The source column concerned.
+    rows : array_like of int, optional
+        Source row ids of the rows concerned.
+    values : array_like, optional
+        One value per row.
+    count : int, optional
+        Rows concerned when ``rows`` is not given.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``source`` (``"note"`` or ``"reject"``), then
-        :data:`NOTE_KEYS`; rejects fill ``kind`` with the reason, ``row`` with
-        the source row and ``message`` with the detail.
+    See Also
+    --------
+    QualityLog.add : The same fields, for a given log.
 
     Examples
     --------
-    >>> table = quality_table(notes=[{"layer": "p", "kind": "k", "message": "m"}])
-    >>> table[["source", "kind"]].values.tolist()
-    [['note', 'k']]
+    >>> with recording() as log:
+    ...     note(layer="parcels", stage="fields", kind="value_missing", column="面积",
+    ...          severity="warning", message="{count} areas unreadable: {values}",
+    ...          rows=[0, 5], values=["不详", "不详"])
+    >>> log.table().loc[0, "message"]
+    '2 areas unreadable: 不详 ×2'
     """
-    rows: list[dict[str, Any]] = [
-        {"source": "note", **{key: _plain(note.get(key)) for key in NOTE_KEYS}} for note in notes
-    ]
-    for table in rejects:
-        rows.extend(
-            {
-                "source": "reject",
-                "layer": _plain(record.layer),
-                "stage": "validate",
-                "kind": _plain(record.reason),
-                "level": "warning",
-                "message": _plain(record.detail),
-                "count": 1,
-                "row": _plain(record.source_row),
-                "column": None,
-                "raw": None,
-            }
-            for record in table[["layer", "source_row", "reason", "detail"]].itertuples(index=False)
-        )
-    return pd.DataFrame(rows, columns=["source", *NOTE_KEYS]).astype(object)
+    target = _ACTIVE.get()
+    if target is None:
+        target = QualityLog()  # validates and logs; nothing is kept
+    target.add(
+        layer=layer,
+        stage=stage,
+        kind=kind,
+        message=message,
+        severity=severity,
+        column=column,
+        rows=rows,
+        values=values,
+        count=count,
+    )
 
 
 def _cell(value: object) -> str:
     """Format one table cell for Markdown (pipes escaped, missing as a dash)."""
-    if _missing(value) or value == "":
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    text = str(value)
+    return "–" if text == "" else text.replace("|", "\\|").replace("\n", " ")
 
 
 def quality_report(
+    log: QualityLog,
     *,
-    notes: Iterable[Mapping[str, Any]] = (),
-    rejects: Iterable[pd.DataFrame] = (),
     counts: Mapping[str, Mapping[str, int]] | None = None,
     title: str = "Data-quality report",
     max_examples: int = MAX_EXAMPLES,
 ) -> str:
-    """Write a Markdown data-quality report a planner can read.
+    """Render a log as a Markdown data-quality report a planner can read.
 
-    Sections: rows read / kept / rejected per layer, rejects by reason (with
-    examples), assumptions and warnings (CRS guessed, datum shifts,
-    encodings), and repairs and parsed values (by kind, with up to
-    ``max_examples`` examples each).
+    Sections: rows read / kept / rejected per layer, rejected rows by reason
+    (entries of severity ``"error"``), assumptions and warnings, and repairs,
+    parsed values and other notes; each finding with its count, message and
+    the smallest source row ids as examples.
 
     Parameters
     ----------
-    notes : iterable of dict, default ()
-        Notes from every layer (see :func:`notes`).
-    rejects : iterable of pandas.DataFrame, default ()
-        Rejects tables from :mod:`tqspatial.schema`.
+    log : QualityLog
+        The run's findings.
     counts : mapping of str to mapping, optional
         Per layer, e.g. ``{"parcels": {"input": 10, "kept": 9, "rejected": 1}}``.
     title : str, default "Data-quality report"
         First heading.
     max_examples : int, default 5
-        Examples listed per kind of note or reject reason.
+        Source rows quoted per finding.
 
     Returns
     -------
@@ -230,24 +637,23 @@ def quality_report(
 
     Examples
     --------
-    >>> text = quality_report(
-    ...     notes=[{"layer": "parcels", "stage": "crs", "kind": "assumed_crs",
-    ...             "level": "warning", "message": "assumed EPSG:4548"}],
-    ...     counts={"parcels": {"input": 3, "kept": 2, "rejected": 1}},
-    ... )
+    >>> log = QualityLog()
+    >>> log.add(layer="parcels", stage="crs", kind="inferred_crs", severity="warning",
+    ...         message="assumed EPSG:4548")
+    >>> log.add(layer="parcels", stage="validate", kind="sliver", severity="error",
+    ...         message="area below 1 m²", rows=[2])
+    >>> text = quality_report(log, counts={"parcels": {"input": 3, "kept": 2, "rejected": 1}})
     >>> "assumed EPSG:4548" in text, "| parcels | 3 | 2 | 1 |" in text
     (True, True)
+    >>> "| parcels | sliver | 1 | area below 1 m² | 2 |" in text
+    True
     """
-    note_list = [dict(note) for note in notes]
-    reject_list = [table for table in rejects if len(table)]
-    lines = [f"# {title}", ""]
-
-    lines += ["## Rows per layer", ""]
+    table = log.table(max_examples=max_examples)
+    lines = [f"# {title}", "", "## Rows per layer", ""]
     if counts:
         keys = sorted({key for layer_counts in counts.values() for key in layer_counts})
-        order = [k for k in ("input", "kept", "rejected") if k in keys] + [
-            k for k in keys if k not in ("input", "kept", "rejected")
-        ]
+        first = ("input", "kept", "rejected")
+        order = [k for k in first if k in keys] + [k for k in keys if k not in first]
         lines.append("| layer | " + " | ".join(order) + " |")
         lines.append("|---" * (len(order) + 1) + "|")
         for layer, layer_counts in counts.items():
@@ -258,48 +664,36 @@ def quality_report(
     lines.append("")
 
     lines += ["## Rejected rows by reason", ""]
-    if reject_list:
-        allrej = pd.concat(
-            [pd.DataFrame(t[["layer", "source_row", "reason", "detail"]]) for t in reject_list],
-            ignore_index=True,
-        ).astype(object)
-        lines.append("| layer | reason | rows | examples (source row: detail) |")
-        lines.append("|---|---|---|---|")
-        for (rej_layer, reason), group in allrej.groupby(["layer", "reason"], sort=True):
-            examples = "; ".join(
-                f"{row}: {detail}" if detail else f"{row}"
-                for row, detail in zip(
-                    group["source_row"].head(max_examples),
-                    group["detail"].head(max_examples),
-                    strict=True,
-                )
-            )
-            lines.append(
-                f"| {_cell(rej_layer)} | {_cell(reason)} | {len(group)} | {_cell(examples)} |"
-            )
+    rejected = table[table["severity"] == "error"]
+    if len(rejected):
+        lines.append("| layer | reason | rows | what | examples (source rows) |")
+        lines.append("|---|---|---|---|---|")
+        lines.extend(
+            f"| {_cell(r['layer'])} | {_cell(r['kind'])} | {_cell(r['count'])} | "
+            f"{_cell(r['message'])} | {_cell(r['examples'])} |"
+            for r in rejected.to_dict("records")
+        )
     else:
         lines.append("No rows were rejected.")
     lines.append("")
 
-    def section(heading: str, selected: list[dict[str, Any]]) -> None:
+    for heading, severity in (
+        ("Assumptions and warnings", "warning"),
+        ("Repairs, parsed values and other notes", "info"),
+    ):
         lines.extend([f"## {heading}", ""])
-        if not selected:
+        part = table[table["severity"] == severity]
+        if not len(part):
             lines.extend(["None.", ""])
-            return
-        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-        for note in selected:
-            key = (str(note.get("layer")), str(note.get("stage")), str(note.get("kind")))
-            groups.setdefault(key, []).append(note)
-        for (layer, stage, kind), group in groups.items():
-            total = sum(int(n["count"]) if n.get("count") is not None else 1 for n in group)
-            lines.append(f"- **{layer}** ({stage}) `{kind}` — {total} affected")
-            lines.extend(f"  - {_cell(n.get('message'))}" for n in group[:max_examples])
-            if len(group) > max_examples:
-                lines.append(f"  - … and {len(group) - max_examples} more")
+            continue
+        for r in part.to_dict("records"):
+            where = f" `{r['column']}`" if isinstance(r["column"], str) else ""
+            rows = "" if pd.isna(r["count"]) else f" — {int(r['count']):,} rows"
+            lines.append(
+                f"- **{r['layer']}** ({r['stage']}) `{r['kind']}`{where}{rows}: "
+                f"{_cell(r['message'])}"
+            )
+            if isinstance(r["examples"], str):
+                lines.append(f"  - e.g. source rows {_cell(r['examples'])}")
         lines.append("")
-
-    warnings = [n for n in note_list if n.get("level") == "warning"]
-    others = [n for n in note_list if n.get("level") != "warning"]
-    section("Assumptions and warnings", warnings)
-    section("Repairs, parsed values and other notes", others)
     return "\n".join(lines)

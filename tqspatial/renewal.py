@@ -96,7 +96,7 @@ import pandas as pd
 import shapely
 
 from tqspatial.errors import ConfigError, SchemaError
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -590,9 +590,9 @@ def renewal_candidates(
         values and thresholds that fired) and ``industrial_min_far`` (the FAR
         minimum an industrial parcel was tested against, NaN for other land).
         Unknown land-use codes and industrial parcels tested against the
-        default minimum are also reported in ``attrs["tq_notes"]`` (kinds
-        ``unknown_landuse_code`` and ``industrial_default_minimum``, with the
-        count and examples).
+        default minimum are also recorded in the quality log
+        (:func:`tqspatial.quality.note`, kinds ``unknown_landuse_code`` and
+        ``industrial_default_minimum``, with the rows and values).
 
     Raises
     ------
@@ -651,32 +651,29 @@ def renewal_candidates(
     _note_default_minimum(out, ev, rules, layer)
 
     if unknown_code.any():
-        examples = pd.Series(raw.to_numpy()[unknown_code]).value_counts().head(5)
-        add_note(
-            out,
+        note(
             layer=layer,
             stage="renewal",
             kind="unknown_landuse_code",
-            level="warning",
-            count=int(unknown_code.sum()),
+            severity="warning",
             column="landuse_code",
-            raw=", ".join(str(v) for v in examples.index),
+            rows=out.index[unknown_code],
+            values=raw.to_numpy()[unknown_code],
             message=(
-                f"{int(unknown_code.sum())} parcels have land-use codes unknown to the "
-                f"classification (e.g. {', '.join(f'{k} x{v}' for k, v in examples.items())}); "
-                "their renewal type is 'undetermined'. Add the codes to the land-use overrides."
+                "{count} parcels have land-use codes unknown to the classification (e.g. "
+                "{values}); their renewal type is 'undetermined'. Add the codes to the land-use "
+                "overrides."
             ),
         )
     if und.any():
-        add_note(
-            out,
+        note(
             layer=layer,
             stage="renewal",
             kind="renewal_undetermined",
-            level="warning",
-            count=int(und.sum()),
+            severity="warning",
+            rows=out.index[und],
             message=(
-                f"{int(und.sum())} parcels have an undetermined renewal type (missing data); "
+                "{count} parcels have an undetermined renewal type (missing data); "
                 "see the renewal_rule column for the reason."
             ),
         )
@@ -701,17 +698,16 @@ def _note_default_minimum(
         if given.any()
         else ""
     )
-    add_note(
-        out,
+    note(
         layer=layer,
         stage="renewal",
         kind="industrial_default_minimum",
-        level="info",
-        count=int(ev.sector_default.sum()),
+        severity="info",
         column=rules.industry_code_column,
-        raw=", ".join(str(v) for v in examples.index),
+        rows=out.index[ev.sector_default],
+        values=ev.sector_text[ev.sector_default],
         message=(
-            f"{int(ev.sector_default.sum())} industrial parcels have no usable "
+            f"{{count}} industrial parcels have no usable "
             f"{rules.industry_code_column} (GB/T 4754-2017 大类){detail}; they were screened "
             f"against the default FAR minimum {rules.industrial_min_far:g} (an assumption) "
             f"instead of their sector's minimum in {INDUSTRIAL_STANDARD}."

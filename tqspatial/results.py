@@ -20,8 +20,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -29,6 +28,7 @@ import pandas as pd
 from tqspatial.access_stage import AccessResult
 from tqspatial.constraints import summarise_constraints
 from tqspatial.inventory import ParcelResult
+from tqspatial.quality import QualityLog
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import cluster_totals
 
@@ -65,8 +65,8 @@ class Inventory:
     cluster_stats : pandas.DataFrame
         Key figures per cluster id for the maps: ``area_ha``, ``net_supply_ha`` and, with
         accessibility, ``access_min`` (the median of the profile's map measure over residents).
-    notes : list of dict
-        Quality notes of every stage and of the inputs.
+    log : QualityLog
+        The quality log of the inputs and of every stage.
     counts : dict of str to int
         Rows per stage (``parcels_in``, ``parcels_kept`` ...).
     """
@@ -81,7 +81,7 @@ class Inventory:
     structure: PlanStructure
     access: AccessResult | None
     cluster_stats: pd.DataFrame
-    notes: list[dict[str, object]]
+    log: QualityLog
     counts: dict[str, int]
 
 
@@ -137,7 +137,7 @@ def build_inventory(
     *,
     access: AccessResult | None = None,
     access_measure: str | None = None,
-    notes: Sequence[Mapping[str, Any]] = (),
+    log: QualityLog | None = None,
     counts: Mapping[str, int] | None = None,
 ) -> Inventory:
     """Join the stages' results and derive the summary tables.
@@ -153,8 +153,8 @@ def build_inventory(
         joined to the parcels (same index).
     access_measure : str, optional
         Per-parcel measure summarised in ``cluster_stats["access_min"]``.
-    notes : sequence of dict, default ()
-        Notes from reading the inputs, added before the stages' notes.
+    log : QualityLog, optional
+        Findings from reading the inputs, put before the stages' findings.
     counts : mapping of str to int, optional
         Counts known before the stages (``parcels_in``).
 
@@ -188,6 +188,6 @@ def build_inventory(
         structure=structure,
         access=access,
         cluster_stats=_cluster_stats(result.summary, totals, structure, access, access_measure),
-        notes=[dict(n) for n in notes] + list(result.notes),
+        log=QualityLog().extend(log or QualityLog()).extend(result.log),
         counts=all_counts,
     )

@@ -75,7 +75,7 @@ from tqspatial.pipeline import (
     read_inputs,
 )
 from tqspatial.profile import TargetSpec, parse_profile
-from tqspatial.quality import notes as frame_notes
+from tqspatial.quality import QualityLog, recording
 from tqspatial.results import Inventory, build_inventory
 from tqspatial.structure import PlanStructure
 
@@ -370,7 +370,7 @@ def _scenario_inputs(data: DistrictInputs, scenario: Scenario) -> DistrictInputs
         frames = [f for f in (facilities, added) if f is not None]
         facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=added.crs)
     return dataclasses.replace(
-        data, profile=profile, structure=structure, facilities=facilities, notes=[]
+        data, profile=profile, structure=structure, facilities=facilities, log=QualityLog()
     )
 
 
@@ -381,18 +381,6 @@ def _scenario_config(config: Config, scenario: Scenario) -> Config:
     if scenario.phase_years is not None:
         supply = dataclasses.replace(supply, phase_years=scenario.phase_years)
     return dataclasses.replace(config, supply=supply)
-
-
-def _collect(*frames: pd.DataFrame) -> list[dict[str, object]]:
-    seen: set[str] = set()
-    out: list[dict[str, object]] = []
-    for frame in frames:
-        for note in frame_notes(frame):
-            key = repr(sorted(note.items()))
-            if key not in seen:
-                seen.add(key)
-                out.append(dict(note))
-    return out
 
 
 def compare_scenarios(
@@ -441,11 +429,12 @@ def compare_scenarios(
         msg = "compare_scenarios: no scenarios given"
         raise ConfigError(msg)
     data = read_inputs(base)
-    kept, rejects = validate_stage(data.parcels, parcel_context(base, data))
+    with recording() as validate_log:
+        kept, rejects = validate_stage(data.parcels, parcel_context(base, data))
     networks: Mapping[str, CompiledNetwork] | None = None
     if base.accessibility.enabled:
         networks = district_networks(base, data)
-    assigned: dict[str, tuple[gpd.GeoDataFrame, pd.DataFrame]] = {}
+    assigned: dict[str, tuple[gpd.GeoDataFrame, pd.DataFrame, QualityLog]] = {}
     access: dict[tuple[str, str], AccessResult] = {}
     inventories: dict[str, Inventory] = {}
     for scenario in chosen:
@@ -454,16 +443,19 @@ def compare_scenarios(
         context = parcel_context(sconfig, sdata)
         skey = str(scenario.structure or "")
         if skey not in assigned:
-            assigned[skey] = assign_stage(kept, context)
-        parcels, overlaps = assigned[skey]
-        supplied, ledger = supply_stage(parcels, context)
+            with recording() as assign_log:
+                assigned[skey] = (*assign_stage(kept, context), assign_log)
+        parcels, overlaps, assign_log = assigned[skey]
+        with recording() as supply_log:
+            supplied, ledger = supply_stage(parcels, context)
+            summary = summary_stage(supplied, context)
         result = ParcelResult(
             parcels=supplied,
             rejects=rejects,
             overlaps=overlaps,
             ledger=ledger,
-            summary=summary_stage(supplied, context),
-            notes=_collect(kept, supplied),
+            summary=summary,
+            log=QualityLog().extend(validate_log).extend(assign_log).extend(supply_log),
         )
         scenario_access = None
         if networks is not None:
@@ -476,7 +468,7 @@ def compare_scenarios(
             sdata.structure,
             access=scenario_access,
             access_measure=sdata.profile.maps.measure or None,
-            notes=[*data.notes, *sdata.notes],
+            log=QualityLog().extend(data.log).extend(sdata.log),
             counts={"parcels_in": len(data.parcels)},
         )
         logger.info("scenario %s: done", scenario.name)

@@ -30,7 +30,11 @@ Parcel rules, applied in this order (the first reject reason wins):
    ``id_stripped``).  A later row with the same id and the same geometry is
    ``duplicate_feature``.  A later row with the same id but a different
    geometry is a different parcel: it is kept, renamed ``<id>#2``,
-   ``<id>#3`` ... (repair ``id_conflict``).
+   ``<id>#3`` ... (repair ``id_conflict``).  Ids that differ only in letter
+   case or character width (``370105-a-033`` and ``370105-A-033``) are the
+   same id by this rule: the later parcel is renamed the same way, with the
+   repair kind ``id_case_variant`` naming both spellings, so the case variance
+   stands out in the quality log instead of hiding among plain conflicts.
 6. **District boundary** (when ``boundary`` is given): a parcel with less
    than ``min_area_m2`` inside is ``outside_district``.  Straddling parcels
    are clipped (``outside="clip"``, repair ``clipped``, or ``clipped_edge``
@@ -57,15 +61,23 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from tqspatial.errors import SchemaError
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 from tqspatial.rejects import empty_rejects, make_rejects
 
-__all__ = ["MIN_PARCEL_AREA_M2", "PARCEL_COLUMNS", "validate_parcels", "validate_points"]
+__all__ = [
+    "MIN_PARCEL_AREA_M2",
+    "PARCEL_COLUMNS",
+    "id_keys",
+    "validate_parcels",
+    "validate_points",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -95,28 +107,71 @@ ObjArray = npt.NDArray[np.object_]
 
 
 class _Ledger:
-    """Per-row reasons, details and repairs, by position."""
+    """Per-row reasons and details (arrays), and repairs as chunks per kind, by position."""
 
     def __init__(self, n: int) -> None:
-        self.reason: list[str | None] = [None] * n
-        self.detail: list[str] = [""] * n
-        self.repairs: dict[int, list[str]] = {}
-        self.kinds: dict[str, list[int]] = {}
+        self.ok = np.ones(n, dtype=bool)
+        self.reason = np.full(n, None, dtype=object)
+        self.detail = np.full(n, "", dtype=object)
+        self.repairs: list[tuple[str, npt.NDArray[np.intp], ObjArray]] = []
 
     def usable(self) -> npt.NDArray[np.bool_]:
-        return np.array([r is None for r in self.reason], dtype=bool)
+        return self.ok.copy()
 
-    def reject(self, positions: npt.ArrayLike, why: str, detail: str | list[str] = "") -> None:
+    def reject(
+        self, positions: npt.ArrayLike, why: str, detail: str | ObjArray | list[str] = ""
+    ) -> None:
+        """Reject rows (the first reason a row gets wins)."""
         pos = np.atleast_1d(np.asarray(positions, dtype=np.intp))
-        texts = detail if isinstance(detail, list) else [detail] * len(pos)
-        for p, text in zip(pos.tolist(), texts, strict=True):
-            if self.reason[p] is None:
-                self.reason[p] = why
-                self.detail[p] = text
+        texts = (
+            np.full(len(pos), detail, dtype=object)
+            if isinstance(detail, str)
+            else np.asarray(detail, dtype=object)
+        )
+        first = self.ok[pos]
+        pos, texts = pos[first], texts[first]
+        self.reason[pos] = why
+        self.detail[pos] = texts
+        self.ok[pos] = False
 
-    def repair(self, position: int, kind: str, text: str) -> None:
-        self.repairs.setdefault(position, []).append(f"{kind}: {text}")
-        self.kinds.setdefault(kind, []).append(position)
+    def repair(
+        self, positions: npt.ArrayLike, kind: str, texts: str | ObjArray | list[str]
+    ) -> None:
+        """Record a repair of some rows (texts say what was done, per row)."""
+        pos = np.atleast_1d(np.asarray(positions, dtype=np.intp))
+        if not len(pos):
+            return
+        detail = (
+            np.full(len(pos), texts, dtype=object)
+            if isinstance(texts, str)
+            else np.asarray(texts, dtype=object)
+        )
+        self.repairs.append((kind, pos, detail))
+
+    def repair_column(self, existing: ObjArray | None = None) -> ObjArray:
+        """``"<kind>: <what>"`` joined by ``"; "`` per row, in the order the repairs were made."""
+        out = (
+            np.full(len(self.ok), None, dtype=object)
+            if existing is None
+            else np.asarray(existing, dtype=object).copy()
+        )
+        for kind, pos, detail in self.repairs:
+            out[pos] = _append(out[pos], kind + ": " + detail)
+        return out
+
+    def repaired(self) -> npt.NDArray[np.bool_]:
+        mask = np.zeros(len(self.ok), dtype=bool)
+        for _, pos, _ in self.repairs:
+            mask[pos] = True
+        return mask
+
+
+def _append(current: ObjArray, texts: ObjArray) -> ObjArray:
+    """Join ``current + "; " + texts`` elementwise; ``current`` may be missing (None / NaN)."""
+    empty = pd.isna(current)
+    out = texts.copy()
+    out[~empty] = current[~empty] + "; " + texts[~empty]
+    return out
 
 
 def _check_layer(
@@ -166,16 +221,43 @@ def _make_valid_polygonal(geom: BaseGeometry) -> BaseGeometry:
     return _polygonal(shapely.union_all(pieces)) if len(pieces) > 1 else _polygonal(pieces[0])
 
 
-def _id_keys(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Return (stripped ids, comparison keys) as object Series; missing ids are None."""
-    text = ids.astype("string")
-    stripped = text.str.strip()
-    keys = stripped.str.normalize("NFKC").str.strip().str.casefold()
-    missing = stripped.isna() | (stripped == "")
-    return (
-        stripped.astype(object).where(~missing, None),
-        keys.astype(object).where(~missing, None),
-    )
+def id_keys(ids: pd.Series) -> tuple[ObjArray, ObjArray]:
+    """Return the ids as stripped text and as the keys they are compared by.
+
+    Keys are Unicode NFKC-normalised, stripped and case-folded, so ``" a-01 "``,
+    ``"A-01"`` and ``"Ａ－01"`` are one id.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        Identifiers (text or numbers).
+
+    Returns
+    -------
+    stripped, keys : numpy.ndarray of object
+        Per row; None where the id is missing or blank.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stripped, keys = id_keys(pd.Series([" a-01 ", "Ａ-01", None]))
+    >>> stripped.tolist(), keys.tolist()
+    (['a-01', 'Ａ-01', None], ['a-01', 'a-01', None])
+    """
+    text = pa.array(ids.astype("string[pyarrow]").array)
+    stripped = pc.utf8_trim_whitespace(text)
+    keys = pc.utf8_trim_whitespace(pc.utf8_normalize(stripped, "NFKC"))
+    ascii_only = pc.fill_null(pc.string_is_ascii(keys), fill_value=True)
+    folded = pc.utf8_lower(keys).to_numpy(zero_copy_only=False).astype(object)
+    other = np.flatnonzero(~ascii_only.to_numpy(zero_copy_only=False))
+    if len(other):  # str.casefold differs from lower-casing outside ASCII (ß -> ss ...)
+        raw_keys = keys.to_numpy(zero_copy_only=False)
+        folded[other] = [str(k).casefold() for k in raw_keys[other]]
+    out = stripped.to_numpy(zero_copy_only=False).astype(object)
+    missing = pd.isna(out) | (out == "")
+    out[missing] = None
+    folded[missing] = None
+    return out, folded
 
 
 def _resolve_ids(
@@ -186,56 +268,80 @@ def _resolve_ids(
     same: Callable[[Any, Any], bool],
 ) -> pd.Series:
     """Flag missing ids, exact duplicates and id conflicts; return the ids to keep (as text)."""
-    stripped, keys = _id_keys(frame[id_column])
-    stripped_list: list[Any] = stripped.tolist()
-    original = frame[id_column].astype(object).tolist()
-    usable = ledger.usable()
-    missing = np.array([k is None for k in keys.tolist()], dtype=bool)
-    ledger.reject(np.flatnonzero(missing & usable), "missing_id", "the id is missing or blank")
-    new_ids: list[Any] = list(original)
-    for pos in np.flatnonzero(~missing & usable).tolist():
-        new_ids[pos] = stripped_list[pos]  # ids are text
-        if isinstance(original[pos], str) and stripped_list[pos] != original[pos]:
-            ledger.repair(
-                pos, "id_stripped", f"id {original[pos]!r} stripped to {stripped_list[pos]!r}"
-            )
-    usable = ledger.usable()
-    key_series = pd.Series(keys.to_numpy(), index=np.arange(len(frame)))[usable]
-    repeated = key_series[key_series.duplicated(keep=False)]
-    taken = set(key_series.tolist())
-    for _key, group in repeated.groupby(repeated, sort=False):
-        positions = group.index.tolist()
-        first = positions[0]
+    stripped, keys = id_keys(frame[id_column])
+    original = frame[id_column].to_numpy(dtype=object)
+    missing = pd.isna(keys)
+    ledger.reject(np.flatnonzero(missing & ledger.ok), "missing_id", "the id is missing or blank")
+    new_ids = original.copy()
+    new_ids[~missing] = stripped[~missing]  # ids are text
+    is_text = (
+        np.array([isinstance(v, str) for v in original], dtype=bool)
+        if len(original)
+        else np.zeros(0, bool)
+    )
+    changed = np.flatnonzero(ledger.ok & is_text & (new_ids != original))
+    ledger.repair(
+        changed,
+        "id_stripped",
+        np.array([f"id {original[p]!r} stripped to {new_ids[p]!r}" for p in changed], dtype=object),
+    )
+    usable = np.flatnonzero(ledger.ok)
+    codes, uniques = pd.factorize(pd.Series(keys[usable], dtype=object))
+    repeated = np.bincount(codes, minlength=len(uniques))[codes] > 1
+    if not repeated.any():
+        return pd.Series(new_ids, index=frame.index, dtype=object)
+    taken = set(uniques.tolist())
+    rows = usable[repeated]
+    groups = pd.Series(rows).groupby(codes[repeated], sort=False)
+    dup_pos: list[int] = []
+    dup_text: list[str] = []
+    renamed: dict[str, tuple[list[int], list[str]]] = {
+        "id_conflict": ([], []),
+        "id_case_variant": ([], []),
+    }
+    for positions in groups.indices.values():
+        members = rows[positions].tolist()  # input order
+        first = members[0]
         distinct = [first]
-        for pos in positions[1:]:
+        for pos in members[1:]:
             twin = next((d for d in distinct if same(geoms[d], geoms[pos])), None)
-            variant = (
-                f" (id {original[pos]!r} matches {original[twin if twin is not None else first]!r} "
-                "after normalising case and whitespace)"
-                if stripped_list[pos] != stripped_list[first]
-                else ""
-            )
+            variant = stripped[pos] != stripped[first]
             if twin is not None:
-                ledger.reject(
-                    pos,
-                    "duplicate_feature",
-                    f"same id and geometry as source row {frame.index[twin]}{variant}",
+                dup_pos.append(pos)
+                dup_text.append(
+                    f"same id and geometry as source row {frame.index[twin]}"
+                    + (
+                        f" (id {original[pos]!r} differs from {original[twin]!r} only in letter "
+                        "case or character width)"
+                        if stripped[pos] != stripped[twin]
+                        else ""
+                    )
                 )
                 continue
             distinct.append(pos)
             number = len(distinct)
-            candidate = f"{stripped_list[first]}{ID_CONFLICT_SEPARATOR}{number}"
+            candidate = f"{stripped[first]}{ID_CONFLICT_SEPARATOR}{number}"
             while candidate.casefold() in taken:
                 number += 1
-                candidate = f"{stripped_list[first]}{ID_CONFLICT_SEPARATOR}{number}"
+                candidate = f"{stripped[first]}{ID_CONFLICT_SEPARATOR}{number}"
             taken.add(candidate.casefold())
             new_ids[pos] = candidate
-            ledger.repair(
-                pos,
-                "id_conflict",
-                f"id {original[pos]!r} is also used by source row {frame.index[first]} for a "
-                f"different geometry{variant}; renamed to {candidate!r}",
+            kind = "id_case_variant" if variant else "id_conflict"
+            renamed[kind][0].append(pos)
+            renamed[kind][1].append(
+                f"id {original[pos]!r} "
+                + (
+                    f"differs from {original[first]!r} (source row {frame.index[first]}) only in "
+                    "letter case or character width, so it is the same id, used for a different "
+                    "geometry"
+                    if variant
+                    else f"is also used by source row {frame.index[first]} for a different geometry"
+                )
+                + f", renamed to {candidate!r}"
             )
+    ledger.reject(np.array(dup_pos, dtype=np.intp), "duplicate_feature", dup_text)
+    for kind, (positions_list, texts) in renamed.items():
+        ledger.repair(np.array(positions_list, dtype=np.intp), kind, texts)
     return pd.Series(new_ids, index=frame.index, dtype=object)
 
 
@@ -258,40 +364,99 @@ def _union(
 def _overlaps(
     geoms: ObjArray, positions: npt.NDArray[np.intp]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Return pairs (earlier, later) of positions whose interiors intersect."""
+    """Return pairs (earlier, later) of positions whose interiors intersect.
+
+    Candidate pairs are those whose bounding boxes meet.  Pairs of convex
+    polygons that an edge of one separates from the other (neighbours in a
+    parcel coverage, sharing edges or corners) are certified disjoint by a
+    numba kernel; GEOS tests the rest exactly (``relate`` pattern
+    ``T********``: the interiors meet).  At a million parcels this is about
+    ten times faster than testing every touching pair with GEOS.
+    """
+    from tqspatial._geometry_kernels import disjoint_convex  # noqa: PLC0415 - numba on demand
+
     subset = geoms[positions]
     tree = shapely.STRtree(subset)
-    left, right = tree.query(subset, predicate="intersects")
+    left, right = tree.query(subset)
     keep = left < right
     left, right = left[keep], right[keep]
-    interior = ~shapely.touches(subset[left], subset[right])
+    unsure = ~disjoint_convex(subset, left, right)
+    left, right = left[unsure], right[unsure]
+    interior = shapely.relate_pattern(subset[left], subset[right], "T********")
     return positions[left[interior]], positions[right[interior]]
 
 
-def _finish_notes(
-    kept: gpd.GeoDataFrame, ledger: _Ledger, ids: list[Any], index: pd.Index, layer: str
-) -> None:
-    """Add one note per kind of repair, with the first few rows' details.
+#: Repairs a planner should check (logged as warnings); the rest are info.
+WARNING_REPAIRS = frozenset({"id_conflict", "id_case_variant", "overlap_removed", "clipped"})
 
-    Rejects are not repeated as notes: the rejects table holds them.
-    """
-    for kind, positions in ledger.kinds.items():
-        examples = "; ".join(
-            f"{ids[p]!r} (row {index[p]}): "
-            + next(t for t in ledger.repairs[p] if t.startswith(f"{kind}:"))[len(kind) + 2 :]
-            for p in positions[:NOTE_EXAMPLES]
-        )
-        more = (
-            f"; and {len(positions) - NOTE_EXAMPLES} more" if len(positions) > NOTE_EXAMPLES else ""
-        )
-        add_note(
-            kept,
+_REPAIR_MESSAGES = {
+    "polygonal_parts": "kept the polygons of a GeometryCollection, dropped its points and lines",
+    "made_valid": "invalid rings repaired (shell minus holes; a bow-tie becomes its two lobes)",
+    "id_stripped": "blanks around the id removed",
+    "id_conflict": "id also used by an earlier parcel with a different geometry, renamed <id>#2",
+    "id_case_variant": (
+        "id differs from an earlier parcel's id only in letter case or character width (the "
+        "same id once normalised) and the geometry differs, renamed <id>#2"
+    ),
+    "clipped": "the part outside the district boundary removed",
+    "clipped_edge": "a sliver (under the sliver area) outside the district boundary removed",
+    "overlap_removed": "area shared with earlier parcels left to them",
+    "single_point": "a multipoint with one point taken as that point",
+}
+
+_REJECT_MESSAGES = {
+    "null_geometry": "no geometry",
+    "empty_geometry": "empty geometry",
+    "not_polygonal": "not an area (point or line)",
+    "not_point": "not a point",
+    "invalid_geometry": "invalid geometry with nothing left after repair",
+    "sliver": "area below the sliver threshold",
+    "missing_id": "the id is missing or blank",
+    "duplicate_feature": "same id and same geometry as an earlier row",
+    "outside_district": "outside the district boundary",
+    "overlap_covered": "covered by earlier parcels (nothing usable left)",
+}
+
+
+def _record(ledger: _Ledger, index: pd.Index, layer: str) -> None:
+    """Record rejects (by reason) and repairs of kept rows (by kind) in the quality log."""
+    row_ids = (
+        np.asarray(index, dtype=np.int64)
+        if pd.api.types.is_integer_dtype(index.dtype)
+        else np.arange(len(index), dtype=np.int64)
+    )
+    reasons = pd.Series(ledger.reason, dtype=object)
+    bad = np.flatnonzero(~ledger.ok)
+    if len(bad):
+        for reason, positions in pd.Series(bad).groupby(reasons.iloc[bad].to_numpy(), sort=True):
+            pos = positions.to_numpy()
+            note(
+                layer=layer,
+                stage="validate",
+                kind=str(reason),
+                severity="error",
+                message=f"{{count}} rows rejected: {_REJECT_MESSAGES.get(str(reason), reason)}",
+                rows=row_ids[pos],
+                values=ledger.detail[pos],
+            )
+    by_kind: dict[str, tuple[list[npt.NDArray[np.intp]], list[ObjArray]]] = {}
+    for kind, pos, detail in ledger.repairs:
+        alive = ledger.ok[pos]
+        chunks = by_kind.setdefault(kind, ([], []))
+        chunks[0].append(pos[alive])
+        chunks[1].append(detail[alive])
+    for kind, (positions_list, details) in by_kind.items():
+        pos = np.concatenate(positions_list)
+        if not len(pos):
+            continue
+        note(
             layer=layer,
             stage="validate",
             kind=kind,
-            level="warning" if kind in ("id_conflict", "overlap_removed", "clipped") else "info",
-            message=f"{layer}: {len(positions)} rows repaired ({kind}): {examples}{more}",
-            count=len(positions),
+            severity="warning" if kind in WARNING_REPAIRS else "info",
+            message=f"{{count}} rows repaired: {_REPAIR_MESSAGES.get(kind, kind)}",
+            rows=row_ids[pos],
+            values=np.concatenate(details),
         )
 
 
@@ -305,30 +470,28 @@ def _split(
     layer: str,
     extra: dict[str, npt.NDArray[Any]],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, int]]:
-    usable = ledger.usable()
+    usable = ledger.ok
     kept = frame.loc[usable].copy()
     kept[id_column] = ids.to_numpy()[usable]
     geom_name = frame.geometry.name
     kept[geom_name] = gpd.GeoSeries(geoms[usable], index=kept.index, crs=frame.crs)
-    repairs: list[str | None] = [
-        "; ".join(ledger.repairs[p]) if p in ledger.repairs else None
-        for p in np.flatnonzero(usable).tolist()
-    ]
-    kept["repair"] = pd.Series(repairs, index=kept.index, dtype=object)
+    # a reader's repairs (e.g. rings closed while reading) come first
+    existing = frame["repair"].to_numpy(dtype=object) if "repair" in frame.columns else None
+    kept["repair"] = pd.Series(
+        ledger.repair_column(existing)[usable], index=kept.index, dtype=object
+    )
     for column, values in extra.items():
         kept[column] = values[usable]
-    kept.attrs["tq_notes"] = list(frame.attrs.get("tq_notes", []))
     bad = ~usable
     if bad.any():
-        reasons = pd.Series(np.array(ledger.reason, dtype=object)[bad], index=frame.index[bad])
-        details = pd.Series(np.array(ledger.detail, dtype=object)[bad], index=frame.index[bad])
+        reasons = pd.Series(ledger.reason[bad], index=frame.index[bad], dtype=object)
+        details = pd.Series(ledger.detail[bad], index=frame.index[bad], dtype=object)
         rejects = make_rejects(frame.loc[bad], layer=layer, reason=reasons, detail=details)
     else:
         rejects = empty_rejects(frame)
-    rejects.attrs = {}
     counts = {
         str(k): int(v)
-        for k, v in pd.Series(ledger.reason, dtype=object).dropna().value_counts().items()
+        for k, v in pd.Series(ledger.reason[bad], dtype=object).value_counts().items()
     }
     return kept, rejects, counts
 
@@ -348,10 +511,13 @@ def _check_polygonal(geoms: ObjArray, ledger: _Ledger) -> None:
     """Reject points and lines; keep the polygons of geometry collections."""
     types = shapely.get_type_id(geoms)
     usable = ledger.usable()
-    for pos in np.flatnonzero(
-        usable & ~np.isin(types, [_POLYGON, _MULTIPOLYGON, _COLLECTION])
-    ).tolist():
-        ledger.reject(pos, "not_polygonal", f"{geoms[pos].geom_type} is not an area")
+    other = np.flatnonzero(usable & ~np.isin(types, [_POLYGON, _MULTIPOLYGON, _COLLECTION]))
+    ledger.reject(
+        other,
+        "not_polygonal",
+        np.array([f"{geoms[p].geom_type} is not an area" for p in other], dtype=object),
+    )
+    fixed, texts = [], []
     for pos in np.flatnonzero(usable & (types == _COLLECTION)).tolist():
         parts = shapely.get_parts(geoms[pos])
         poly = _polygonal(geoms[pos])
@@ -360,27 +526,53 @@ def _check_polygonal(geoms: ObjArray, ledger: _Ledger) -> None:
             continue
         dropped = sum(shapely.get_type_id(p) not in (_POLYGON, _MULTIPOLYGON) for p in parts)
         geoms[pos] = poly
-        ledger.repair(
-            pos,
-            "polygonal_parts",
-            f"kept the polygons of a GeometryCollection, dropped {dropped} point/line parts",
+        fixed.append(pos)
+        texts.append(
+            f"kept the polygons of a GeometryCollection, dropped {dropped} point/line parts"
         )
+    ledger.repair(np.array(fixed, dtype=np.intp), "polygonal_parts", texts)
 
 
 def _repair_invalid(geoms: ObjArray, ledger: _Ledger, min_area_m2: float) -> None:
-    invalid = ledger.usable() & ~shapely.is_valid(geoms)
-    for pos in np.flatnonzero(invalid).tolist():
-        why = shapely.is_valid_reason(geoms[pos])
-        fixed = _make_valid_polygonal(geoms[pos])
-        if shapely.is_empty(fixed) or fixed.area < min_area_m2:
-            ledger.reject(
-                pos,
-                "invalid_geometry",
-                f"{why}; nothing of area >= {min_area_m2} m² left after repair",
-            )
-            continue
-        geoms[pos] = fixed
-        ledger.repair(pos, "made_valid", f"{why}; repaired area {fixed.area:.2f} m²")
+    invalid = np.flatnonzero(ledger.ok & ~shapely.is_valid(geoms))
+    if not len(invalid):
+        return
+    why = shapely.is_valid_reason(geoms[invalid])
+    fixed = np.empty(len(invalid), dtype=object)
+    # Single polygons without holes (bow-ties, spikes ...): one vectorised make_valid.
+    simple = (shapely.get_type_id(geoms[invalid]) == _POLYGON) & (
+        shapely.get_num_interior_rings(geoms[invalid]) == 0
+    )
+    if simple.any():
+        shells = shapely.polygons(shapely.get_exterior_ring(geoms[invalid[simple]]))
+        made = shapely.make_valid(shells, method="structure", keep_collapsed=False)
+        polygonal = np.isin(
+            shapely.get_type_id(made), (_POLYGON, _MULTIPOLYGON)
+        ) | shapely.is_empty(made)
+        made[~polygonal] = [_polygonal(g) for g in made[~polygonal]]
+        fixed[simple] = made
+    for i in np.flatnonzero(~simple).tolist():
+        fixed[i] = _make_valid_polygonal(geoms[invalid[i]])
+    areas = shapely.area(fixed)
+    lost = shapely.is_empty(fixed) | (areas < min_area_m2)
+    ledger.reject(
+        invalid[lost],
+        "invalid_geometry",
+        np.array(
+            [f"{w}; nothing of area >= {min_area_m2} m² left after repair" for w in why[lost]],
+            dtype=object,
+        ),
+    )
+    good = ~lost
+    geoms[invalid[good]] = fixed[good]
+    ledger.repair(
+        invalid[good],
+        "made_valid",
+        np.array(
+            [f"{w}, repaired area {a:.2f} m²" for w, a in zip(why[good], areas[good], strict=True)],
+            dtype=object,
+        ),
+    )
 
 
 def _clip(
@@ -392,7 +584,8 @@ def _clip(
     """
     outside_area = np.zeros(len(geoms))
     shapely.prepare(area)
-    check = np.flatnonzero(ledger.usable() & ~shapely.contains_properly(area, geoms))
+    usable = np.flatnonzero(ledger.ok)
+    check = usable[~shapely.contains_properly(area, geoms[usable])]
     if not len(check):
         return outside_area
     inside = np.array(
@@ -401,51 +594,99 @@ def _clip(
     inside_area = shapely.area(inside)
     lost = shapely.area(geoms[check]) - inside_area
     outside_area[check] = lost
-    for pos, piece, a_in, a_out in zip(check.tolist(), inside, inside_area, lost, strict=True):
-        if a_in < min_area_m2:
-            ledger.reject(
-                pos,
-                "outside_district",
-                f"{a_out:.1f} m² outside, {a_in:.3g} m² inside the boundary",
+    gone = inside_area < min_area_m2
+    ledger.reject(
+        check[gone],
+        "outside_district",
+        np.array(
+            [
+                f"{a_out:.1f} m² outside, {a_in:.3g} m² inside the boundary"
+                for a_in, a_out in zip(inside_area[gone], lost[gone], strict=True)
+            ],
+            dtype=object,
+        ),
+    )
+    geoms[check[gone]] = inside[gone]
+    if clip:
+        cut = ~gone & (lost > 0)
+        geoms[check[cut]] = inside[cut]
+        # Under a sliver's area it is digitising noise along the boundary: still reported,
+        # as its own (info) kind, so real clipping stands out as a warning.
+        for kind, mask in (
+            ("clipped", cut & (lost >= min_area_m2)),
+            ("clipped_edge", cut & (lost < min_area_m2)),
+        ):
+            ledger.repair(
+                check[mask],
+                kind,
+                np.array(
+                    [f"{a:.2f} m² outside the district boundary removed" for a in lost[mask]],
+                    dtype=object,
+                ),
             )
-            geoms[pos] = piece
-        elif a_out > 0 and clip:
-            geoms[pos] = piece
-            # Under a sliver's area it is digitising noise along the boundary: still reported,
-            # as its own (info) kind, so real clipping stands out as a warning.
-            kind = "clipped" if a_out >= min_area_m2 else "clipped_edge"
-            ledger.repair(pos, kind, f"{a_out:.2f} m² outside the district boundary removed")
     return outside_area
 
 
 def _resolve_overlaps(geoms: ObjArray, ledger: _Ledger, ids: pd.Series, min_area_m2: float) -> None:
     """Give each overlap to the earliest parcel; later ones lose it (or are rejected)."""
-    earlier, later = _overlaps(geoms, np.flatnonzero(ledger.usable()))
+    earlier, later = _overlaps(geoms, np.flatnonzero(ledger.ok))
     if not len(later):
         return
     overlap_area = shapely.area(shapely.intersection(geoms[earlier], geoms[later]))
-    pairs = pd.DataFrame({"earlier": earlier, "later": later, "area": overlap_area})
-    for later_pos, group in pairs.groupby("later", sort=True):
-        pos = int(str(later_pos))
-        winners = group["earlier"].to_numpy()
-        before = geoms[pos]
-        after = _polygonal(shapely.difference(before, shapely.union_all(geoms[winners])))
-        names = ", ".join(repr(ids.iloc[w]) for w in winners[:NOTE_EXAMPLES])
-        shared = float(group["area"].sum())
-        geoms[pos] = after
-        if after.area < min_area_m2:
-            ledger.reject(
-                pos,
-                "overlap_covered",
-                f"covered by earlier parcel(s) {names}; {after.area:.3g} m² left",
-            )
-        else:
-            ledger.repair(
-                pos,
-                "overlap_removed",
-                f"{before.area - after.area:.2f} m² shared with earlier parcel(s) {names} "
-                f"(overlap {shared:.2f} m²) left to them",
-            )
+    order = np.lexsort((earlier, later))
+    earlier, later, overlap_area = earlier[order], later[order], overlap_area[order]
+    starts = np.flatnonzero(np.r_[True, later[1:] != later[:-1]])
+    stops = np.r_[starts[1:], len(later)]
+    id_values = ids.to_numpy(dtype=object)
+    losers = later[starts]
+    before = geoms[losers]
+    single = (stops - starts) == 1
+    winners_geom = np.empty(len(losers), dtype=object)
+    winners_geom[single] = geoms[earlier[starts[single]]]
+    for i in np.flatnonzero(~single).tolist():
+        winners_geom[i] = shapely.union_all(geoms[earlier[starts[i] : stops[i]]])
+    after = np.array(
+        [_polygonal(g) for g in shapely.difference(before, winners_geom)], dtype=object
+    )
+    after_area = shapely.area(after)
+    lost_area = shapely.area(before) - after_area
+    shared = np.add.reduceat(overlap_area, starts)
+    names = [
+        ", ".join(repr(id_values[w]) for w in earlier[a:b][:NOTE_EXAMPLES])
+        for a, b in zip(starts, stops, strict=True)
+    ]
+    geoms[losers] = after
+    gone = after_area < min_area_m2
+    ledger.reject(
+        losers[gone],
+        "overlap_covered",
+        np.array(
+            [
+                f"covered by earlier parcel(s) {n}; {a:.3g} m² left"
+                for n, a in zip(
+                    np.asarray(names, dtype=object)[gone], after_area[gone], strict=True
+                )
+            ],
+            dtype=object,
+        ),
+    )
+    keep = ~gone
+    ledger.repair(
+        losers[keep],
+        "overlap_removed",
+        np.array(
+            [
+                f"{lo:.2f} m² shared with earlier parcel(s) {n} (overlap {sh:.2f} m²) left to them"
+                for lo, n, sh in zip(
+                    lost_area[keep],
+                    np.asarray(names, dtype=object)[keep],
+                    shared[keep],
+                    strict=True,
+                )
+            ],
+            dtype=object,
+        ),
+    )
 
 
 def validate_parcels(
@@ -470,7 +711,7 @@ def validate_parcels(
     id_column : str, default "parcel_id"
         Column holding the parcel identifier.
     layer : str, default "parcels"
-        Layer name written into the rejects table and the notes.
+        Layer name written into the rejects table and the quality log.
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
         District boundary in the same CRS; when given, parcels outside it are
         rejected and straddling ones clipped or flagged.
@@ -484,9 +725,10 @@ def validate_parcels(
     kept : geopandas.GeoDataFrame
         Usable parcels: the input columns (ids stripped or renamed, geometry
         repaired / clipped / trimmed), plus ``area_m2`` (from the geometry),
-        ``repair`` (``"<kind>: <what was done>"`` joined by ``"; "``, or None)
-        and, with a boundary, ``outside_area_m2``.  Notes (stage
-        ``"validate"``) are in ``kept.attrs["tq_notes"]``.
+        ``repair`` (``"<kind>: <what was done>"`` joined by ``"; "`` -- a text
+        never holds ``"; "`` itself -- after
+        any repair the reader made, or None) and, with a boundary,
+        ``outside_area_m2``.
     rejects : geopandas.GeoDataFrame
         Rejected rows with ``layer``, ``source_row``, ``reason``, ``detail``,
         their original attributes and geometry, and ``uncounted_area_m2``
@@ -497,6 +739,14 @@ def validate_parcels(
     SchemaError
         If ``id_column`` is missing, the CRS is geographic (areas would be in
         square degrees) or ``outside`` is not a valid choice.
+
+    Notes
+    -----
+    The quality log (:func:`tqspatial.quality.note`, stage ``"validate"``)
+    gets one entry per reject reason (severity ``"error"``) and per kind of
+    repair of the kept rows, each with the source row ids and the per-row
+    detail, so its counts equal the rejects table's and the ``repair``
+    column's.
 
     Examples
     --------
@@ -522,11 +772,11 @@ def validate_parcels(
     _check_polygonal(geoms, ledger)
     _repair_invalid(geoms, ledger, min_area_m2)
     areas = shapely.area(geoms)
-    slivers = ledger.usable() & (areas < min_area_m2)
+    slivers = ledger.ok & (areas < min_area_m2)
     ledger.reject(
         np.flatnonzero(slivers),
         "sliver",
-        [f"area {a:.3g} m² < {min_area_m2} m²" for a in areas[slivers]],
+        np.array([f"area {a:.3g} m² < {min_area_m2} m²" for a in areas[slivers]], dtype=object),
     )
     ids = _resolve_ids(parcels, id_column, geoms, ledger, _same_geometry)
     outside_area = np.zeros(n)
@@ -548,14 +798,14 @@ def validate_parcels(
     )
     kept["area_m2"] = kept["area_m2"].astype(float)
     rejects["uncounted_area_m2"] = _uncounted(geoms, ledger, kept)
-    _finish_notes(kept, ledger, ids.tolist(), parcels.index, layer)
+    _record(ledger, parcels.index, layer)
     elapsed = time.perf_counter() - started
     logger.info(
         "%s: kept %d of %d rows (%d repaired); rejected %s; %.2f s",
         layer,
         len(kept),
         n,
-        len(ledger.repairs),
+        int((ledger.repaired() & ledger.ok).sum()),
         counts,
         elapsed,
     )
@@ -564,7 +814,7 @@ def validate_parcels(
 
 def _uncounted(geoms: ObjArray, ledger: _Ledger, kept: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     """Area of each rejected row's polygonal geometry not covered by any kept parcel."""
-    bad = np.flatnonzero(~ledger.usable())
+    bad = np.flatnonzero(~ledger.ok)
     out = np.zeros(len(bad))
     polys = [(i, _polygonal(geoms[p])) for i, p in enumerate(bad.tolist()) if geoms[p] is not None]
     polys = [(i, g) for i, g in polys if not shapely.is_empty(g)]
@@ -594,9 +844,9 @@ def validate_points(
     kept as that point, repair ``single_point``); ids as in
     :func:`validate_parcels` (``missing_id``; ``duplicate_feature`` for the
     same id at the same location; a different location with the same id is
-    renamed ``<id>#2``, repair ``id_conflict``); with a ``boundary``, points
-    outside it are flagged (column ``outside_district``) or rejected
-    (``outside="reject"``, reason ``outside_district``).
+    renamed ``<id>#2``, repair ``id_conflict`` or ``id_case_variant``); with a
+    ``boundary``, points outside it are flagged (column ``outside_district``)
+    or rejected (``outside="reject"``, reason ``outside_district``).
 
     Parameters
     ----------
@@ -605,7 +855,7 @@ def validate_points(
     id_column : str
         Column holding the identifier.
     layer : str, default "points"
-        Layer name for rejects and notes.
+        Layer name for rejects and the quality log.
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
         District boundary in the same CRS.
     outside : {"flag", "reject"}, default "flag"
@@ -643,19 +893,20 @@ def validate_points(
     n = len(points)
     ledger = _Ledger(n)
     geoms: ObjArray = np.asarray(points.geometry.array, dtype=object).copy()
-    missing = shapely.is_missing(geoms)
-    ledger.reject(np.flatnonzero(missing), "null_geometry", "no geometry")
-    ledger.reject(
-        np.flatnonzero(~missing & shapely.is_empty(geoms)), "empty_geometry", "empty geometry"
+    _check_missing(geoms, ledger)
+    types = shapely.get_type_id(geoms)
+    singles = np.flatnonzero(
+        ledger.ok & (types == _MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1)
     )
+    geoms[singles] = shapely.get_geometry(geoms[singles], 0)
+    ledger.repair(singles, "single_point", "multipoint with one point taken as that point")
     types = shapely.get_type_id(geoms)
-    singles = ledger.usable() & (types == _MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1)
-    for pos in np.flatnonzero(singles).tolist():
-        geoms[pos] = shapely.get_geometry(geoms[pos], 0)
-        ledger.repair(pos, "single_point", "multipoint with one point taken as that point")
-    types = shapely.get_type_id(geoms)
-    for pos in np.flatnonzero(ledger.usable() & (types != _POINT)).tolist():
-        ledger.reject(pos, "not_point", f"{geoms[pos].geom_type} is not a point")
+    others = np.flatnonzero(ledger.ok & (types != _POINT))
+    ledger.reject(
+        others,
+        "not_point",
+        np.array([f"{geoms[p].geom_type} is not a point" for p in others], dtype=object),
+    )
     ids = _resolve_ids(points, id_column, geoms, ledger, _same_geometry)
     extra: dict[str, npt.NDArray[Any]] = {}
     if boundary is not None:
@@ -672,6 +923,6 @@ def validate_points(
     kept, rejects, counts = _split(
         points, ledger, geoms=geoms, ids=ids, id_column=id_column, layer=layer, extra=extra
     )
-    _finish_notes(kept, ledger, ids.tolist(), points.index, layer)
+    _record(ledger, points.index, layer)
     logger.info("%s: kept %d of %d rows; rejected %s", layer, len(kept), n, counts)
     return kept, rejects

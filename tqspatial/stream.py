@@ -31,12 +31,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio.raw
-import shapely
 
 from tqspatial import fields as _fields
 from tqspatial.crs import resolve_crs
 from tqspatial.errors import CRSError, DataFileError
-from tqspatial.io import check_vector_file
+from tqspatial.io import check_vector_file, mark_rings_closed, recode_text, wkb_to_geometries
 from tqspatial.settings import get_settings
 
 __all__ = ["DEFAULT_BATCH_SIZE", "iter_parcel_batches", "read_parcels_batched"]
@@ -68,12 +67,17 @@ def _parquet_batches(
     return crs_text, geometry, handle.iter_batches(batch_size=batch_size, columns=wanted)
 
 
-def _frame(batch: pa.RecordBatch, geometry: str, crs: str | None, start: int) -> gpd.GeoDataFrame:
+def _frame(
+    batch: pa.RecordBatch, geometry: str, crs: str | None, start: int, path: Path
+) -> gpd.GeoDataFrame:
     table = batch.drop_columns([geometry])
     attrs = table.to_pandas()
     attrs.index = pd.RangeIndex(start, start + batch.num_rows)
-    geoms = shapely.from_wkb(batch.column(geometry).to_numpy(zero_copy_only=False))
-    return gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=crs)
+    geoms, fixed = wkb_to_geometries(batch.column(geometry).to_numpy(zero_copy_only=False))
+    frame = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=attrs.index), crs=crs)
+    if len(fixed):
+        mark_rings_closed(frame, fixed, layer="parcels", source=path.name)
+    return frame
 
 
 def iter_parcel_batches(
@@ -113,7 +117,9 @@ def iter_parcel_batches(
     ------
     geopandas.GeoDataFrame
         Consecutive rows of the file (index = row number in the file), in
-        the working CRS, with the CRS and field notes in ``attrs["tq_notes"]``.
+        the working CRS.  What was read, assumed or parsed is recorded with
+        :func:`tqspatial.quality.note`: batch by batch, and merged into one
+        entry per finding by the active :class:`~tqspatial.quality.QualityLog`.
 
     Raises
     ------
@@ -144,6 +150,7 @@ def iter_parcel_batches(
     # The same checks as io's readers: truncated or mismatched shapefiles, HTML saved as
     # GeoJSON, damaged GeoPackages and zips fail here, and a shapefile's encoding is sniffed.
     checked = check_vector_file(path, layer=layer, encoding=encoding, what="parcels")
+    checked.record_notes("parcels")
     try:
         with pyogrio.raw.open_arrow(
             checked.source,
@@ -155,7 +162,13 @@ def iter_parcel_batches(
         ) as (meta, reader):
             geometry = meta["geometry_name"] or "wkb_geometry"
             yield from _convert(
-                path, reader, geometry, meta["crs"], source_crs=source_crs, mapped=map_fields
+                path,
+                reader,
+                geometry,
+                meta["crs"],
+                source_crs=source_crs,
+                mapped=map_fields,
+                recode=checked.recode,
             )
     except pyogrio.errors.DataSourceError as exc:
         msg = f"parcels: cannot read {path}: {exc}; the file is damaged or not a vector file"
@@ -170,6 +183,7 @@ def _convert(
     *,
     source_crs: str | None,
     mapped: bool,
+    recode: str | None = None,
 ) -> Iterator[gpd.GeoDataFrame]:
     if crs is None and source_crs is None:
         msg = (
@@ -180,9 +194,13 @@ def _convert(
     working = get_settings().working_crs
     start = 0
     for number, batch in enumerate(batches):
-        frame = _frame(batch, geometry, crs, start)
+        frame = _frame(batch, geometry, crs, start, path)
+        if recode is not None:
+            frame = recode_text(frame, recode)
         start += len(frame)
-        frame = resolve_crs(frame, source_crs=source_crs, layer="parcels", working_crs=working)
+        frame = resolve_crs(
+            frame, source_crs=source_crs, layer="parcels", source=path.name, working_crs=working
+        )
         if mapped:
             frame = _fields.map_fields(frame, layer="parcels")
         logger.debug(
@@ -205,8 +223,9 @@ def read_parcels_batched(
     """Read a whole parcel file batch by batch into one GeoDataFrame.
 
     Peak memory is the final frame plus one batch, instead of the final
-    frame plus the whole file's Arrow / GDAL buffers.  Notes of the first
-    batch are kept (later batches repeat them).
+    frame plus the whole file's Arrow / GDAL buffers.  Findings of every
+    batch go to the active quality log, where the same finding in several
+    batches adds up to one entry.
 
     Parameters
     ----------
@@ -250,7 +269,5 @@ def read_parcels_batched(
     if not batches:
         msg = f"parcels: {path} holds no features"
         raise DataFileError(msg)
-    notes = list(batches[0].attrs.get("tq_notes", []))
-    frame = pd.concat(batches) if len(batches) > 1 else batches[0]
-    frame.attrs = {"tq_notes": notes}
+    frame: gpd.GeoDataFrame = pd.concat(batches) if len(batches) > 1 else batches[0]
     return frame

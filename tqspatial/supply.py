@@ -111,7 +111,7 @@ from tqspatial.assign import UNASSIGNED
 from tqspatial.constraints import Constraint, constrained_areas
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.landuse import classify_landuse
-from tqspatial.quality import add_note
+from tqspatial.quality import note
 from tqspatial.renewal import (
     RENEWAL_TYPES,
     UNDETERMINED,
@@ -869,8 +869,8 @@ def renewal_supply(
         ``new_residents``, ``new_jobs`` (projected newcomers; the input
         ``residents`` and ``jobs`` are kept as read), ``capacity_issue``,
         ``core_distance_m``, ``phase``, ``phase_start_year``,
-        ``phase_end_year``.  Notes (unknown codes, undetermined parcels,
-        limits that bound or were exceeded) are in ``attrs["tq_notes"]``.
+        ``phase_end_year``.  Unknown codes, undetermined parcels and
+        limits that bound or were exceeded are recorded in the quality log.
     ledger : pandas.DataFrame
         :func:`supply_ledger` of ``parcels_out``.
 
@@ -915,8 +915,6 @@ def renewal_supply(
         classes = classify_landuse(out["landuse_code"], scheme=landuse_scheme)
         for column in classes.columns:
             out[column] = classes[column].to_numpy()
-        for note in classes.attrs.get("tq_notes", []):
-            out.attrs.setdefault("tq_notes", []).append(dict(note))
     out = renewal_candidates(out, rules=rules, urban_area=urban_area, facilities=facilities)
     if "area_m2" not in out.columns:
         out["area_m2"] = shapely.area(out.geometry.to_numpy())
@@ -932,17 +930,16 @@ def renewal_supply(
     _capacity(out, capacity)
     _phasing(out, structure, phasing or Phasing())
     ledger = supply_ledger(out, structure, phasing=phasing or Phasing(), limits=capacity.limits)
-    issues = int(out["capacity_issue"].notna().sum())
-    if issues:
-        add_note(
-            out,
+    issues = out["capacity_issue"].notna().to_numpy()
+    if issues.any():
+        note(
             layer="parcels",
             stage="supply",
             kind="capacity_unknown",
-            level="warning",
-            count=issues,
+            severity="warning",
+            rows=out.index[issues],
             message=(
-                f"{issues} renewal parcels have no existing floor area (floor_area_m2 and far "
+                "{count} renewal parcels have no existing floor area (floor_area_m2 and far "
                 "missing); their new floor area is not counted."
             ),
         )
@@ -973,31 +970,29 @@ def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
         capped = (column == "capped").to_numpy(dtype=bool, na_value=False)
         over = (column == "over").to_numpy(dtype=bool, na_value=False)
         if capped.any():
-            add_note(
-                out,
+            note(
                 layer="parcels",
                 stage="supply",
                 kind=f"limit_{name}_capped",
-                count=int(capped.sum()),
+                rows=out.index[capped],
                 column=f"{name}_check",
                 message=(
-                    f"{int(capped.sum())} renewal parcels asked for {what} and were cut to the "
+                    f"{{count}} renewal parcels asked for {what} and were cut to the "
                     "limit (建科〔2021〕63号; types "
                     f"{', '.join(sorted(set(rtype[capped])))})."
                 ),
             )
         if over.any():
             by_type = rtype[over].value_counts()
-            add_note(
-                out,
+            note(
                 layer="parcels",
                 stage="supply",
                 kind=f"limit_{name}_over",
-                level="warning",
-                count=int(over.sum()),
+                severity="warning",
+                rows=out.index[over],
                 column=f"{name}_check",
                 message=(
-                    f"{int(over.sum())} renewal parcels have {what} (建科〔2021〕63号) and are "
+                    f"{{count}} renewal parcels have {what} (建科〔2021〕63号) and are "
                     "not cut because the limit is not enforced for their type ("
                     + ", ".join(f"{k} x{v}" for k, v in by_type.items())
                     + "); see RenewalLimits.enforce."
@@ -1006,13 +1001,12 @@ def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
     below = (out["rehousing_check"] == "below").to_numpy(dtype=bool, na_value=False)
     unknown = (out["rehousing_check"] == "unknown").to_numpy(dtype=bool, na_value=False)
     if below.any() or unknown.any():
-        add_note(
-            out,
+        note(
             layer="parcels",
             stage="supply",
             kind="limit_rehousing",
-            level="warning",
-            count=int(below.sum() + unknown.sum()),
+            severity="warning",
+            rows=out.index[below | unknown],
             column="rehousing_check",
             message=(
                 f"{int(below.sum())} renewal parcels rebuild fewer dwellings on site than "
