@@ -20,7 +20,7 @@ A scenarios file (``tqspatial scenarios run scenarios.toml``)::
     name = "dense_luokou"
     title = "特色商贸组团提高开发强度"
     [[scenario.capacity]]               # same keys as the profile's [[capacity]]
-    element_id = "specialty_commerce"
+    element_id = "commerce"             # a cluster of the plan structure
     landuse_category = "*"
     target_far = 4.0
     shares = { commercial = 0.6, office = 0.4 }
@@ -578,7 +578,7 @@ def run_scenarios(
         raise ConfigError(msg)
     path = Path(path)
     chosen = load_scenarios(path)
-    target = Path(out_dir) if out_dir is not None else path.resolve().parent / "scenarios"
+    target = (Path(out_dir) if out_dir is not None else path.parent / "scenarios").resolve()
     plan = check_output(target, job="scenarios", force=force)
     comparison = compare_scenarios(chosen)
     table, wide = comparison.table, comparison.wide()
