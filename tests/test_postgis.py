@@ -452,3 +452,20 @@ def test_refresh_to_postgis_end_to_end(pg: PgServer, tmp_path, fast_config) -> N
     bad = url.rsplit("/", 1)[0] + "/no_such_db"
     assert cli.main([*args, "--to", bad]) == cli.EXIT_BAD_INPUT
     assert len(read_inventory_postgis(url, "refresh_history")) == 1
+
+
+def test_preflight_refuses_tables_owned_by_someone_else(pg: PgServer, schema: str) -> None:
+    from tqspatial.postgis import check_database
+
+    write_inventory_postgis(pg.url, {"parcels": make_grid9()}, schema=schema, run_info={})
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS planner")
+        conn.execute("CREATE ROLE planner LOGIN")
+        conn.execute(f"GRANT CREATE, USAGE ON SCHEMA {schema} TO planner")
+        conn.execute("GRANT CREATE ON DATABASE tqtest TO planner")
+    planner = pg.url.replace("tqtest@", "planner@", 1)
+    with pytest.raises(
+        DataFileError, match=r"does not own the inventory tables \['inventory_layers'"
+    ):
+        check_database(planner, schema=schema)
+    assert "PostGIS" in check_database(pg.url, schema=schema)

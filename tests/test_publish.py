@@ -1,7 +1,9 @@
+import json
 import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -10,9 +12,12 @@ from tqspatial.publish import (
     OWNER_MARKER,
     OutputLockedError,
     check_target,
+    lock_file,
     output_lock,
+    outputs_size,
     publish,
     read_owner,
+    recover,
     staging_dir,
 )
 
@@ -84,9 +89,12 @@ from tqspatial.publish import (
     OWNER_MARKER,
     OutputLockedError,
     check_target,
+    lock_file,
     output_lock,
+    outputs_size,
     publish,
     read_owner,
+    recover,
     staging_dir,
 )
 target = Path({str(tmp_path / "out")!r})
@@ -155,3 +163,100 @@ def test_interrupted_swap_is_recovered_by_the_next_lock(tmp_path):
     with output_lock(target):
         assert _files(target) == {"table.csv": "previous"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+
+
+class Died(BaseException):
+    """A job killed between two renames (SIGKILL, a power cut)."""
+
+
+def _set(folder, **files):
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    listed = [n for n in files if n != "mine.txt"] + ["manifest.json"]
+    (folder / "manifest.json").write_text(json.dumps({"outputs": listed}))
+
+
+@pytest.mark.parametrize("mount_point", [True, False], ids=["contents swap", "two renames"])
+def test_a_swap_killed_at_every_step_is_undone_without_losing_a_file(
+    tmp_path, monkeypatch, mount_point
+):
+    from tqspatial import publish as mod
+
+    target = tmp_path / "out"
+    target.mkdir()
+    _set(target, **{"a.csv": "old a", "b.csv": "old b", "mine.txt": "the user's"})
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    monkeypatch.setattr(mod, "_exchange", lambda a, b: False)  # no atomic exchange here
+    if mount_point:
+        monkeypatch.setattr(mod.os.path, "ismount", lambda p: Path(p) == target)
+    real_rename = Path.rename
+    steps = 0
+    for kill_at in range(1, 12):
+        calls = 0
+
+        def dying_rename(self, dest, kill_at=kill_at):
+            nonlocal calls
+            calls += 1
+            if calls == kill_at:
+                raise Died
+            return real_rename(self, dest)
+
+        staging = staging_dir(target)
+        (staging / "a.csv").write_text("new a")
+        (staging / "c.csv").write_text("new c")
+        monkeypatch.setattr(Path, "rename", dying_rename)
+        try:
+            publish(staging, target)
+            finished = True
+        except Died:
+            finished = False
+        monkeypatch.setattr(Path, "rename", real_rename)
+        recover(target)
+        now = {p.name: p.read_bytes() for p in target.iterdir() if not p.name.startswith(".t")}
+        if finished:  # killed after the last rename: the new set, the user's file kept
+            assert now["a.csv"] == b"new a"
+            assert now["mine.txt"] == b"the user's"
+            break
+        steps += 1
+        assert now == before, kill_at  # the complete old set, the user's file included
+        assert not [p for p in target.iterdir() if p.name.startswith(".tqspatial-")], kill_at
+    assert steps >= 2  # the kill really fell between renames
+
+
+def test_lost_and_found_is_neither_foreign_nor_moved(tmp_path, monkeypatch):
+    from tqspatial import publish as mod
+
+    target = tmp_path / "volume"
+    (target / "lost+found").mkdir(parents=True)
+    assert check_target(target, job="refresh") == []  # a fresh ext4 volume is usable
+    monkeypatch.setattr(mod.os.path, "ismount", lambda p: Path(p) == target)
+    for run in ("one", "two"):
+        staging = staging_dir(target)
+        (staging / "x.txt").write_text(run)
+        (staging / "manifest.json").write_text('{"outputs": ["x.txt", "manifest.json"]}')
+        publish(staging, target)
+    assert (target / "lost+found").is_dir()
+    assert (target / "x.txt").read_text() == "two"
+    assert lock_file(target) == target / ".tqspatial-lock"
+
+
+def test_a_cleanup_failure_after_the_swap_is_a_warning(tmp_path, monkeypatch, caplog):
+    from tqspatial import publish as mod
+
+    target = tmp_path / "out"
+    for run in ("one", "two"):
+        staging = staging_dir(target)
+        (staging / "x.txt").write_text(run)
+        if run == "two":
+            monkeypatch.setattr(mod.shutil, "rmtree", lambda *a, **k: None)  # cannot delete
+        publish(staging, target)
+    assert (target / "x.txt").read_text() == "two"  # published all the same
+    assert "could not remove" in caplog.text
+
+
+def test_free_space_estimate_counts_only_the_listed_outputs(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    _set(target, **{"a.csv": "x" * 1000, "mine.txt": "y" * 50_000})
+    manifest = (target / "manifest.json").stat().st_size
+    assert outputs_size(target) == 1000 + manifest

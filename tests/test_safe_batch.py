@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -187,6 +188,55 @@ def test_bad_dpi_in_the_config_is_refused(district, tmp_path):
     assert "[maps] dpi = 0 is out of range; expected a positive number" in proc.stderr
 
 
+def test_a_symlinked_output_folder_is_published_into_and_kept(district, tmp_path):
+    real = tmp_path / "bigdisk" / "processed"
+    real.mkdir(parents=True)
+    link = tmp_path / "processed"
+    link.symlink_to(real, target_is_directory=True)
+    for _ in range(2):
+        proc = run_cli(*refresh_args(district, link))
+        assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink()
+    assert (real / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bigdisk", "processed"]
+    assert (real.parent / ".processed.lock").is_file()  # beside the real folder
+
+
+def test_a_disk_too_small_for_the_first_geopackage_is_exit_2(district, tmp_path):
+    with tmpfs(tmp_path / "tiny", "160k") as disk:
+        proc = run_cli(*refresh_args(district, disk / "out"))
+        assert proc.returncode == BAD, proc.stderr
+        assert "No space left on device" in proc.stderr
+        assert [p.name for p in disk.iterdir() if "staging" in p.name] == []
+
+
+def test_a_mount_point_under_a_read_only_parent_works(district, tmp_path):
+    with tmpfs(tmp_path / "root", "8m") as root:
+        (root / "data").mkdir()
+        with tmpfs(root / "data", "64m") as volume:
+            subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
+            proc = run_cli(*refresh_args(district, volume))
+            assert proc.returncode == 0, proc.stderr
+            assert (volume / "manifest.json").is_file()
+            assert (volume / ".tqspatial-lock").is_file()  # the lock lives inside
+
+
+def test_dry_run_checks_the_output_folder_without_writing(district, tmp_path):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    proc = run_cli(*refresh_args(district, afile, "--dry-run"))
+    assert proc.returncode == BAD
+    assert "is a file" in proc.stderr
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "field_notes.docx").write_text("mine")
+    before = tree(tmp_path)
+    proc = run_cli(*refresh_args(district, foreign, "--dry-run"))
+    assert proc.returncode == BAD
+    assert "holds files tqspatial did not write" in proc.stderr
+    assert tree(tmp_path) == before
+
+
 # ------------------------------------------------------------------ interrupts
 
 
@@ -314,10 +364,25 @@ def test_every_input_column_is_unchanged_in_the_outputs(district, tmp_path):
 # ------------------------------------------------------------------ fault trials
 
 
+#: Outcome of every SIGKILL trial ("old" or "new" complete set), for the issue's note.
+KILLS: list[str] = []
+
+
+def _kill_during(cmd: list[str], *, after_line: str | None, delay: float) -> None:
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as p:
+        assert p.stderr is not None
+        if after_line is not None:
+            for line in p.stderr:
+                if after_line in line:
+                    break
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+
+
 def test_sigkill_at_ten_random_moments_leaves_a_complete_set(district, tmp_path):
-    """Old set (accessibility off) vs new set (a different reject limit, same outputs bytes but
-    for the manifest): after every kill the folder holds one complete set, and the next run
-    recovers (removes the staging folder, takes the lock) and publishes."""
+    """Five kills anywhere in the run, five inside the write stage (where the swap is): after
+    every kill the folder holds one complete set, and the next run recovers and publishes."""
     out = tmp_path / "out"
     assert run_cli(*refresh_args(district, out)).returncode == 0
     old = outputs_of(out)
@@ -333,27 +398,23 @@ def test_sigkill_at_ten_random_moments_leaves_a_complete_set(district, tmp_path)
     proc = run_cli("refresh", "--config", str(changed), "--out", str(reference))
     assert proc.returncode == 0, proc.stderr
     duration = time.perf_counter() - t0
+    write_s = float(re.search(r"stage write: done in ([0-9.]+) s", proc.stderr).group(1))
     new = outputs_of(reference)
     assert new != old  # the two sets really differ
     rng = random.Random(20261204)
-    survived = 0
-    for _ in range(10):
-        p = subprocess.Popen(
-            [sys.executable, "-m", "tqspatial", "-q", "refresh", "--config", str(changed),
-             "--out", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(rng.uniform(0.0, duration))
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=30)
+    cmd = [sys.executable, "-m", "tqspatial", "refresh", "--config", str(changed),
+           "--out", str(out)]  # fmt: skip
+    for trial in range(10):
+        if trial < 5:
+            _kill_during(cmd, after_line=None, delay=rng.uniform(0.0, duration))
+        else:
+            _kill_during(cmd, after_line="stage write: start", delay=rng.uniform(0.0, write_s))
         got = outputs_of(out)
         assert got in (old, new)
-        survived += 1
-        # reset to the old set for the next trial when the kill came too late
-        if got == new:
+        KILLS.append("old" if got == old else "new")
+        if got == new:  # reset to the old set for the next trial
             assert run_cli(*refresh_args(district, out)).returncode == 0
-    assert survived == 10
+    assert len(KILLS) == 10
     assert run_cli("refresh", "--config", str(changed), "--out", str(out)).returncode == 0
     assert outputs_of(out) == new
     leftovers = [
@@ -440,6 +501,33 @@ def test_a_database_killed_mid_write_leaves_the_previous_inventory(district, tmp
         again = read_inventory_postgis(server.url, "parcels")
         assert again["parcel_id"].tolist() == first["parcel_id"].tolist()
         assert again.geometry.equals(first.geometry)
+    finally:
+        server.stop()
+
+
+def test_interrupt_after_publishing_says_so(district, tmp_path):
+    server = pg_server.start()
+    try:
+        slow = district.folder / "slow_db.toml"
+        slow.write_text(
+            district.config.read_text(encoding="utf-8").replace(FAST, ""), encoding="utf-8"
+        )
+        with subprocess.Popen(
+            [sys.executable, "-m", "tqspatial", "refresh", "--config", str(slow), "--out",
+             str(tmp_path / "out"), "--to", server.url],
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:  # fmt: skip
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "stage postgis: start" in line:
+                    proc.send_signal(signal.SIGINT)
+                    break
+            rest = proc.stderr.read()
+            TRANSCRIPTS.append(rest)
+            assert proc.wait(timeout=120) == 130
+        assert "after the outputs were published in" in rest
+        assert (tmp_path / "out" / "manifest.json").is_file()
     finally:
         server.stop()
 

@@ -24,7 +24,7 @@ from tqspatial.config import default_config_text
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
 from tqspatial.pipeline import diff_inventories, draw_maps, init_profile, refresh
-from tqspatial.publish import OutputLockedError
+from tqspatial.publish import PUBLISHED, OutputLockedError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -210,15 +210,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     enable_logging(logging.WARNING if args.quiet else logging.INFO)
+    published = len(PUBLISHED)
     try:
         with _signals():
             return _dispatch(args)
-    except KeyboardInterrupt:
-        logger.error("interrupted (SIGINT); the published outputs are unchanged")
-        return EXIT_SIGINT
-    except Interrupted:
-        logger.error("terminated (SIGTERM); the published outputs are unchanged")
-        return EXIT_SIGTERM
+    except (KeyboardInterrupt, Interrupted) as exc:
+        name = "terminated (SIGTERM)" if isinstance(exc, Interrupted) else "interrupted (SIGINT)"
+        done = PUBLISHED[published:]
+        if done:  # e.g. during the PostGIS write, after the files were swapped in
+            logger.error(
+                "%s after the outputs were published in %s; what came after (the database "
+                "write) was cancelled and the database keeps its previous inventory",
+                name,
+                ", ".join(str(p) for p in done),
+            )
+        else:
+            logger.error("%s; the published outputs are unchanged", name)
+        return EXIT_SIGTERM if isinstance(exc, Interrupted) else EXIT_SIGINT
     except OutputLockedError as exc:
         logger.error("%s", exc)
         return EXIT_LOCKED

@@ -473,12 +473,13 @@ def _published_fingerprint(target: Path) -> str | None:
 
 
 def _target(config: Config, out_dir: str | os.PathLike[str] | None) -> Path:
+    """Return the output folder, resolved: a symlinked folder is published into, not replaced."""
     if out_dir is not None:
-        return Path(out_dir)
+        return Path(out_dir).expanduser().resolve()
     if config.output.dir:
         base = config.base_dir or Path.cwd()
-        return base / config.output.dir
-    return get_settings().data_dir / "processed"
+        return (base / config.output.dir).resolve()
+    return (get_settings().data_dir / "processed").resolve()
 
 
 def refresh(
@@ -590,9 +591,9 @@ def refresh(
         stages += ("accessibility",)
     if not dry_run:
         stages += (("maps",) if config.maps.enabled else ()) + ("write",)
-    plan = None
-    if not dry_run:  # a dry run writes nothing and takes no lock: the folder stays as it is
-        plan = check_output(target, job="refresh", force=force)
+    # a dry run checks the output folder too (without writing) but takes no lock
+    checked = check_output(target, job="refresh", force=force, dry_run=dry_run)
+    plan = None if dry_run else checked
     if to is not None:
         require("psycopg", feature="refresh --to (PostGIS)")
         from tqspatial.postgis import check_database  # noqa: PLC0415 - optional dependency
@@ -1174,7 +1175,11 @@ def draw_maps(
     if unknown or not formats:
         msg = f"map formats must be some of png, pdf, svg; got {list(formats)}"
         raise ConfigError(msg)
-    target = Path(out_dir) if out_dir is not None else _target(config, None).parent / "maps"
+    target = (
+        Path(out_dir).expanduser().resolve()
+        if out_dir is not None
+        else _target(config, None).parent / "maps"
+    )
     plan = check_output(target, job="maps", force=force)
     quiet = dataclasses.replace(
         config, accessibility=dataclasses.replace(config.accessibility, enabled=False)

@@ -264,8 +264,25 @@ def check_database(url: str, *, schema: str = "tqspatial") -> str:
             "  THEN has_schema_privilege(%s, 'CREATE') ELSE false END",
             (schema, schema, schema),
         ).fetchone()
-    assert row is not None
+        foreign = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s"
+                " AND NOT pg_has_role(current_user, tableowner, 'USAGE') ORDER BY 1",
+                (schema,),
+            )
+        ]
+    if row is None:  # pragma: no cover - a SELECT without FROM returns one row
+        msg = f"PostgreSQL at {safe_url(url)} returned nothing for the privilege check"
+        raise DataFileError(msg)
     user, version, postgis, exists, db_create, schema_create = row
+    if foreign:
+        msg = (
+            f"PostgreSQL user {user!r} at {safe_url(url)} does not own the inventory tables "
+            f"{foreign} in schema {schema}, so it cannot replace them; run the refresh as their "
+            f"owner, or have them re-owned (ALTER TABLE {schema}.<table> OWNER TO {user})"
+        )
+        raise DataFileError(msg)
     if not (schema_create if exists else db_create):
         where = f"schema {schema}" if exists else f"the database (to create schema {schema})"
         msg = (

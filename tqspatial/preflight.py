@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 from tqspatial.errors import OutputError
-from tqspatial.publish import check_target, tree_size
+from tqspatial.publish import check_target, outputs_size
 
 __all__ = ["SPACE_MARGIN", "OutputPlan", "check_output"]
 
@@ -84,8 +84,16 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _check_writable(folder: Path) -> None:
+def _check_writable(folder: Path, *, dry_run: bool) -> None:
     probe_dir = _existing_ancestor(folder)
+    if dry_run:  # look, do not touch
+        statvfs = getattr(os, "statvfs", None)  # POSIX only
+        read_only = bool(statvfs and getattr(os, "ST_RDONLY", 0) & statvfs(probe_dir).f_flag)
+        if read_only or not os.access(probe_dir, os.W_OK):
+            why = "read-only file system" if read_only else "permission denied"
+            msg = f"cannot write in {probe_dir} ({why}); the refresh would stop here"
+            raise OutputError(msg)
+        return
     try:
         fd, name = tempfile.mkstemp(prefix=".tqspatial-probe-", dir=probe_dir)
     except OSError as exc:
@@ -99,7 +107,9 @@ def _check_writable(folder: Path) -> None:
     Path(name).unlink()
 
 
-def check_output(target: Path, *, job: str, force: bool = False) -> OutputPlan:
+def check_output(
+    target: Path, *, job: str, force: bool = False, dry_run: bool = False
+) -> OutputPlan:
     """Check that a job can publish into ``target``, before it reads anything.
 
     Parameters
@@ -110,6 +120,9 @@ def check_output(target: Path, *, job: str, force: bool = False) -> OutputPlan:
         The job (``"refresh"``, ``"maps"``).
     force : bool, default False
         Take over a folder that holds files tqspatial did not write.
+    dry_run : bool, default False
+        Check without writing anything (no probe file): ownership, read-only flags,
+        permissions, free space.
 
     Returns
     -------
@@ -124,13 +137,13 @@ def check_output(target: Path, *, job: str, force: bool = False) -> OutputPlan:
     """
     taken = check_target(target, job=job, force=force)
     parent = _staging_parent(target)
-    _check_writable(parent)
+    _check_writable(parent, dry_run=dry_run)
     swap_contents = target.is_dir() and os.path.ismount(target)
     if swap_contents:
         logger.info(
             "%s is a mount point: the outputs are swapped inside it, entry by entry", target
         )
-    expected = tree_size(target) if not taken else 0
+    expected = outputs_size(target) if not taken else 0
     free = shutil.disk_usage(_existing_ancestor(parent)).free
     if expected and free < SPACE_MARGIN * expected:
         msg = (

@@ -32,6 +32,8 @@ import json
 import logging
 import os
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,14 +45,15 @@ __all__ = [
     "OutputError",
     "OutputLockedError",
     "check_target",
+    "lock_file",
     "output_lock",
+    "outputs_size",
     "publish",
     "published_outputs",
     "read_owner",
     "recover",
     "staged",
     "staging_dir",
-    "tree_size",
     "write_beside",
 ]
 
@@ -78,6 +81,25 @@ class OutputLockedError(TqspatialError, RuntimeError):
 
 def _sibling(target: Path, tag: str) -> Path:
     return target.parent / f".{target.name}.{tag}"
+
+
+def lock_file(target: Path) -> Path:
+    """Return the lock file of an output folder: beside it, or inside a mount point.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The output folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``.<name>.lock`` next to ``target``; ``.tqspatial-lock`` inside it when ``target``
+        is a mount point (its parent may be read-only, e.g. a container's root).
+    """
+    if target.is_dir() and os.path.ismount(target):
+        return target / ".tqspatial-lock"
+    return _sibling(target, "lock")
 
 
 def _marker_text(job: str) -> str:
@@ -145,9 +167,16 @@ def _user_entries(folder: Path) -> list[Path]:
         rel = path.relative_to(folder).as_posix()
         if rel.startswith((_INSIDE_STAGING, _INSIDE_PREVIOUS)):
             continue  # a job's own staging inside a mount point
+        if rel.split("/")[0] in _IN_PLACE:
+            continue
         if (path.is_file() and rel not in ours) or (path.is_dir() and not any(path.iterdir())):
             found.append(path)
     return found
+
+
+def _entries(folder: Path) -> list[Path]:
+    """Entries of a folder that count for ownership (not the file system's, not our lock)."""
+    return sorted(e for e in folder.iterdir() if e.name not in _IN_PLACE)
 
 
 def check_target(target: Path, *, job: str, force: bool = False) -> list[Path]:
@@ -189,7 +218,7 @@ def check_target(target: Path, *, job: str, force: bool = False) -> list[Path]:
             "created) and keep the file"
         )
         raise OutputError(msg)
-    if not target.is_dir() or not any(target.iterdir()):
+    if not target.is_dir() or not _entries(target):
         return []
     owner = read_owner(target)
     if owner == job:
@@ -200,7 +229,7 @@ def check_target(target: Path, *, job: str, force: bool = False) -> list[Path]:
             f"give {job} its own folder (--out)"
         )
         raise OutputError(msg)
-    entries = sorted(target.iterdir())
+    entries = _entries(target)
     if force:
         logger.warning(
             "--force: taking over %s; deleting %s",
@@ -241,6 +270,8 @@ def _try_lock(fd: int) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate it there; assume the holder is alive
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -313,7 +344,7 @@ def output_lock(target: Path) -> Iterator[Path]:
     '.out.lock'
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = _sibling(target, "lock")
+    lock_path = lock_file(target)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         soft: contextlib.AbstractContextManager[bool]
@@ -345,6 +376,9 @@ def recover(target: Path) -> None:
     target : pathlib.Path
         The output folder (call with its lock held).
     """
+    if target.is_dir() and os.path.ismount(target):
+        _recover_contents(target)
+        return
     for leftover in sorted(target.parent.glob(f".{target.name}.previous-*")):
         if not target.exists():
             logger.warning("restoring previous outputs from %s (a run was interrupted)", leftover)
@@ -354,8 +388,6 @@ def recover(target: Path) -> None:
     for stale in target.parent.glob(f".{target.name}.staging-*"):
         logger.info("removing staging folder of an interrupted run: %s", stale)
         shutil.rmtree(stale, ignore_errors=True)
-    if target.is_dir() and os.path.ismount(target):
-        _recover_contents(target)
 
 
 # --------------------------------------------------------------------------- staging and swap
@@ -453,38 +485,90 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+#: Entries of a mount point a contents swap leaves alone (the file system's own).
+_FS_ENTRIES = frozenset({"lost+found"})
+
+#: Entries a contents swap never moves: the file system's and the held lock.
+_IN_PLACE = _FS_ENTRIES | {".tqspatial-lock"}
+
+#: Journal files inside the aside folder of a contents swap.
+_MOVING, _MOVED = ".moving-old-out", ".moved-new-in"
+
+
 def _swap_contents(staging: Path, target: Path) -> None:
-    """Replace the entries of a mount point with those of ``staging`` (inside it)."""
+    """Replace the entries of a mount point with those of ``staging`` (inside it).
+
+    Two phases, each recorded in the aside folder so that :func:`_recover_contents` can undo
+    a swap killed at any step without deleting anything it has not accounted for: first the
+    old entries move aside (journal ``.moving-old-out``), then the new ones move in
+    (journal ``.moved-new-in`` listing them).
+    """
     aside = target / f"{_INSIDE_PREVIOUS}{os.getpid()}"
     aside.mkdir()
+    (aside / _MOVING).write_text("", encoding="utf-8")
+    _fsync_path(aside)
     for entry in list(target.iterdir()):
-        if entry.name.startswith((_INSIDE_STAGING, _INSIDE_PREVIOUS)):
+        if entry.name.startswith((_INSIDE_STAGING, _INSIDE_PREVIOUS)) or entry.name in _IN_PLACE:
             continue
         entry.rename(aside / entry.name)
-    _fsync_path(aside)
-    for entry in list(staging.iterdir()):
-        entry.rename(target / entry.name)
     _fsync_path(target)
-    shutil.rmtree(aside)
-    staging.rmdir()
+    new = sorted(e.name for e in staging.iterdir())
+    (aside / _MOVED).write_text("\n".join(new), encoding="utf-8")
+    (aside / _MOVING).unlink()
+    _fsync_path(aside)
+    for name in new:
+        (staging / name).rename(target / name)
+    _fsync_path(target)
+    _remove_quietly(aside)
+    _remove_quietly(staging)
 
 
 def _recover_contents(target: Path) -> None:
-    """Undo a contents swap killed half-way (the previous set is complete in the aside folder)."""
+    """Undo a contents swap killed half-way: the old entries go back, nothing else is lost."""
     for aside in sorted(target.glob(f"{_INSIDE_PREVIOUS}*")):
         logger.warning("restoring previous outputs from %s (a run was interrupted)", aside)
-        for entry in list(target.iterdir()):
-            if entry.name.startswith((_INSIDE_STAGING, _INSIDE_PREVIOUS)):
-                continue
-            if entry.is_dir():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-        for entry in list(aside.iterdir()):
-            entry.rename(target / entry.name)
-        aside.rmdir()
+        moved = aside / _MOVED
+        if moved.exists():  # phase 2: every old entry is aside; remove the new ones moved in
+            for name in moved.read_text(encoding="utf-8").splitlines():
+                entry = target / name
+                if name and entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                elif name and entry.exists():
+                    entry.unlink()
+            moved.unlink()
+        (aside / _MOVING).unlink(missing_ok=True)
+        for entry in list(aside.iterdir()):  # phase 1 or 2: put the old entries back
+            if not (target / entry.name).exists():
+                entry.rename(target / entry.name)
+        _remove_quietly(aside)
     for stale in target.glob(f"{_INSIDE_STAGING}*"):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _remove_quietly(path: Path) -> None:
+    """Remove a folder the job no longer needs; a failure is a warning, never a failed job."""
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        logger.warning("could not remove %s; delete it by hand (the outputs are complete)", path)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while a swap runs (POSIX); they arrive right after it."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = block(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)
+
+
+#: Folders this process published into (the command line says so when interrupted later).
+PUBLISHED: list[Path] = []
 
 
 def publish(staging: Path, target: Path, *, job: str = "refresh", take_over: bool = False) -> None:
@@ -524,6 +608,12 @@ def publish(staging: Path, target: Path, *, job: str = "refresh", take_over: boo
     if target.is_dir() and not take_over:
         _carry_user_files(target, staging)
     _fsync_tree(staging)
+    with _signals_held():
+        _swap(staging, target)
+        PUBLISHED.append(target)
+
+
+def _swap(staging: Path, target: Path) -> None:
     if target.is_dir() and os.path.ismount(target):
         _swap_contents(staging, target)
         return
@@ -533,19 +623,44 @@ def publish(staging: Path, target: Path, *, job: str = "refresh", take_over: boo
         return
     if _exchange(staging, target):
         _fsync_path(target.parent)
-        shutil.rmtree(staging)
+        _remove_quietly(staging)
         return
     aside = _sibling(target, f"previous-{os.getpid()}")
     target.rename(aside)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        aside.rename(target)  # put the previous set straight back
+        raise
     _fsync_path(target.parent)
-    shutil.rmtree(aside)
+    _remove_quietly(aside)
 
 
 #: OS errors that mean "the disk, not tqspatial": full, read-only, no permission, quota.
 DISK_ERRORS = frozenset(
     {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EIO}
 )
+
+
+#: Less free space than this on the staging file system after a failed write means "disk full".
+NEARLY_FULL_BYTES = 4 * 2**20
+
+
+def _disk_problem(exc: BaseException, where: Path) -> str | None:
+    """Say why a write failed when the disk is the cause (full, read-only ...), else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRORS:
+            return f"{seen.strerror} ({seen.filename or where})"
+        seen = seen.__cause__ or seen.__context__
+    probe = where if where.exists() else where.parent
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(probe).free
+        if free < NEARLY_FULL_BYTES:
+            return (
+                f"No space left on device ({free / 2**20:.1f} MB free; {type(exc).__name__}: {exc})"
+            )
+    return None
 
 
 @contextlib.contextmanager
@@ -582,12 +697,15 @@ def staged(target: Path) -> Iterator[Path]:
     try:
         staging = staging_dir(target)
         yield staging
-    except OSError as exc:
-        if isinstance(exc, TqspatialError) or exc.errno not in DISK_ERRORS:
+    except TqspatialError:
+        raise
+    except Exception as exc:  # GDAL and pyarrow wrap a full disk in their own errors
+        why = _disk_problem(exc, staging or target)
+        if why is None:
             raise
         msg = (
-            f"cannot write the outputs of {target}: {exc.strerror} ({exc.filename or target}); "
-            "the previous outputs are unchanged. Free some space or choose another --out"
+            f"cannot write the outputs of {target}: {why}; the previous outputs are "
+            "unchanged. Free some space or choose another --out"
         )
         raise OutputError(msg) from None
     finally:
@@ -628,19 +746,21 @@ def write_beside(target: Path, name: str, text: str, *, job: str) -> Path:
     return path
 
 
-def tree_size(folder: Path) -> int:
-    """Return the bytes of every file under ``folder`` (0 when it does not exist).
+def outputs_size(folder: Path) -> int:
+    """Return the bytes of the outputs the last job listed in ``folder`` (not the user's files).
 
     Parameters
     ----------
     folder : pathlib.Path
-        A folder.
+        A published folder.
 
     Returns
     -------
     int
-        Total size.
+        Total size of the files its manifest lists (0 without a manifest).
     """
-    if not folder.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    total = 0
+    for rel in published_outputs(folder):
+        with contextlib.suppress(OSError):
+            total += (folder / rel).stat().st_size
+    return total

@@ -570,7 +570,7 @@ def run_scenarios(
         raise ConfigError(msg)
     path = Path(path)
     chosen = load_scenarios(path)
-    target = Path(out_dir) if out_dir is not None else path.resolve().parent / "scenarios"
+    target = (Path(out_dir) if out_dir is not None else path.parent / "scenarios").resolve()
     plan = check_output(target, job="scenarios", force=force)
     comparison = compare_scenarios(chosen)
     table, wide = comparison.table, comparison.wide()
