@@ -297,7 +297,7 @@ def villages(ctx: Context, rng: np.random.Generator) -> BaseGeometry:
     for x in np.arange(bx0, bx1, 1500.0):
         for y in np.arange(by0, by1, 1500.0):
             c = (x + rng.uniform(-450, 450), y + rng.uniform(-450, 450))
-            r = rng.uniform(190, 330)
+            r = rng.uniform(160, 280)
             shapes.append(
                 blob(c, r, r * rng.uniform(0.6, 0.95), rng, angle_deg=rng.uniform(0, 180))
             )

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 #: Floor area per resident in urban housing and occupied share of dwellings.  Assumptions
 #: (Jinan-like values), made irrelevant for the total by the census calibration; they set
 #: only how residents are spread over the housing stock.
-URBAN_M2_PER_PERSON = 33.0
+URBAN_M2_PER_PERSON = 36.0
 RURAL_M2_PER_PERSON = 45.0
 OCCUPANCY = 0.92
 

@@ -571,48 +571,56 @@ def road_network(
 #: circle by :mod:`tqspatial.datasets._services`.
 LANDUSE_MIX: dict[str, dict[str, float]] = {
     "old_core": {
-        "070102": 0.70,
-        "070103": 0.04,
-        "090101": 0.08,
-        "0902": 0.05,
-        "0801": 0.02,
-        "1208": 0.01,
-        "1303": 0.01,
-        "100101": 0.02,
-        "1101": 0.02,
+        "070102": 0.46,
+        "070103": 0.03,
+        "090101": 0.11,
+        "0902": 0.08,
+        "0801": 0.04,
+        "0805": 0.01,
+        "1201": 0.03,
+        "1208": 0.02,
+        "1303": 0.02,
+        "1403": 0.01,
+        "100101": 0.03,
+        "1101": 0.04,
         "070302": 0.02,
-        "2301": 0.03,
+        "1503": 0.01,
+        "2301": 0.05,
+        "16": 0.04,
     },
     "new_urban": {
-        "070102": 0.63,
+        "070102": 0.34,
         "070101": 0.02,
-        "0902": 0.07,
-        "090101": 0.07,
-        "0802": 0.03,
-        "1402": 0.03,
-        "100101": 0.04,
-        "1101": 0.03,
-        "1208": 0.01,
-        "1303": 0.01,
-        "0801": 0.02,
-        "2301": 0.04,
+        "0902": 0.13,
+        "090101": 0.09,
+        "0801": 0.03,
+        "0802": 0.04,
+        "0805": 0.02,
+        "1402": 0.05,
+        "100101": 0.05,
+        "1101": 0.05,
+        "1208": 0.02,
+        "1303": 0.02,
+        "2301": 0.07,
+        "16": 0.07,
     },
     "hq_mixed": {
-        "0902": 0.30,
-        "090101": 0.12,
-        "070102": 0.30,
-        "0802": 0.06,
+        "0902": 0.32,
+        "090101": 0.13,
+        "070102": 0.22,
+        "0802": 0.07,
         "100101": 0.06,
         "1101": 0.04,
-        "1402": 0.03,
+        "1402": 0.04,
         "1303": 0.01,
-        "0801": 0.02,
-        "2301": 0.06,
+        "0801": 0.03,
+        "2301": 0.05,
+        "16": 0.03,
     },
     "luokou_market": {
-        "090102": 0.38,
-        "1101": 0.16,
-        "070102": 0.22,
+        "090102": 0.40,
+        "1101": 0.18,
+        "070102": 0.18,
         "090101": 0.10,
         "070302": 0.04,
         "100101": 0.03,
@@ -660,19 +668,19 @@ LANDUSE_MIX: dict[str, dict[str, float]] = {
         "2301": 0.07,
     },
     "north_town": {
-        "070102": 0.45,
-        "070301": 0.20,
+        "070102": 0.30,
+        "070301": 0.25,
         "090101": 0.12,
         "0801": 0.04,
-        "100101": 0.06,
-        "1101": 0.05,
-        "2301": 0.08,
+        "100101": 0.08,
+        "1101": 0.08,
+        "2301": 0.13,
     },
     "pilot_new_town": {
-        "070102": 0.35,
-        "0902": 0.10,
+        "070102": 0.15,
+        "0902": 0.12,
         "090101": 0.08,
-        "2301": 0.25,
+        "2301": 0.43,
         "1402": 0.06,
         "0102": 0.12,
         "1303": 0.02,
@@ -931,16 +939,16 @@ def land_use(frame: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFrame:
 
 #: Build year, FAR and coverage by land use and locality: (year mean, sd, FAR mean, sd,
 #: coverage mean, sd).  Assumptions for Jinan, not survey figures: walk-up housing of the
-#: 1980s-90s at FAR 1.5-2.0, post-2000 estates at 2.2-3.2, urban villages of 3-4 storey
-#: self-built houses at 1.0-1.5, rural homesteads below 1.0, industry 0.8-1.2.
+#: 1980s-90s at FAR 1.3-1.9, post-2000 estates at 1.9-2.7, urban villages of 3-4 storey
+#: self-built houses at 1.0-1.5, rural courtyard homesteads 0.4-0.7, industry 0.8-1.2.
 BUILT_FORM: dict[str, tuple[float, float, float, float, float, float]] = {
-    "housing_old_core": (1988, 7, 1.75, 0.3, 0.30, 0.05),
-    "housing_pre2000": (1994, 4, 1.7, 0.3, 0.28, 0.05),
-    "housing_post2000": (2010, 6, 2.7, 0.35, 0.24, 0.04),
+    "housing_old_core": (1988, 7, 1.6, 0.3, 0.30, 0.05),
+    "housing_pre2000": (1994, 4, 1.6, 0.3, 0.28, 0.05),
+    "housing_post2000": (2010, 6, 2.3, 0.35, 0.24, 0.04),
     "housing_pilot": (2021, 2, 2.6, 0.3, 0.22, 0.03),
     "housing_town": (2007, 8, 1.8, 0.35, 0.28, 0.05),
     "urban_village": (1993, 9, 1.25, 0.25, 0.55, 0.07),
-    "rural_home": (1996, 11, 0.7, 0.15, 0.45, 0.08),
+    "rural_home": (1996, 11, 0.55, 0.12, 0.45, 0.08),
     "market": (1998, 7, 1.3, 0.35, 0.55, 0.08),
     "commerce": (2005, 9, 2.6, 0.7, 0.40, 0.08),
     "industry_south": (1996, 10, 0.9, 0.3, 0.42, 0.10),
@@ -1061,15 +1069,16 @@ def _as_coverage(geoms: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- parcels
 
-#: Jobs per m² of floor area by land use (assumptions; jobs are not calibrated).
+#: Jobs per m² of floor area by land use (assumptions: no public employment figure for the
+#: district was found, so jobs are not calibrated).
 JOBS_PER_M2 = {
-    "10": 1 / 100,
-    "11": 1 / 150,
-    "08": 1 / 60,
-    "0902": 1 / 25,
-    "090101": 1 / 40,
-    "090102": 1 / 30,
-    "0702": 1 / 60,
+    "10": 1 / 150,
+    "11": 1 / 300,
+    "08": 1 / 100,
+    "0902": 1 / 50,
+    "090101": 1 / 60,
+    "090102": 1 / 50,
+    "0702": 1 / 100,
 }
 #: Share of industrial/warehouse and of commercial parcels standing idle (assumption).
 IDLE_SHARE = {"industry": 0.07, "commerce": 0.04}
@@ -1106,9 +1115,21 @@ def parcels_and_facilities(
     far[built] = np.round(np.clip(form_rng.normal(fm, fs, nb), 0.3, 3.0), 2)
     cov[built] = np.round(np.clip(form_rng.normal(cm, cs, nb), 0.1, 0.6), 2)
     floor = np.round(far * area)
-    residents = _services.round_to_total(_services.housing_capacity(code, floor), cal.residents)
+    capacity = _services.housing_capacity(code, floor)
+    residents = _services.round_to_total(capacity, cal.residents)
+    logger.info(
+        "residents: housing stock holds %.0f at the assumed floor area per person; scaled by "
+        "%.3f to the census total %d",
+        capacity.sum(),
+        cal.residents / capacity.sum(),
+        cal.residents,
+    )
     households_total = round(cal.residents / cal.persons_per_household)
-    households = _services.round_to_total(residents.astype(float), households_total)
+    occupied = (residents > 0).astype(np.int64)  # every occupied parcel has a household
+    households = occupied + _services.round_to_total(
+        np.maximum(residents / cal.persons_per_household - occupied, 0.0),
+        households_total - int(occupied.sum()),
+    )
     dwellings = np.round(households / _services.OCCUPANCY).astype(np.int64)
     major = np.array([c[:2] for c in code])
     jobs = np.zeros(len(frame))
