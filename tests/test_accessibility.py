@@ -61,7 +61,7 @@ def test_nearest_facility_equals_networkx(embedded, tianqiao):
     near = acc.nearest_facility(net, ps, fs)
     rev = _nx_reversed(net)
     ok = ps["node"].to_numpy() >= 0
-    for kind in ("hospital", "metro_station"):
+    for kind in ("general_hospital", "metro_station"):
         group = fs[(fs["kind"] == kind) & (fs["node"] >= 0)]
         best = np.full(len(ps), np.inf)
         for _, f in group.iterrows():
@@ -80,7 +80,7 @@ def test_nearest_facility_equals_networkx(embedded, tianqiao):
 
 def test_cost_table_equals_networkx(embedded, tianqiao):
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=50)
-    dest = fs[fs["kind"] == "hospital"].set_index("facility_id")
+    dest = fs[fs["kind"] == "general_hospital"].set_index("facility_id")
     table = acc.cost_table(net, ps, dest)
     rev = _nx_reversed(net)
     for fid, f in dest.iterrows():
@@ -134,7 +134,9 @@ def test_2sfca_equals_access_package(embedded, tianqiao, decay, kwargs):
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=800, seed=5)
     ps = ps[ps["node"] >= 0]
     ps = ps.assign(residents=ps["residents"] + 1.0)  # positive demand everywhere
-    clinics = fs[(fs["kind"] == "clinic") & (fs["node"] >= 0)].set_index("facility_id")
+    clinics = fs[(fs["kind"] == "community_health_station") & (fs["node"] >= 0)].set_index(
+        "facility_id"
+    )
     max_cost = 30.0 if decay == "step" else 12.0
     table = acc.cost_table(net, ps, clinics, max_cost_min=max_cost)
     if decay == "none":
@@ -203,10 +205,15 @@ def test_barrier_snapping_hand_built():
 
 
 def test_embedded_river_never_crossed(embedded):
-    net, river, parcels = embedded["walk"], embedded["river"], embedded["parcels"]
-    free = acc.snap_points(parcels, net)
-    held = acc.snap_points(parcels, net, barriers=river)
-    pts = shapely.point_on_surface(parcels.geometry.to_numpy())
+    net, river = embedded["walk"], embedded["river"]
+    # Points every 25 m along both banks, 3 m outside the water: where a street runs along the
+    # far bank of the narrow Xiaoqing River, the nearest node lies across it.
+    banks = shapely.boundary(river.geometry.buffer(3.0).union_all())
+    steps = np.arange(0.0, banks.length, 25.0)
+    on_bank = gpd.GeoDataFrame(geometry=shapely.line_interpolate_point(banks, steps), crs=river.crs)
+    free = acc.snap_points(on_bank, net)
+    held = acc.snap_points(on_bank, net, barriers=river)
+    pts = on_bank.geometry.to_numpy()
     edges = shapely.boundary(river.geometry.to_numpy())
     ok_free = free["node"].to_numpy() >= 0
     seg_free = [
@@ -248,17 +255,21 @@ def test_unreachable_parcels_get_nan_with_reason(embedded, tianqiao):
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=200)
     ps.loc[ps.index[0], ["node", "connector_m", "snap_reason"]] = [-1, np.nan, "beyond_max_snap"]
     near = acc.nearest_facility(net, ps, fs)
-    assert np.isnan(near.iloc[0]["clinic_min"])
+    assert np.isnan(near.iloc[0]["community_health_station_min"])
     assert near.iloc[0]["access_reason"] == "beyond_max_snap"
-    po, _ = acc.floating_catchment(net, ps, fs[fs["kind"] == "clinic"], max_cost_min=10)
+    po, _ = acc.floating_catchment(
+        net, ps, fs[fs["kind"] == "community_health_station"], max_cost_min=10
+    )
     assert np.isnan(po.iloc[0]["access_ratio"])
     assert (np.isnan(po["access_ratio"]).to_numpy() == (ps["node"] < 0).to_numpy()).all()
-    assert (np.isnan(near["clinic_min"]).to_numpy() == near["access_reason"].notna()).all()
+    assert (
+        np.isnan(near["community_health_station_min"]).to_numpy() == near["access_reason"].notna()
+    ).all()
 
 
 def test_facilities_without_capacity(embedded, tianqiao):
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=100)
-    clinics = fs[fs["kind"] == "clinic"].copy()
+    clinics = fs[fs["kind"] == "community_health_station"].copy()
     clinics.loc[clinics.index[:3], "capacity"] = np.nan
     with pytest.warns(DataQualityWarning, match="no positive 'capacity'"):
         _, fo = acc.floating_catchment(net, ps, clinics, max_cost_min=10)
@@ -378,7 +389,9 @@ def test_parcel_access_table_embedded(embedded, tianqiao):
     walk = embedded["walk"]
     fs = acc.snap_points(fac, walk, barriers=embedded["river"]).join(fac[["kind", "capacity"]])
     ps = acc.snap_points(parcels, walk, barriers=embedded["river"]).join(parcels[["residents"]])
-    _, fo = acc.floating_catchment(walk, ps, fs[fs["kind"] == "clinic"], max_cost_min=15)
+    _, fo = acc.floating_catchment(
+        walk, ps, fs[fs["kind"] == "community_health_station"], max_cost_min=15
+    )
     served = fo["demand_weighted"] > 0
     total = (table["access_clinic"] * parcels["residents"]).sum()
     assert total == pytest.approx(fs.loc[fo.index[served], "capacity"].sum(), rel=1e-9)
@@ -395,7 +408,7 @@ def test_parcel_access_table_embedded(embedded, tianqiao):
 
 def test_bucket_and_heap_searches_agree(embedded, tianqiao, monkeypatch):
     net, ps, fs = _snapped(embedded, tianqiao, n_parcels=1500, seed=8)
-    clinics = fs[fs["kind"] == "clinic"]
+    clinics = fs[fs["kind"] == "community_health_station"]
     weights = net.time_s
     assert acc._bucket_width(weights, 900.0, net.n_nodes) == weights.min() > 0
     bucket, fb = acc.floating_catchment(net, ps, clinics, max_cost_min=15, decay="step")

@@ -91,17 +91,17 @@ LIFE_CIRCLE_DISTANCE_M: dict[str, float] = {"15min": 1000.0, "10min": 500.0, "5m
 LIFE_CIRCLE_REQUIREMENTS: dict[str, list[tuple[str, str, float | None]]] = {
     "15min": [
         ("middle_school", "middle_school", None),
-        ("health_centre", "hospital", None),
+        ("health_centre", "community_health_center", None),
         ("park_5ha", "park", 50_000.0),
     ],
     "10min": [
         ("primary_school", "primary_school", None),
-        ("market", "market", None),
+        ("market", "fresh_market", None),
         ("park_1ha", "park", 10_000.0),
     ],
     "5min": [
         ("kindergarten", "kindergarten", None),
-        ("health_station", "clinic", None),
+        ("health_station", "community_health_station", None),
         ("park_04ha", "park", 4_000.0),
     ],
 }

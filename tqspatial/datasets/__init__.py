@@ -59,6 +59,8 @@ RAW_FILES = {
     "yellow_river_1to4m.geojson": "real",
     "tianqiao_anchors.csv": "real",
     "tianqiao_places.csv": "real",
+    "jinan_rail_metro_stations_osm.geojson": "real",
+    "calibration.csv": "real",
     "plan_structure.geojson": "indicative",
     "parcels.gpkg": "synthetic",
     "roads.osm": "synthetic",
