@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point, box
 
 import tqspatial as tq
 from tqspatial import accessibility as acc
-from tqspatial import network
+from tqspatial import lifecircle, network
 from tqspatial.errors import DataQualityWarning, SchemaError
 
 SPEED = network.WALK_SPEED_MPS
@@ -289,7 +289,7 @@ def test_life_circle_coverage_against_networkx(embedded, tianqiao):
     fs = acc.snap_points(fac, net, barriers=embedded["river"]).join(fac[["kind", "capacity"]])
     cov = acc.life_circle_coverage(net, ps, fs)
     rev = _nx_reversed(net, "length_m")
-    for level, reqs in acc.LIFE_CIRCLE_REQUIREMENTS.items():
+    for level, reqs in lifecircle.LIFE_CIRCLE_REQUIREMENTS.items():
         covered = np.ones(len(ps), dtype=bool)
         for label, kind, min_cap in reqs:
             sel = fs[(fs["kind"] == kind) & (fs["node"] >= 0)]
@@ -310,7 +310,7 @@ def test_life_circle_coverage_against_networkx(embedded, tianqiao):
             got = cov[f"lc_{label}_m"].to_numpy()
             both = np.isfinite(exp)
             assert np.allclose(got[both], exp[both], rtol=0, atol=1e-9)
-            covered &= np.nan_to_num(exp, nan=np.inf) <= acc.LIFE_CIRCLE_DISTANCE_M[level]
+            covered &= np.nan_to_num(exp, nan=np.inf) <= lifecircle.LIFE_CIRCLE_DISTANCE_M[level]
         snapped = ps["node"].to_numpy() >= 0
         assert (cov[f"lc_{level}_covered"].to_numpy()[snapped] == covered[snapped]).all()
         assert cov[f"lc_{level}_covered"][~snapped].isna().all()
@@ -344,11 +344,21 @@ def test_linkage_table_embedded(embedded, tianqiao):
         clusters,
         tianqiao.anchors,
         anchor_ids=tianqiao.profile.linkage.anchors,
+        include_bridges=tianqiao.profile.linkage.bridges,
         barriers=embedded["river"],
     )
     assert list(table.index) == list(clusters.index)
     assert {"district_gov", "jinan_station"} <= set(table.columns)
-    assert sum(c.startswith("bridge:") for c in table.columns) == 3
+    # The profile names the three Yellow River bridges; every one is a bridge of the network.
+    named = {f"bridge:{n}" for n in tianqiao.profile.linkage.bridges}
+    assert {c for c in table.columns if c.startswith("bridge:")} == named
+    assert len(named) == 3
+    everything = acc.linkage_table(net, clusters, tianqiao.anchors, barriers=embedded["river"])
+    assert set(np.unique(net.bridge_name)) == {
+        c.removeprefix("bridge:") for c in everything.columns if c.startswith("bridge:")
+    }
+    with pytest.raises(SchemaError, match="not bridges of the drive network"):
+        acc.linkage_table(net, clusters, tianqiao.anchors, include_bridges=["金门大桥"])
     square = table[list(clusters.index)].to_numpy()
     assert np.all(np.diag(square) == 0)
     assert np.all(square[~np.eye(len(square), dtype=bool)] > 0)
@@ -393,11 +403,11 @@ def test_parcel_access_table_embedded(embedded, tianqiao):
         walk, ps, fs[fs["kind"] == "community_health_station"], max_cost_min=15
     )
     served = fo["demand_weighted"] > 0
-    total = (table["access_clinic"] * parcels["residents"]).sum()
+    total = (table["access_community_health_station"] * parcels["residents"]).sum()
     assert total == pytest.approx(fs.loc[fo.index[served], "capacity"].sum(), rel=1e-9)
     summary = acc.summarise_by_cluster(
         table,
-        ["walk_clinic_min", "lc_15min_covered"],
+        ["walk_community_health_station_min", "lc_15min_covered"],
         cluster=parcels["cluster_id"],
         weight=parcels["residents"],
     )

@@ -22,7 +22,7 @@ from pyproj import Geod
 from scipy.spatial import cKDTree
 
 from tqspatial import accessibility as acc
-from tqspatial import datasets, io, network
+from tqspatial import datasets, io, lifecircle, network
 
 #: Parcels closer than this (m²) share only floating-point noise.
 OVERLAP_TOLERANCE_M2 = 1e-6
@@ -61,10 +61,7 @@ def render_calibration(rows) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows.values():
-        if r["public_value"]:
-            value = r["public_value"]
-        else:
-            value = f"{r['public_min']}–{r['public_max']}"
+        value = r["public_value"] or f"{r['public_min']}–{r['public_max']}"
         check = r["check"] + (f" {r['tolerance']}" if r["tolerance"] else "")
         if r["kinds"]:
             check += f" ({r['kinds'].replace(';', ', ')})"
@@ -193,7 +190,7 @@ def test_stations_are_the_real_osm_stations_with_attribution(tianqiao, calibrati
     assert (f.loc[f["synthetic"], "provenance"] == "synthetic").all()
     assert len(real) == int(_value(calibration["rail_metro_stations"]))
     # Independent: a point-in-polygon join of the OSM file against the boundary.
-    osm = gpd.read_file(datasets.raw_path("jinan_rail_metro_stations_osm.geojson"))
+    osm = pyogrio.read_dataframe(datasets.raw_path("jinan_rail_metro_stations_osm.geojson"))
     inside = gpd.sjoin(osm.to_crs(4548), tianqiao.boundary[["geometry"]], predicate="within")
     assert len(inside) == len(real)
     assert sorted(inside["station"].map({"subway": "metro_station", "train": "rail_station"})) == (
@@ -413,7 +410,7 @@ def test_life_circle_coverage_is_partial_and_matches_networkx(tianqiao, tmp_path
     )
     snapped = (ps["node"] >= 0).to_numpy()
     weights = homes["residents"].to_numpy(dtype=float)
-    for level, reqs in acc.LIFE_CIRCLE_REQUIREMENTS.items():
+    for level, reqs in lifecircle.LIFE_CIRCLE_REQUIREMENTS.items():
         covered = snapped.copy()
         for _, kind, min_cap in reqs:
             ok = (fs["kind"] == kind) & (fs["node"] >= 0)
@@ -425,7 +422,8 @@ def test_life_circle_coverage_is_partial_and_matches_networkx(tianqiao, tmp_path
             d = nx.single_source_dijkstra_path_length(g, "source")
             dist = np.array([d.get(int(n), np.inf) for n in ps["node"]]) + ps["connector_m"]
             covered &= (
-                np.nan_to_num(dist.to_numpy(), nan=np.inf) <= acc.LIFE_CIRCLE_DISTANCE_M[level]
+                np.nan_to_num(dist.to_numpy(), nan=np.inf)
+                <= lifecircle.LIFE_CIRCLE_DISTANCE_M[level]
             )
         ours = cov[f"lc_{level}_covered"].to_numpy()
         assert np.array_equal(ours[snapped] == 1.0, covered[snapped]), level
@@ -450,7 +448,7 @@ def test_generator_is_deterministic_and_matches_committed_files(tmp_path):
 
 
 def test_calibration_table_is_what_the_generator_reads(calibration):
-    from tqspatial.datasets import _services  # noqa: PLC0415 - generator plumbing
+    from tqspatial.datasets import _services
 
     cal = _services.Calibration.read(datasets.raw_path("calibration.csv"))
     assert cal.residents == int(_value(calibration["residents_total"]))

@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from tests.district_builder import build_district
 from tqspatial import accessibility as acc
-from tqspatial import cli, io
+from tqspatial import cli, io, lifecircle
 from tqspatial.config import Config, parse_config
 from tqspatial.errors import ConfigError
 from tqspatial.pipeline import district_networks, read_inputs
@@ -88,7 +88,7 @@ def school(tmp_path_factory, tianqiao):
     """A new primary school where homes lack one within the 10-minute distance."""
     base = compare_scenarios([Scenario("plan")], config=Config()).inventories["plan"]
     parcels = base.parcels
-    others = [lab for lab, kind, _ in acc.LIFE_CIRCLE_REQUIREMENTS["10min"]
+    others = [lab for lab, kind, _ in lifecircle.LIFE_CIRCLE_REQUIREMENTS["10min"]
               if kind != "primary_school"]  # fmt: skip
     rest_ok = np.all([parcels[f"lc_{lab}_within"] == 1 for lab in others], axis=0)
     lacking = parcels[
@@ -125,14 +125,14 @@ def test_a_new_school_changes_coverage_exactly_where_networkx_says(school):
                                       walk.length_m.tolist(), strict=True))  # fmt: skip
     reach = nx.single_source_dijkstra_path_length(graph, node)
     snapped = acc.snap_points(plan, walk, barriers=None, max_snap_m=500.0)
-    limit = acc.LIFE_CIRCLE_DISTANCE_M["10min"]
+    limit = lifecircle.LIFE_CIRCLE_DISTANCE_M["10min"]
     dist = np.array(
         [
             reach.get(int(n), np.inf) + connector + c if n >= 0 else np.inf
             for n, c in zip(snapped["node"], snapped["connector_m"].fillna(0.0), strict=True)
         ]
     )
-    others = [lab for lab, kind, _ in acc.LIFE_CIRCLE_REQUIREMENTS["10min"]
+    others = [lab for lab, kind, _ in lifecircle.LIFE_CIRCLE_REQUIREMENTS["10min"]
               if kind != "primary_school"]  # fmt: skip
     rest_ok = np.all([plan[f"lc_{lab}_within"].to_numpy() == 1 for lab in others], axis=0)
     expected_flip = (plan["lc_10min_covered"].to_numpy() == 0) & rest_ok & (dist <= limit)

@@ -62,7 +62,7 @@ def cluster_access(
     structure: PlanStructure,
     anchors: gpd.GeoDataFrame | None = None,
     linkage_anchors: Sequence[str] = (),
-    bridges: bool = True,
+    bridges: bool | Sequence[str] = True,
     barriers: gpd.GeoDataFrame | None = None,
     max_snap_m: float = acc.DEFAULT_MAX_SNAP_M,
     catchment_min: float = 15.0,
@@ -83,8 +83,9 @@ def cluster_access(
         Named places with ``anchor_id``; needed when ``linkage_anchors`` is not empty.
     linkage_anchors : sequence of str, default ()
         Anchor ids the linkage table measures drive times to.
-    bridges : bool, default True
-        Also measure drive times to every named bridge of the network.
+    bridges : bool or sequence of str, default True
+        Also measure drive times to every bridge of the network, or to the
+        bridges of these names.
     barriers : geopandas.GeoDataFrame, optional
         Features connectors may not cross (a profile's ``[snapping] barriers``).
     max_snap_m : float, default 500.0

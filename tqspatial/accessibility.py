@@ -28,12 +28,10 @@ one-way streets are honoured in drive mode.
 
 **Life circles (GB 50180-2018).** The 15-, 10- and 5-minute life circles
 are measured as walking network distance (with connectors) to the nearest
-facility of each required kind, against 1000 (or 800) m, 500 m and 300 m.  The required kinds
-(:data:`LIFE_CIRCLE_REQUIREMENTS`) map our facility kinds to the standard's
-配套设施: 15-min 初中, 社区卫生服务中心 (hospital here), a 居住区公园 >= 5 ha;
-10-min 小学, 菜市场/生鲜超市 (market), a park >= 1 ha; 5-min 幼儿园,
-社区卫生服务站 (clinic), a park >= 0.4 ha.  The park sizes follow the
-standard's minimum park sizes per level; pass ``requirements`` to change any of it.
+facility of each required kind, against 1000 m, 500 m and 300 m (表3.0.4).
+The levels, distances, required facilities (配套设施, 附录B) and minimum park
+sizes (表4.0.4) are the cited table of :mod:`tqspatial.lifecircle`; pass
+``requirements`` to change any of it.
 """
 
 from __future__ import annotations
@@ -55,12 +53,11 @@ from scipy.spatial import cKDTree
 
 from tqspatial import _access_kernels as kern
 from tqspatial.errors import DataQualityWarning, SchemaError
+from tqspatial.lifecircle import LIFE_CIRCLE_DISTANCE_M, LIFE_CIRCLE_REQUIREMENTS
 from tqspatial.network import WALK_SPEED_MPS, CompiledNetwork
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
-    "LIFE_CIRCLE_DISTANCE_M",
-    "LIFE_CIRCLE_REQUIREMENTS",
     "cost_table",
     "floating_catchment",
     "isochrones",
@@ -84,27 +81,6 @@ DEFAULT_MAX_SNAP_M = 500.0
 SNAP_CANDIDATES = 8
 #: Enhanced 2SFCA step weights of Luo and Qi (2009), the `access` package default.
 E2SFCA_STEPS: dict[float, float] = {10.0: 1.0, 20.0: 0.68, 30.0: 0.22}
-
-#: GB 50180-2018 walking distance (m) per life-circle level (15-min: 800-1000 m, upper end).
-LIFE_CIRCLE_DISTANCE_M: dict[str, float] = {"15min": 1000.0, "10min": 500.0, "5min": 300.0}
-#: Required facility per level: (label, kind, minimum capacity or None).  Park capacity is m2.
-LIFE_CIRCLE_REQUIREMENTS: dict[str, list[tuple[str, str, float | None]]] = {
-    "15min": [
-        ("middle_school", "middle_school", None),
-        ("health_centre", "community_health_center", None),
-        ("park_5ha", "park", 50_000.0),
-    ],
-    "10min": [
-        ("primary_school", "primary_school", None),
-        ("market", "fresh_market", None),
-        ("park_1ha", "park", 10_000.0),
-    ],
-    "5min": [
-        ("kindergarten", "kindergarten", None),
-        ("health_station", "community_health_station", None),
-        ("park_04ha", "park", 4_000.0),
-    ],
-}
 
 SNAP_COLUMNS = ["node", "connector_m", "snap_reason"]
 
@@ -726,7 +702,7 @@ def linkage_table(
     *,
     anchor_ids: Sequence[str] = (),
     anchor_id_column: str = "anchor_id",
-    include_bridges: bool = True,
+    include_bridges: bool | Sequence[str] = True,
     barriers: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     max_snap_m: float = 2000.0,
     connector_speed_mps: float = WALK_SPEED_MPS,
@@ -747,9 +723,9 @@ def linkage_table(
         a district profile's ``[linkage] anchors``).
     anchor_id_column : str, default "anchor_id"
         Identifier column of ``anchors``.
-    include_bridges : bool, default True
+    include_bridges : bool or sequence of str, default True
         Add one column per bridge of the network (``bridge:<name>``), the time
-        to the bridge's first node.
+        to the bridge's first node; or only for the bridges of these names.
     barriers : GeoSeries or GeoDataFrame, optional
         Passed to :func:`snap_points`.
     max_snap_m : float, default 2000.0
@@ -790,8 +766,19 @@ def linkage_table(
     dest = pd.concat(
         [cores, snap_points(chosen.geometry, net, barriers=barriers, max_snap_m=max_snap_m)]
     )
-    if include_bridges and len(net.bridge_name):
+    if include_bridges is not False and len(net.bridge_name):
         names, first = np.unique(net.bridge_name, return_index=True)
+        if include_bridges is not True:
+            wanted = set(include_bridges)
+            unknown = sorted(wanted - set(names.tolist()))
+            if unknown:
+                msg = (
+                    f"linkage bridges {unknown} are not bridges of the {net.mode} network "
+                    f"(its bridges: {names.tolist()[:10]}); fix [linkage] bridges in the profile"
+                )
+                raise SchemaError(msg)
+            keep = np.isin(names, list(wanted))
+            names, first = names[keep], first[keep]
         bridges = pd.DataFrame(
             {
                 "node": net.bridge_node[first],
@@ -837,9 +824,10 @@ def life_circle_coverage(
         Snapped facilities with ``kind_column`` and ``capacity_column``.
     requirements : mapping, optional
         Level -> [(label, kind, minimum capacity)]; default
-        :data:`LIFE_CIRCLE_REQUIREMENTS`.
+        :data:`tqspatial.lifecircle.LIFE_CIRCLE_REQUIREMENTS`.
     distances_m : mapping of str to float, optional
-        Level -> walking distance; default :data:`LIFE_CIRCLE_DISTANCE_M`.
+        Level -> walking distance; default
+        :data:`tqspatial.lifecircle.LIFE_CIRCLE_DISTANCE_M` (GB 50180-2018 表3.0.4).
     kind_column, capacity_column : str
         Facility columns.
 

@@ -36,7 +36,7 @@ import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal

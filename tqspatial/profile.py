@@ -401,12 +401,13 @@ class LinkageSpec:
     ----------
     anchors : tuple of str
         Anchor ids (``anchor_id`` of the anchors layer).
-    bridges : bool
-        Also every named bridge of the road network.
+    bridges : bool or tuple of str
+        Also every bridge of the road network (``True``), none (``False``) or
+        the bridges of these names (e.g. a river's crossings).
     """
 
     anchors: tuple[str, ...] = ()
-    bridges: bool = True
+    bridges: bool | tuple[str, ...] = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -636,11 +637,24 @@ class _Reader:
             return ()
         return tuple(value)
 
+    def flag_or_texts(
+        self, table: Mapping[str, Any], key: str, where: str, *, default: bool
+    ) -> bool | tuple[str, ...]:
+        value = table.get(key, default)
+        if isinstance(value, list):
+            return self.texts(table, key, where)
+        return self.flag(table, key, where, default=default)
+
     def path(self, value: str) -> Path:
         path = Path(value).expanduser()
         if not path.is_absolute() and self.base is not None:
             path = self.base / path
         return path
+
+
+def _bridges(reader: _Reader, linkage: Mapping[str, Any]) -> bool | tuple[str, ...]:
+    """``[linkage] bridges``: true, false or a list of bridge names."""
+    return reader.flag_or_texts(linkage, "bridges", "[linkage]", default=True)
 
 
 def _layers(reader: _Reader, raw: object) -> dict[str, LayerSpec]:
@@ -868,7 +882,7 @@ def parse_profile(data: Mapping[str, Any], *, path: Path | None = None) -> Distr
         urban_area=_urban_area(reader, data.get("urban_area")),
         linkage=LinkageSpec(
             anchors=reader.texts(linkage, "anchors", "[linkage]"),
-            bridges=reader.flag(linkage, "bridges", "[linkage]", default=True),
+            bridges=_bridges(reader, linkage),
         ),
         barriers=_barriers(reader, data.get("snapping")),
         capacity=_targets(reader, data.get("capacity")),
