@@ -302,8 +302,11 @@ def test_a_layer_in_the_right_crs_is_left_alone_by_the_fit_check(tianqiao):
         check_crs_fit(parcels, parcels, tianqiao.boundary, layer="parcels")
     far = parcels.head(200).copy()
     far.geometry = far.geometry.translate(40_000, 0)  # in the right CRS, but another district
-    with pytest.warns(DataQualityWarning, match="no common CRS"):
+    with recording() as log:
         check_crs_fit(far, far, tianqiao.boundary, layer="parcels", source="other.gpkg")
+    found = log.table().set_index("kind").loc["outside_district_crs"]
+    assert "no common CRS" in found["message"]
+    assert found["count"] == len(far)
 
 
 @pytest.mark.parametrize(

@@ -903,11 +903,11 @@ def check_crs_fit(
         reading puts at least :data:`CRS_FIT_MIN_INSIDE` of them inside; the
         message names the file, the CRS they fit and the ``source_crs`` to pass.
 
-    Warns
+    Notes
     -----
-    DataQualityWarning
-        When (nearly) all features lie outside the district and no common
-        CRS puts them inside (also recorded in the quality log).
+    When (nearly) all features lie outside the district and no common CRS
+    puts them inside, the finding goes to the quality log (kind
+    ``outside_district_crs``) and the logger, not to a warning.
 
     Examples
     --------
@@ -946,7 +946,17 @@ def check_crs_fit(
             f"read in {read_as}, and no common CRS ({tried or 'none applies'}) puts them inside; "
             "check that the file covers this district and that the boundary is the right one."
         )
-        _warn(layer, "outside_district_crs", message, stacklevel=2, count=len(resolved))
+        # In the quality log only: the caller decides (the refresh rejects parcels outside
+        # the district and stops on a layer that misses it), a warning would say it twice.
+        note(
+            layer=layer,
+            stage="crs",
+            kind="outside_district_crs",
+            severity="warning",
+            message=message,
+            count=len(resolved),
+        )
+        logger.warning("%s", message)
         return
     reading, share = best
     older = ""

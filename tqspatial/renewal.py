@@ -648,7 +648,7 @@ def renewal_candidates(
     out["renewal_type"] = pd.array(rtype, dtype="string")
     out["renewal_rule"] = pd.array(rtext, dtype="string")
     out["industrial_min_far"] = ev.industrial_min_far
-    _note_default_minimum(out, ev, rules, layer)
+    _note_default_minimum(ev, rules, out.index, layer)
 
     if unknown_code.any():
         note(
@@ -685,31 +685,28 @@ def renewal_candidates(
 
 
 def _note_default_minimum(
-    out: pd.DataFrame, ev: _Evaluation, rules: RenewalRules, layer: str
+    ev: _Evaluation, rules: RenewalRules, index: pd.Index, layer: str
 ) -> None:
-    """Say how many industrial parcels were tested against the default FAR minimum, and why."""
+    """Say how many industrial parcels were tested against the default FAR minimum, and why.
+
+    The values are the codes the table has no minimum for (``(none)`` for no code), so the
+    message holds no count of its own and partition logs merge.
+    """
     if not ev.sector_default.any():
         return
-    given = ev.sector_default & (ev.sector_text != "")
-    examples = pd.Series(ev.sector_text[given]).value_counts().head(5)
-    detail = (
-        f"; {int(given.sum())} of them carry an industry_code the table has no minimum for "
-        f"(e.g. {', '.join(f'{k!r} x{v}' for k, v in examples.items())})"
-        if given.any()
-        else ""
-    )
+    codes = np.where(ev.sector_text == "", "(none)", ev.sector_text).astype(object)
     note(
         layer=layer,
         stage="renewal",
         kind="industrial_default_minimum",
         severity="info",
         column=rules.industry_code_column,
-        rows=out.index[ev.sector_default],
-        values=ev.sector_text[ev.sector_default],
+        rows=index[ev.sector_default],
+        values=codes[ev.sector_default],
         message=(
-            f"{{count}} industrial parcels have no usable "
-            f"{rules.industry_code_column} (GB/T 4754-2017 大类){detail}; they were screened "
-            f"against the default FAR minimum {rules.industrial_min_far:g} (an assumption) "
-            f"instead of their sector's minimum in {INDUSTRIAL_STANDARD}."
+            f"{{count}} industrial parcels have no {rules.industry_code_column} (GB/T 4754-2017 "
+            "大类) or one the table has no minimum for ({values}); they were screened against "
+            f"the default FAR minimum {rules.industrial_min_far:g} (an assumption) instead of "
+            f"their sector's minimum in {INDUSTRIAL_STANDARD}."
         ),
     )

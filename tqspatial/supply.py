@@ -954,8 +954,12 @@ def renewal_supply(
 
 
 def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
-    """Record in the notes which 建科〔2021〕63号 limits bound parcels, and which were exceeded."""
-    rtype = out["renewal_type"].astype(object)
+    """Record which 建科〔2021〕63号 limits bound parcels, and which were exceeded.
+
+    Messages hold no counts of their own (``{count}`` and ``{values}``, the renewal types, are
+    filled from the rows), so the logs of partitions merge into the single engine's log.
+    """
+    rtype = out["renewal_type"].astype(object).to_numpy()
     checks = {
         "demolition": (
             out["demolition_check"],
@@ -975,43 +979,43 @@ def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
                 stage="supply",
                 kind=f"limit_{name}_capped",
                 rows=out.index[capped],
+                values=rtype[capped],
                 column=f"{name}_check",
                 message=(
-                    f"{{count}} renewal parcels asked for {what} and were cut to the "
-                    "limit (建科〔2021〕63号; types "
-                    f"{', '.join(sorted(set(rtype[capped])))})."
+                    f"{{count}} renewal parcels asked for {what} and were cut to the limit "
+                    "(建科〔2021〕63号; types: {values})."
                 ),
             )
         if over.any():
-            by_type = rtype[over].value_counts()
             note(
                 layer="parcels",
                 stage="supply",
                 kind=f"limit_{name}_over",
                 severity="warning",
                 rows=out.index[over],
+                values=rtype[over],
                 column=f"{name}_check",
                 message=(
-                    f"{{count}} renewal parcels have {what} (建科〔2021〕63号) and are "
-                    "not cut because the limit is not enforced for their type ("
-                    + ", ".join(f"{k} x{v}" for k, v in by_type.items())
-                    + "); see RenewalLimits.enforce."
+                    f"{{count}} renewal parcels have {what} (建科〔2021〕63号) and are not cut "
+                    "because the limit is not enforced for their type ({values}); see "
+                    "RenewalLimits.enforce."
                 ),
             )
-    below = (out["rehousing_check"] == "below").to_numpy(dtype=bool, na_value=False)
-    unknown = (out["rehousing_check"] == "unknown").to_numpy(dtype=bool, na_value=False)
-    if below.any() or unknown.any():
+    check = out["rehousing_check"]
+    flagged = check.isin(["below", "unknown"]).to_numpy(dtype=bool, na_value=False)
+    if flagged.any():
         note(
             layer="parcels",
             stage="supply",
             kind="limit_rehousing",
             severity="warning",
-            rows=out.index[below | unknown],
+            rows=out.index[flagged],
+            values=check.to_numpy(dtype=object)[flagged],
             column="rehousing_check",
             message=(
-                f"{int(below.sum())} renewal parcels rebuild fewer dwellings on site than "
-                f"{limits.min_rehousing_rate:.0%} of the households their demolition displaces, "
-                f"and for {int(unknown.sum())} the residents are unknown (就地就近安置率, "
+                "{count} renewal parcels rebuild fewer dwellings on site than "
+                f"{limits.min_rehousing_rate:.0%} of the households their demolition displaces "
+                "(below) or have unknown residents (unknown): {values} (就地就近安置率, "
                 "建科〔2021〕63号); cluster_totals checks the cluster as a whole."
             ),
         )

@@ -232,6 +232,8 @@ COLUMN_NAMES: dict[str, Term] = {
     "source_row": Term("原始行号", "Source row"),
     "reason": Term("剔除原因", "Reason"),
     "detail": Term("说明", "Detail"),
+    "parse_note": Term("字段解析说明", "Parsing note"),
+    "repair": Term("修复说明", "Repair"),
     "constraint": Term("约束条件", "Constraint"),
     "area_ha": Term("面积（公顷）", "Area (ha)"),
     "uncounted_area_m2": Term("未计入面积（平方米）", "Uncounted area (m²)"),
