@@ -165,7 +165,8 @@ def build_inventory(
     """
     parcels = result.parcels
     if access is not None:
-        parcels = parcels.join(access.parcels.drop(columns=["parcel_id"]))
+        # one block per dtype: the accessibility table is built column by column
+        parcels = parcels.join(access.parcels.drop(columns=["parcel_id"])).copy()
     totals = cluster_totals(result.ledger, structure)
     renewal = parcels["renewal_type"].notna() if "renewal_type" in parcels else None
     constraints = summarise_constraints(parcels, rows=renewal)
