@@ -163,12 +163,27 @@ class OutputSection:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChangesSection:
+    """The change report against the inventory already in the output folder."""
+
+    enabled: bool = _field(
+        "compare with the previous inventory in the output folder (changes.*)", default=True
+    )
+    keep_previous: bool = _field(
+        "keep the previous inventory as previous/ (hard links where possible)", default=True
+    )
+    iou_min: float = _field(
+        "a parcel whose id changed counts as renamed at this overlap (IoU, 0-1]", default=0.95
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """A validated refresh configuration.
 
     Attributes
     ----------
-    inputs, parcels, assign, quality, supply, accessibility, maps, output
+    inputs, parcels, assign, quality, supply, accessibility, maps, output, changes
         One frozen dataclass per TOML section; see :func:`default_config_text`
         for every key with its default and meaning.
     base_dir : pathlib.Path or None
@@ -184,6 +199,7 @@ class Config:
     accessibility: AccessibilitySection = dataclasses.field(default_factory=AccessibilitySection)
     maps: MapsSection = dataclasses.field(default_factory=MapsSection)
     output: OutputSection = dataclasses.field(default_factory=OutputSection)
+    changes: ChangesSection = dataclasses.field(default_factory=ChangesSection)
     base_dir: Path | None = None
 
     def input_path(self, name: str) -> Path | None:
@@ -361,6 +377,9 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         built[name] = cls(**values)
     config = Config(**built, base_dir=base_dir)
     _check_choices(config)
+    if not 0.0 < config.changes.iou_min <= 1.0:
+        msg = f"config: [changes] iou_min must be in (0, 1], got {config.changes.iou_min}"
+        raise ConfigError(msg)
     return config
 
 

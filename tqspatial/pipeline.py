@@ -50,7 +50,15 @@ from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
 from tqspatial.network import CompiledNetwork, file_sha256, load_networks
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
-from tqspatial.publish import FAILURE_REPORT, output_lock, publish, staged, write_beside
+from tqspatial.publish import (
+    FAILURE_REPORT,
+    link_or_copy,
+    output_lock,
+    publish,
+    read_owner,
+    staged,
+    write_beside,
+)
 from tqspatial.quality import QualityLog, quality_report, recording
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
@@ -662,32 +670,15 @@ def _run(
         log=data.log,
         counts=counts,
     )
-    report = _report(inventory)
     if dry_run:
         logger.info("refresh --dry-run: inputs and config are valid; nothing written")
         return RefreshResult(target, [], inventory.counts, watch.timings)
-    assert plan is not None
-    tables = _table_writers(config, data, inventory, report=report)
-    with staged(target) as staging:
-        maps_written: list[Path] = []
-        if config.maps.enabled:
-            with watch.stage("maps"):
-                maps_written = _render_maps(config, data, inventory, out=staging / "maps")
-        with watch.stage("write"):
-            for name, write in tables.items():
-                write(staging / name)
-            manifest = _manifest(
-                config,
-                data,
-                inventory,
-                fingerprint=fingerprint,
-                timings=watch.timings,
-                outputs=sorted(
-                    [*tables, *(f"maps/{p.name}" for p in maps_written), "manifest.json"]
-                ),
-            )
-            io.write_json(staging / "manifest.json", manifest)
-            publish(staging, target, job="refresh", take_over=plan.take_over)
+    if plan is None:  # unreachable: only a dry run has no plan
+        msg = "refresh: no output plan"
+        raise RuntimeError(msg)
+    manifest = _publish_outputs(
+        config, data, inventory, target=target, plan=plan, watch=watch, fingerprint=fingerprint
+    )
     if to is not None:
         from tqspatial.postgis import write_inventory_postgis  # noqa: PLC0415 - optional
 
@@ -703,6 +694,61 @@ def _run(
     )
     files = [target / name for name in manifest["outputs"]]
     return RefreshResult(out_dir=target, files=files, counts=counts, timings_s=watch.timings)
+
+
+def _publish_outputs(
+    config: Config,
+    data: DistrictInputs,
+    inventory: Inventory,
+    *,
+    target: Path,
+    plan: OutputPlan,
+    watch: _Stopwatch,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """Compare with the previous inventory, write every output into staging, publish it.
+
+    Returns
+    -------
+    dict
+        The manifest written.
+    """
+    with watch.stage("changes"):
+        changes, changes_text = _changes(config, target, inventory)
+    report = _report(inventory) + changes_text
+    tables = _table_writers(config, data, inventory, report=report, changes=changes)
+    with staged(target) as staging:
+        maps_written: list[Path] = []
+        if config.maps.enabled:
+            with watch.stage("maps"):
+                maps_written = _render_maps(config, data, inventory, out=staging / "maps")
+        with watch.stage("write"):
+            for name, write in tables.items():
+                write(staging / name)
+            kept: list[str] = []
+            if changes is not None:
+                kept += [p.name for p in io.write_changes(staging, changes)]
+                kept += _keep_previous(config, target, staging)
+            manifest = _manifest(
+                config,
+                data,
+                inventory,
+                fingerprint=fingerprint,
+                timings=watch.timings,
+                outputs=sorted(
+                    [
+                        *tables,
+                        *(f"maps/{p.name}" for p in maps_written),
+                        *kept,
+                        "manifest.json",
+                    ]
+                ),
+            )
+            if changes is not None:
+                manifest["changes"] = dict(changes.counts)
+            io.write_json(staging / "manifest.json", manifest)
+            publish(staging, target, job="refresh", take_over=plan.take_over)
+    return manifest
 
 
 def _note_access(log: QualityLog, access: AccessResult) -> None:
@@ -796,8 +842,59 @@ def _gpkg_layers(inventory: Inventory) -> dict[str, pd.DataFrame]:
     return layers
 
 
+#: Subfolder of a refresh's outputs holding the previous run's inventory.
+PREVIOUS_DIR = "previous"
+
+
+def _changes(
+    config: Config, target: Path, inventory: Inventory
+) -> tuple[InventoryChanges | None, str]:
+    """Compare this run with the inventory published in ``target``; return it and its report.
+
+    A first run, a folder of another job and a previous inventory that cannot be compared
+    (damaged, another CRS ...) give no comparison and a line saying why: the change report
+    never stops a refresh.
+    """
+    heading = "\n## 清单变化 / Inventory changes\n\n"
+    if not config.changes.enabled:
+        return None, ""
+    if read_owner(target) != "refresh" or not (target / io.INVENTORY_FILES["parcels"]).is_file():
+        return None, f"{heading}首次运行 / first run: no previous inventory in {target}.\n"
+    try:
+        previous = io.read_inventory(target)
+        label = f"previous run {str(previous.manifest.get('fingerprint', ''))[:8]}".strip()
+        changes = compare_inventories(
+            dataclasses.replace(previous, label=label),
+            inventory.snapshot(),
+            iou_min=config.changes.iou_min,
+        )
+    except TqspatialError as exc:
+        logger.warning("refresh: no change report: %s", exc)
+        return None, f"{heading}变化报告未生成 / no change report: {exc}\n"
+    logger.info("refresh: changes since the previous run: %s", dict(changes.counts))
+    return changes, "\n" + changes.summary.strip() + "\n"
+
+
+def _keep_previous(config: Config, target: Path, staging: Path) -> list[str]:
+    """Link the previous inventory's files into ``staging/previous/``; return their paths."""
+    if not config.changes.keep_previous:
+        return []
+    kept = []
+    for name in io.INVENTORY_FILES.values():
+        source = target / name
+        if source.is_file():
+            link_or_copy(source, staging / PREVIOUS_DIR / name)
+            kept.append(f"{PREVIOUS_DIR}/{name}")
+    return kept
+
+
 def _table_writers(
-    config: Config, data: DistrictInputs, inventory: Inventory, *, report: str
+    config: Config,
+    data: DistrictInputs,
+    inventory: Inventory,
+    *,
+    report: str,
+    changes: InventoryChanges | None = None,
 ) -> dict[str, Callable[[Path], Path]]:
     """Return output file name -> function writing it (into a given path)."""
     layers = _gpkg_layers(inventory)
@@ -829,6 +926,9 @@ def _table_writers(
         tables["cluster_linkage.csv"] = lambda p: io.write_csv(p, linkage)
         sheets["可达性"] = zh_table(access.clusters, element_names=names)
         sheets["组团联系"] = zh_table(linkage, element_names=names)
+    if changes is not None:  # the files come from io.write_changes (see _run)
+        sheets["变化"] = zh_table(changes.parcels.drop(columns="geometry"), element_names=names)
+        sheets["组团变化"] = zh_table(changes.clusters, element_names=names)
     if config.output.xlsx:
         tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets)
     return tables

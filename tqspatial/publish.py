@@ -441,7 +441,16 @@ def _fsync_tree(root: Path) -> None:
         _fsync_path(Path(folder))
 
 
-def _link_or_copy(source: Path, dest: Path) -> None:
+def link_or_copy(source: Path, dest: Path) -> None:
+    """Hard-link ``source`` to ``dest`` (a copy across file systems); folders are created.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        A file or folder.
+    dest : pathlib.Path
+        Where it goes (parents are created).
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         dest.mkdir(exist_ok=True)
@@ -466,7 +475,7 @@ def _carry_user_files(target: Path, staging: Path) -> None:
                 keep.name,
             )
             dest = keep
-        _link_or_copy(path, dest)
+        link_or_copy(path, dest)
 
 
 def _exchange(a: Path, b: Path) -> bool:

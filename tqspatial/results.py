@@ -26,6 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tqspatial.access_stage import AccessResult
+from tqspatial.changes import InventorySnapshot
 from tqspatial.constraints import summarise_constraints
 from tqspatial.inventory import ParcelResult
 from tqspatial.quality import QualityLog
@@ -83,6 +84,27 @@ class Inventory:
     cluster_stats: pd.DataFrame
     log: QualityLog
     counts: dict[str, int]
+
+    def snapshot(self, label: str = "this run") -> InventorySnapshot:
+        """Return the tables a change report compares, as if read back from the outputs.
+
+        Parameters
+        ----------
+        label : str, default "this run"
+            Name of the inventory in the report.
+
+        Returns
+        -------
+        tqspatial.changes.InventorySnapshot
+            Parcels, ledger, cluster supply and accessibility per cluster.
+        """
+        return InventorySnapshot(
+            parcels=self.parcels,
+            ledger=self.ledger,
+            cluster_supply=self.totals,
+            access_clusters=self.access.clusters if self.access is not None else None,
+            label=label,
+        )
 
 
 def no_access_counts(access: AccessResult) -> dict[str, int]:

@@ -238,6 +238,28 @@ COLUMN_NAMES: dict[str, Term] = {
     "area_ha": Term("面积（公顷）", "Area (ha)"),
     "uncounted_area_m2": Term("未计入面积（平方米）", "Uncounted area (m²)"),
     "kind": Term("设施类型", "Facility kind"),
+    # change reports (tqspatial.changes)
+    "change": Term("变化类型", "Change"),
+    "added": Term("新增", "Added"),
+    "removed": Term("删除", "Removed"),
+    "renamed": Term("编号变更", "Renamed"),
+    "geometry_changed": Term("形状变化", "Geometry changed"),
+    "cluster_changed": Term("所属组团变化", "Cluster changed"),
+    "landuse_changed": Term("用地代码变化", "Land-use code changed"),
+    "renewal_changed": Term("更新类型或时序变化", "Renewal type or phase changed"),
+    "supply_changed": Term("供给变化", "Supply changed"),
+    "iou": Term("重叠度（IoU）", "Intersection over union"),
+    "area_m2": Term("面积（平方米）", "Area (m²)"),
+    "net_supply_m2": Term("净供给面积（平方米）", "Net supply (m²)"),
+    "measure": Term("指标", "Measure"),
+    "median": Term("中位数", "Median"),
+}
+
+#: Suffixes of the columns of a comparison (``<column>_old`` ...), with the words they add.
+COMPARISON_SUFFIXES: dict[str, Term] = {
+    "old": Term("上期", "previous"),
+    "new": Term("本期", "current"),
+    "delta": Term("变化", "change"),
 }
 
 #: Columns whose values are keys of a vocabulary table (translated by :func:`zh_table`).
@@ -340,6 +362,25 @@ def _header(column: str, names: Mapping[str, str], lang: str) -> str | None:
         return f"{names[stem]}内面积（公顷）" if lang == "zh" else f"In {names[stem]} (ha)"
     if column in names:  # a column per plan element (e.g. the linkage matrix)
         return names[column]
+    return _compared_header(column, names, lang)
+
+
+def _compared_header(column: str, names: Mapping[str, str], lang: str) -> str | None:
+    """``<stem>_old`` / ``_new`` / ``_delta`` (or ``<stem>_old_m2``): 上期/本期/变化 + the stem."""
+    for suffix, word in COMPARISON_SUFFIXES.items():
+        for unit in ("", "_m2", "_ha"):
+            tail = f"_{suffix}{unit}"
+            if column.endswith(tail):
+                stem = column.removesuffix(tail) + unit
+                base = _header(stem, names, lang) if stem != column else None
+                if base is None:
+                    continue
+                if lang == "en":
+                    return f"{base}, {word.en}"
+                if suffix == "delta":  # 净供给面积变化（平方米）
+                    head, paren, unit_text = base.partition("（")
+                    return f"{head}{word.zh}{paren}{unit_text}"
+                return f"{word.zh}{base}"
     return None
 
 
@@ -416,18 +457,33 @@ def zh_table(
     """
     out = frame.copy()
     names = dict(element_names or {})
+    compared = [
+        f"{c}_{suffix}" for c in ("cluster_id", *VALUE_VOCABULARIES) for suffix in ("old", "new")
+    ]
     if "cluster_id" in out.columns:
-        lookup = {**{k: t.zh for k, t in CLUSTER_SPECIAL_NAMES.items()}, **names}
-        out["cluster_id"] = [
-            v if pd.isna(v) else lookup.get(str(v), str(v)) for v in out["cluster_id"]
-        ]
         out = out.drop(columns="name_zh", errors="ignore")
-    for column, vocabulary in VALUE_VOCABULARIES.items():
-        if column in out.columns:
-            out[column] = [
-                v if pd.isna(v) else vocabulary.get(str(v), Term(str(v), str(v))).zh
-                for v in out[column].astype(object)
-            ]
+    lookup = {**{k: t.zh for k, t in CLUSTER_SPECIAL_NAMES.items()}, **names}
+    for column in ("cluster_id", *VALUE_VOCABULARIES, *compared):
+        if column not in out.columns:
+            continue
+        stem = column.removesuffix("_old").removesuffix("_new")
+        if stem == "cluster_id":
+            out[column] = [v if pd.isna(v) else lookup.get(str(v), str(v)) for v in out[column]]
+            continue
+        vocabulary = VALUE_VOCABULARIES[stem]
+        out[column] = [
+            v if pd.isna(v) else vocabulary.get(str(v), Term(str(v), str(v))).zh
+            for v in out[column].astype(object)
+        ]
+    if "change" in out.columns:  # change kinds joined by ", " (tqspatial.changes)
+        out["change"] = [
+            v
+            if pd.isna(v)
+            else "、".join(
+                COLUMN_NAMES[k].zh if k in COLUMN_NAMES else k for k in str(v).split(", ")
+            )
+            for v in out["change"].astype(object)
+        ]
     headers = zh_headers([str(c) for c in out.columns], element_names=names)
     return out.rename(columns=headers)
 
