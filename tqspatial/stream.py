@@ -133,8 +133,8 @@ def iter_parcel_batches(
     >>> from tqspatial import datasets
     >>> sizes = [len(b) for b in iter_parcel_batches(datasets.raw_path("parcels.gpkg"),
     ...                                              batch_size=5000)]
-    >>> sizes
-    [5000, 5000, 5000, 1779]
+    >>> sizes[:3], sum(sizes) == len(datasets.tianqiao().parcels)
+    ([5000, 5000, 5000], True)
     """
     path = Path(path)
     if not path.is_file():
@@ -252,8 +252,9 @@ def read_parcels_batched(
     Examples
     --------
     >>> from tqspatial import datasets
-    >>> len(read_parcels_batched(datasets.raw_path("parcels.gpkg"), batch_size=7000))
-    16779
+    >>> whole = read_parcels_batched(datasets.raw_path("parcels.gpkg"), batch_size=7000)
+    >>> whole.index.equals(datasets.tianqiao().parcels.index)
+    True
     """
     batches = list(
         iter_parcel_batches(
