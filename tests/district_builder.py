@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from tqspatial import io
+from tqspatial.datasets.osm_xml import write_osm_xml
 from tqspatial.pipeline import init_profile
 
 ADCODE = "370102"
@@ -179,7 +180,7 @@ def _roads(folder: Path, district: shapely.Geometry, river: shapely.Geometry) ->
                 tags = {**tags, "bridge": "yes", "name": "示范河大桥", "layer": "1"}
             ways.append((way_id, [ids[a], ids[b]], tags))
             way_id += 1
-    return io.write_osm_xml(
+    return write_osm_xml(
         folder / "roads.osm",
         nodes=nodes[["id", "lon", "lat"]],
         ways=ways,

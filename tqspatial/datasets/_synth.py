@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 
 from tqspatial import io
 from tqspatial.crs import WORKING_CRS
+from tqspatial.datasets.osm_xml import write_osm_xml
 
 logger = logging.getLogger(__name__)
 
@@ -1116,7 +1117,7 @@ def build(raw: Path) -> dict[str, Path]:
     )
     logger.info("plan structure written")
     nodes, ways, centre_lines = road_network(ctx)
-    written["roads"] = io.write_osm_xml(
+    written["roads"] = write_osm_xml(
         raw / "roads.osm", nodes=nodes, ways=ways, generator=GENERATOR + " - SYNTHETIC road network"
     )
     logger.info("roads: %d nodes, %d ways", len(nodes), len(ways))
