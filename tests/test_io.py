@@ -15,7 +15,7 @@ from tqspatial.errors import (
     TqspatialError,
 )
 from tqspatial.quality import recording
-from tqspatial.schema import validate_parcels
+from tqspatial.validate import validate_parcels
 
 
 def test_vector_formats_round_trip_in_working_crs(tmp_path, grid9):

@@ -137,7 +137,7 @@ def assign_parcels(
     Parameters
     ----------
     parcels : geopandas.GeoDataFrame
-        Validated parcels (see :func:`tqspatial.schema.validate_parcels`).  A
+        Validated parcels (see :func:`tqspatial.validate.validate_parcels`).  A
         layer in another CRS than the structure's is reprojected to it (and the
         quality log says so); a layer without a CRS raises.
     structure : PlanStructure

@@ -73,8 +73,8 @@ from tqspatial.inventory import (
 )
 from tqspatial.landuse import detect_scheme
 from tqspatial.quality import QualityLog, recording
-from tqspatial.schema import ID_CONFLICT_SEPARATOR, id_keys, validate_parcels
 from tqspatial.supply import Phasing, supply_ledger
+from tqspatial.validate import ID_CONFLICT_SEPARATOR, id_keys, validate_parcels
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -105,7 +105,7 @@ IntArray = npt.NDArray[np.intp]
 def _id_keys(ids: pd.Series) -> tuple[list[Any], list[Any]]:
     """(normalised key, casefolded stripped id) per row; None where the id is missing.
 
-    Keys are :func:`tqspatial.schema.id_keys`, as validation compares ids.
+    Keys are :func:`tqspatial.validate.id_keys`, as validation compares ids.
     """
     stripped, keys = id_keys(ids)
     folded = pd.Series(stripped, dtype=object).str.casefold()
@@ -299,7 +299,7 @@ def partition_parcels(
     numpy.ndarray
         Partition number (``0 .. npartitions - 1``) per row, in row order.
         Runs along a Hilbert curve have (almost) equal sizes; rows that the
-        id and overlap rules of :func:`tqspatial.schema.validate_parcels`
+        id and overlap rules of :func:`tqspatial.validate.validate_parcels`
         relate are always in the same partition.
 
     Raises
@@ -594,7 +594,7 @@ def process_parcels_partitioned(
     Raises
     ------
     SchemaError
-        As :func:`tqspatial.schema.validate_parcels` (no id column, geographic
+        As :func:`tqspatial.validate.validate_parcels` (no id column, geographic
         CRS, bad ``outside``), before any partition runs.
     ValueError
         If ``npartitions`` is below 1.

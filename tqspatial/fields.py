@@ -4,7 +4,7 @@ Chinese land data names its fields in Chinese (``地块编号``, ``用地性质`
 or with pinyin initials (``DKBH``, ``YDXZ`` ...), and stores numbers as text
 with thousands separators, units and words (``"1,234.5"``, ``"3456.7㎡"``,
 ``"约1985"``, ``"不详"``).  :func:`map_fields` adds the canonical columns of
-:data:`tqspatial.schema.PARCEL_COLUMNS` (plus ``area_attr_m2`` for a declared
+:data:`tqspatial.validate.PARCEL_COLUMNS` (plus ``area_attr_m2`` for a declared
 area attribute) next to the original ones, parses every value that has one
 clear meaning and treats every other value as missing.  What was read, or
 why a value is missing, is said per row in the ``parse_note`` column and
@@ -37,7 +37,7 @@ import pandas as pd
 from tqspatial.errors import ConfigError
 from tqspatial.landuse import landuse_table
 from tqspatial.quality import note
-from tqspatial.schema import PARCEL_COLUMNS
+from tqspatial.validate import PARCEL_COLUMNS
 
 __all__ = [
     "AREA_UNITS",

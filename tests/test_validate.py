@@ -7,7 +7,7 @@ from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
 from tqspatial.errors import SchemaError
 from tqspatial.quality import recording
-from tqspatial.schema import validate_parcels, validate_points
+from tqspatial.validate import validate_parcels, validate_points
 
 X0, Y0 = 500_000.0, 4_060_000.0
 
