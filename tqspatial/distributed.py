@@ -102,19 +102,9 @@ IntArray = npt.NDArray[np.intp]
 # ----------------------------------------------------------------------------- partitioning
 
 
-def _id_keys(ids: pd.Series) -> tuple[list[Any], list[Any]]:
-    """(normalised key, casefolded stripped id) per row; None where the id is missing.
-
-    Keys are :func:`tqspatial.validate.id_keys`, as validation compares ids.
-    """
-    stripped, keys = id_keys(ids)
-    folded = pd.Series(stripped, dtype=object).str.casefold()
-    return keys.tolist(), folded.astype(object).where(pd.notna(stripped), None).tolist()
-
-
 def _id_edges(ids: pd.Series) -> tuple[IntArray, IntArray]:
     """Pairs of rows that the id rules relate: same key, or key = rename of a repeated key."""
-    keys, folded = _id_keys(ids)
+    keys = id_keys(ids)[1].tolist()  # as validation compares ids (tqspatial.validate.fold_key)
     frame = pd.DataFrame({"key": keys, "pos": np.arange(len(keys))}).dropna(subset=["key"])
     repeated = frame[frame["key"].duplicated(keep=False)]
     if repeated.empty:
@@ -124,8 +114,6 @@ def _id_edges(ids: pd.Series) -> tuple[IntArray, IntArray]:
     right = [repeated["pos"].to_numpy()]
     # rows whose id looks like "<repeated id>#<n>" decide which renames are free
     anchor = dict(zip(repeated["key"], first, strict=False))
-    for pos in repeated["pos"].tolist():
-        anchor.setdefault(folded[pos], anchor[keys[pos]])
     sep = ID_CONFLICT_SEPARATOR
     tagged = [
         (key.rpartition(sep)[0], pos)

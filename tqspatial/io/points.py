@@ -19,6 +19,7 @@ from tqspatial.io.checks import _check_exists
 from tqspatial.io.vectors import _source_crs
 from tqspatial.quality import note
 from tqspatial.settings import get_settings
+from tqspatial.validate import fold_key
 
 __all__ = [
     "COORDINATE_COLUMNS",
@@ -41,7 +42,7 @@ COORDINATE_COLUMNS = (
 
 
 def _coordinate_columns(columns: list[str]) -> tuple[str, str] | None:
-    folded = {unicodedata.normalize("NFKC", str(c)).strip().casefold(): c for c in columns}
+    folded = {fold_key(c): c for c in columns}
     for x, y in COORDINATE_COLUMNS:
         if x in folded and y in folded:
             return folded[x], folded[y]
