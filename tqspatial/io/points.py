@@ -16,7 +16,6 @@ from tqspatial import encoding as _enc
 from tqspatial.crs import resolve_crs
 from tqspatial.errors import ConfigError, DataFileError
 from tqspatial.io.checks import _check_exists
-from tqspatial.io.vectors import _source_crs
 from tqspatial.quality import note
 from tqspatial.settings import get_settings
 from tqspatial.validate import fold_key
@@ -80,7 +79,6 @@ def read_points_csv(
     x: str | None = None,
     y: str | None = None,
     source_crs: str | None = None,
-    crs: str | None = None,
     encoding: str | None = None,
     what: str = "points CSV",
 ) -> gpd.GeoDataFrame:
@@ -98,8 +96,6 @@ def read_points_csv(
         CRS of the coordinates (``"EPSG:4326"``, ``"gcj02"``, ``"bd09"``,
         ``"EPSG:4527"`` ...); inferred from the coordinates when None and
         unambiguous (see :func:`tqspatial.crs.resolve_crs`).
-    crs : str, optional
-        Same as ``source_crs`` (a CSV declares no CRS); kept from earlier versions.
     encoding : str, optional
         Text encoding; detected when None (BOM, UTF-8, then GBK/GB18030).
     what : str, default "points CSV"
@@ -125,7 +121,6 @@ def read_points_csv(
     """
     path = Path(path)
     _check_exists(path, what)
-    source_crs = _source_crs(source_crs, crs, what) or crs
     raw = path.read_bytes()
     guess = _enc.sniff_text_encoding(raw, encoding=encoding, source=f"{what}: {path}")
     try:

@@ -16,12 +16,14 @@ shifted like web-map coordinates (:mod:`tqspatial.crs`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -59,34 +61,136 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+#: Bounds ``(minx, miny, maxx, maxy)`` in the file's CRS.
+Bounds: TypeAlias = tuple[float, float, float, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Subset:
+    """What part of a layer to read: pushed down to GDAL (or pyarrow for GeoParquet)."""
+
+    bbox: Bounds | None = None
+    columns: tuple[str, ...] | None = None
+    where: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "bbox": self.bbox,
+            "columns": list(self.columns) if self.columns is not None else None,
+            "where": self.where,
+        }
+
+
+def _subset(
+    bbox: Bounds | None, columns: Sequence[str] | None, where: str | None, what: str
+) -> _Subset:
+    if bbox is not None:
+        try:
+            minx, miny, maxx, maxy = (float(v) for v in bbox)
+        except (TypeError, ValueError):
+            minx, miny, maxx, maxy = (1.0, 1.0, 0.0, 0.0)  # refused below
+        if not (minx <= maxx and miny <= maxy):
+            msg = (
+                f"{what}: bbox={bbox!r} is not (minx, miny, maxx, maxy) with min <= max; pass "
+                "four numbers in the file's CRS"
+            )
+            raise ConfigError(msg)
+        bbox = (minx, miny, maxx, maxy)
+    if isinstance(columns, str):
+        msg = f"{what}: columns={columns!r} must be a list of field names, not one string"
+        raise ConfigError(msg)
+    return _Subset(bbox, tuple(columns) if columns is not None else None, where)
+
+
+def _check_columns(source: str, layer: str | None, subset: _Subset, path: Path, what: str) -> None:
+    """Refuse requested columns the layer lacks (GDAL would silently leave them out)."""
+    if subset.columns is None:
+        return
+    fields = [str(f) for f in pyogrio.read_info(source, layer=layer)["fields"]]
+    missing = [c for c in subset.columns if c not in fields]
+    if missing:
+        msg = f"{what}: {path.name} has no field(s) {missing}; its fields are {fields}"
+        raise ConfigError(msg)
+
+
 def _gdal_read(
-    source: str | Path, path: Path, *, layer: str | None, gdal_encoding: str | None, what: str
+    source: str | Path,
+    path: Path,
+    *,
+    layer: str | None,
+    gdal_encoding: str | None,
+    what: str,
+    subset: _Subset,
 ) -> tuple[gpd.GeoDataFrame, list[str], npt.NDArray[np.intp]]:
-    """Read with pyogrio; GDAL errors become DataFileError.
+    """Read with pyogrio through Arrow; GDAL errors become DataFileError.
 
     Returns the frame, GDAL's warnings and the positions of features whose
     rings GEOS could not build as stored (e.g. not closed) and that were
     fixed (closed) while reading.
     """
     fixed = np.empty(0, dtype=np.intp)
+    options = subset.options()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            frame = pyogrio.read_dataframe(source, layer=layer, encoding=gdal_encoding)
+            frame = pyogrio.read_dataframe(
+                source, layer=layer, encoding=gdal_encoding, use_arrow=True, **options
+            )
         except shapely.errors.GEOSException:
             # Rings GEOS cannot even build (e.g. unclosed): close them, say which, validate later.
             frame = pyogrio.read_dataframe(
-                source, layer=layer, encoding=gdal_encoding, on_invalid="fix"
+                source,
+                layer=layer,
+                encoding=gdal_encoding,
+                use_arrow=True,
+                on_invalid="fix",
+                **options,
             )
-            _, _, wkb, _ = pyogrio.raw.read(source, layer=layer, encoding=gdal_encoding, columns=[])
+            _, _, wkb, _ = pyogrio.raw.read(
+                source,
+                layer=layer,
+                encoding=gdal_encoding,
+                **{**options, "columns": []},
+            )
             _, fixed = wkb_to_geometries(wkb)
         except (RuntimeError, OSError, ValueError) as exc:
+            if subset.where is not None:
+                msg = (
+                    f"{what}: cannot read {path} with where={subset.where!r}: {exc}. Check the "
+                    "clause (an OGR SQL condition on the file's field names)"
+                )
+                raise ConfigError(msg) from exc
             msg = (
                 f"{what}: cannot read {path}: {exc}. The file is damaged, truncated or not a "
                 "vector format GDAL knows; export or download it again"
             )
             raise DataFileError(msg) from exc
     return frame, [str(w.message) for w in caught], fixed
+
+
+def _read_geoparquet(path: Path, subset: _Subset, what: str) -> gpd.GeoDataFrame:
+    """Read GeoParquet with pyarrow, then keep the columns and the features in the bbox."""
+    if subset.where is not None:
+        msg = (
+            f"{what}: where= needs GDAL's SQL, but {path.name} is GeoParquet (read by pyarrow); "
+            "drop where= and filter the frame after reading"
+        )
+        raise ConfigError(msg)
+    try:
+        frame = gpd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow format errors
+        msg = f"{what}: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
+        raise DataFileError(msg) from exc
+    if subset.columns is not None:
+        missing = [c for c in subset.columns if c not in frame.columns]
+        if missing:
+            msg = f"{what}: {path.name} has no column(s) {missing}; its columns are {list(frame)}"
+            raise ConfigError(msg)
+        frame = frame[[*subset.columns, frame.geometry.name]]
+    if subset.bbox is not None:
+        hits = np.sort(frame.sindex.query(shapely.box(*subset.bbox), predicate="intersects"))
+        frame = frame.iloc[hits]
+    return frame
 
 
 def wkb_to_geometries(
@@ -168,25 +272,17 @@ def recode_text(frame: gpd.GeoDataFrame, codec: str) -> gpd.GeoDataFrame:
     return out.rename(columns=names)
 
 
-def _source_crs(source_crs: str | None, crs: str | None, what: str) -> str | None:
-    if source_crs is not None and crs is not None and source_crs != crs:
-        msg = (
-            f"{what}: got source_crs={source_crs!r} and crs={crs!r}; pass only one "
-            "(source_crs overrides the file's CRS, crs is used only when the file has none)"
-        )
-        raise ConfigError(msg)
-    return source_crs
-
-
 def read_vector(
     path: str | os.PathLike[str],
     *,
     layer: str | None = None,
     source_crs: str | None = None,
-    crs: str | None = None,
     encoding: str | None = None,
     what: str = "vector",
     boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
+    bbox: Bounds | None = None,
+    columns: Sequence[str] | None = None,
+    where: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into the working CRS, checking it and saying what was assumed.
 
@@ -215,9 +311,6 @@ def read_vector(
         ``"bd09"`` ...); overrides what the file declares.  See
         :func:`tqspatial.crs.resolve_crs`; when None the declared CRS is used,
         or one is inferred from the coordinates when unambiguous.
-    crs : str, optional
-        CRS to use only when the file declares none (kept from earlier
-        versions; a declared CRS is never overridden by it).
     encoding : str, optional
         Text encoding of a shapefile's ``.dbf`` (``"gbk"``, ``"utf-8"``);
         detected when None.  Other formats are always UTF-8.
@@ -227,6 +320,15 @@ def read_vector(
         The district in the working CRS: when given, the layer is checked
         against it (:func:`tqspatial.crs.check_crs_fit`, and, unless
         ``source_crs`` is given, :func:`tqspatial.crs.check_webmap_offset`).
+    bbox : tuple of 4 float, optional
+        ``(minx, miny, maxx, maxy)`` in the file's CRS: read only the
+        features that intersect it (GDAL's spatial filter).
+    columns : sequence of str, optional
+        Read only these attribute fields (names as in the file); the
+        geometry is always read.
+    where : str, optional
+        OGR SQL condition on the file's fields (``"YDXZ LIKE '07%'"``); not
+        for GeoParquet.
 
     Returns
     -------
@@ -244,7 +346,8 @@ def read_vector(
         or (with ``boundary``) its features lie outside the district and fit
         another CRS; the message names the file and the ``source_crs`` to pass.
     ConfigError
-        If ``source_crs`` and ``crs`` are both given and differ.
+        If ``bbox`` is malformed, ``columns`` names a field the file lacks,
+        or ``where`` cannot be applied.
 
     Examples
     --------
@@ -253,24 +356,33 @@ def read_vector(
     4548
     """
     path = Path(path)
-    source_crs = _source_crs(source_crs, crs, what)
+    subset = _subset(bbox, columns, where, what)
     checked = check_vector_file(path, layer=layer, encoding=encoding, what=what)
     read_notes = list(checked.notes)
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".geoparquet"}:
-        try:
-            frame = gpd.read_parquet(path)
-        except (OSError, ValueError) as exc:  # pyarrow format errors
-            msg = f"{what}: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
-            raise DataFileError(msg) from exc
+        frame = _read_geoparquet(path, subset, what)
         gdal_warnings: list[str] = []
         fixed = np.empty(0, dtype=np.intp)
     else:
+        if checked.recode is None:
+            _check_columns(checked.source, checked.layer, subset, path, what)
         frame, gdal_warnings, fixed = _gdal_read(
-            checked.source, path, layer=checked.layer, gdal_encoding=checked.encoding, what=what
+            checked.source,
+            path,
+            layer=checked.layer,
+            gdal_encoding=checked.encoding,
+            what=what,
+            subset=subset if checked.recode is None else dataclasses.replace(subset, columns=None),
         )
     if checked.recode is not None:
         frame = recode_text(frame, checked.recode)
+        if subset.columns is not None:  # field names are known only once decoded
+            missing = [c for c in subset.columns if c not in frame.columns]
+            if missing:
+                msg = f"{what}: {path.name} has no field(s) {missing}; its fields are {list(frame)}"
+                raise ConfigError(msg)
+            frame = frame[[*subset.columns, frame.geometry.name]]
     read_notes.extend(
         {"kind": "gdal_warning", "severity": "warning", "message": f"{path.name}: GDAL: {text}"}
         for text in dict.fromkeys(gdal_warnings)
@@ -279,12 +391,6 @@ def read_vector(
     if len(fixed):
         mark_rings_closed(frame, fixed, layer=what, source=path.name)
     logger.info("%s: read %d features from %s", what, len(frame), path)
-    if frame.crs is None and source_crs is None and crs is not None:
-        note(
-            layer=what, stage="crs", kind="crs_from_caller",
-            message=f"{path.name} declares no CRS; used crs={crs!r} as passed by the caller",
-        )  # fmt: skip
-        source_crs = crs
     resolved = resolve_crs(
         frame,
         source_crs=source_crs,
@@ -366,11 +472,13 @@ def read_parcels(
     *,
     layer: str | None = None,
     source_crs: str | None = None,
-    crs: str | None = None,
     encoding: str | None = None,
     map_fields: bool = True,
     area_unit: str | None = None,
     boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
+    bbox: Bounds | None = None,
+    columns: Sequence[str] | None = None,
+    where: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a land-parcel layer (no rows are dropped here; see ``validate_parcels``).
 
@@ -389,8 +497,6 @@ def read_parcels(
     source_crs : str, optional
         The CRS the coordinates are really in; overrides the file's CRS
         (see :func:`tqspatial.crs.resolve_crs`).
-    crs : str, optional
-        CRS to use only when the file declares none.
     encoding : str, optional
         Text encoding of a shapefile's ``.dbf``; detected when None.
     map_fields : bool, default True
@@ -401,6 +507,8 @@ def read_parcels(
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
         The district: check that the parcels lie in it and are not shifted
         like web-map coordinates (see :func:`read_vector`).
+    bbox, columns, where : optional
+        Read part of the layer: see :func:`read_vector`.
 
     Returns
     -------
@@ -419,10 +527,12 @@ def read_parcels(
         path,
         layer=layer,
         source_crs=source_crs,
-        crs=crs,
         encoding=encoding,
         what="parcels",
         boundary=boundary,
+        bbox=bbox,
+        columns=columns,
+        where=where,
     )
     if not map_fields:
         return frame
@@ -434,9 +544,11 @@ def read_facilities(
     *,
     layer: str | None = None,
     source_crs: str | None = None,
-    crs: str | None = None,
     encoding: str | None = None,
     boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
+    bbox: Bounds | None = None,
+    columns: Sequence[str] | None = None,
+    where: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read facility points (schools, clinics, markets ...).
 
@@ -449,13 +561,13 @@ def read_facilities(
     source_crs : str, optional
         The CRS the coordinates are really in (``"gcj02"`` for web-map
         points); overrides the file's CRS.
-    crs : str, optional
-        CRS to use only when the file declares none.
     encoding : str, optional
         Text encoding of a shapefile's ``.dbf``; detected when None.
     boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
         The district: check that the facilities lie in it and are not shifted
         like web-map coordinates (see :func:`read_vector`).
+    bbox, columns, where : optional
+        Read part of the layer: see :func:`read_vector`.
 
     Returns
     -------
@@ -472,10 +584,12 @@ def read_facilities(
         path,
         layer=layer,
         source_crs=source_crs,
-        crs=crs,
         encoding=encoding,
         what="facilities",
         boundary=boundary,
+        bbox=bbox,
+        columns=columns,
+        where=where,
     )
 
 
