@@ -107,10 +107,24 @@ def _check_columns(source: str, layer: str | None, subset: _Subset, path: Path, 
     if subset.columns is None:
         return
     fields = [str(f) for f in pyogrio.read_info(source, layer=layer)["fields"]]
-    missing = [c for c in subset.columns if c not in fields]
+    _refuse_missing(subset.columns, fields, path, what)
+
+
+def _refuse_missing(wanted: Sequence[str], fields: Sequence[str], path: Path, what: str) -> None:
+    missing = [c for c in wanted if c not in fields]
     if missing:
-        msg = f"{what}: {path.name} has no field(s) {missing}; its fields are {fields}"
+        msg = f"{what}: {path.name} has no field(s) {missing}; its fields are {list(fields)}"
         raise ConfigError(msg)
+
+
+def _keep_columns(
+    frame: gpd.GeoDataFrame, subset: _Subset, path: Path, what: str
+) -> gpd.GeoDataFrame:
+    """Keep the requested columns and the geometry of a frame read whole."""
+    if subset.columns is None:
+        return frame
+    _refuse_missing(subset.columns, [str(c) for c in frame.columns], path, what)
+    return gpd.GeoDataFrame(frame[[*subset.columns, frame.geometry.name]])
 
 
 def _gdal_read(
@@ -181,12 +195,7 @@ def _read_geoparquet(path: Path, subset: _Subset, what: str) -> gpd.GeoDataFrame
     except (OSError, ValueError) as exc:  # pyarrow format errors
         msg = f"{what}: cannot read {path}: {exc}; the file is damaged or not GeoParquet"
         raise DataFileError(msg) from exc
-    if subset.columns is not None:
-        missing = [c for c in subset.columns if c not in frame.columns]
-        if missing:
-            msg = f"{what}: {path.name} has no column(s) {missing}; its columns are {list(frame)}"
-            raise ConfigError(msg)
-        frame = frame[[*subset.columns, frame.geometry.name]]
+    frame = _keep_columns(frame, subset, path, what)
     if subset.bbox is not None:
         hits = np.sort(frame.sindex.query(shapely.box(*subset.bbox), predicate="intersects"))
         frame = frame.iloc[hits]
@@ -377,12 +386,7 @@ def read_vector(
         )
     if checked.recode is not None:
         frame = recode_text(frame, checked.recode)
-        if subset.columns is not None:  # field names are known only once decoded
-            missing = [c for c in subset.columns if c not in frame.columns]
-            if missing:
-                msg = f"{what}: {path.name} has no field(s) {missing}; its fields are {list(frame)}"
-                raise ConfigError(msg)
-            frame = frame[[*subset.columns, frame.geometry.name]]
+        frame = _keep_columns(frame, subset, path, what)  # names are known once decoded
     read_notes.extend(
         {"kind": "gdal_warning", "severity": "warning", "message": f"{path.name}: GDAL: {text}"}
         for text in dict.fromkeys(gdal_warnings)
