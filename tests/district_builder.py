@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from tqspatial import io
-from tqspatial.datasets.osm_xml import write_osm_xml
+from tqspatial.datasets._osm import write_osm_xml
 from tqspatial.pipeline import init_profile
 
 ADCODE = "370102"

@@ -6,7 +6,9 @@ Areas and distances are computed in the working CRS,
 Tianqiao it is not EPSG:4527 (the same zone with ``39`` prefixed to eastings)
 and not EPSG:4547 (central meridian 114E, a common mix-up that moves Tianqiao
 data about 270 km).  Every function here that takes ``working_crs`` reads the
-setting when it is not given.
+setting when it is not given.  ``WORKING_CRS`` is :data:`tqspatial.settings.WORKING_CRS`
+(the default, and the CRS the embedded Tianqiao files are built in), re-exported for the
+dataset builders; generic code never uses it as a default.
 
 :func:`resolve_crs` is what the readers call.  It decides the source CRS in
 this order and always records what it decided (a note, see
@@ -64,10 +66,11 @@ from pyproj.transformer import TransformerGroup
 from tqspatial import gcj02
 from tqspatial.errors import CRSError, DataQualityWarning
 from tqspatial.quality import note
-from tqspatial.settings import get_settings
+from tqspatial.settings import WORKING_CRS, get_settings
 
 __all__ = [
     "WEBMAP_CRS",
+    "WORKING_CRS",
     "CRSGuess",
     "check_crs_fit",
     "check_webmap_offset",

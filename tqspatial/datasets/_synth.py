@@ -40,13 +40,10 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from tqspatial import io
-from tqspatial.datasets.osm_xml import write_osm_xml
+from tqspatial.crs import WORKING_CRS
+from tqspatial.datasets._osm import write_osm_xml
 
 logger = logging.getLogger(__name__)
-
-#: CRS of the embedded Tianqiao files: CGCS2000 / 3-degree Gauss-Krueger CM 117E, the district's
-#: zone (the dataset's own CRS, whatever the working CRS of a run).
-WORKING_CRS = "EPSG:4548"
 
 SEED = 20261124
 GENERATOR = f"tqspatial synthetic generator v1 (seed {SEED})"

@@ -1,7 +1,9 @@
-"""OSM XML (API 0.6) files written from generated nodes and ways (synthetic road networks).
+"""Write a road network as an OSM XML file: plumbing of the synthetic-data generator.
 
-Used to build the embedded dataset's ``roads.osm`` and test districts; reading
-road networks is :mod:`tqspatial.network`.
+The embedded dataset ships its synthetic road network as an ``.osm`` file so
+that it is read exactly like a real OpenStreetMap extract
+(``osmnx.graph_from_xml``).  Readers live in :mod:`tqspatial.io` and
+:mod:`tqspatial.network`; this writer is only for building test and demo data.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def write_osm_xml(
     ways: Iterable[tuple[int, list[int], Mapping[str, str]]],
     generator: str,
 ) -> Path:
-    """Write nodes and ways as an OSM XML (API 0.6) file.
+    """Write nodes and ways as an OSM XML (API 0.6) file (an existing file is replaced).
 
     Parameters
     ----------
@@ -40,9 +42,22 @@ def write_osm_xml(
     -------
     pathlib.Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import osmnx as ox
+    >>> nodes = pd.DataFrame({"id": [1, 2], "lon": [117.0, 117.001], "lat": [36.7, 36.7]})
+    >>> ways = [(1, [1, 2], {"highway": "residential"})]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_osm_xml(Path(tmp) / "r.osm", nodes=nodes, ways=ways, generator="doc")
+    ...     ox.graph_from_xml(path, simplify=False).number_of_edges()
+    2
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
     root = ET.Element("osm", version="0.6", generator=generator)
     ET.SubElement(
         root,
