@@ -74,9 +74,9 @@ from tqspatial.assign import assign_parcels
 from tqspatial.constraints import RasterConstraint, constrained_areas
 from tqspatial.distributed import process_parcels_partitioned
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.schema import validate_parcels
 from tqspatial.stream import read_parcels_batched
 from tqspatial.supply import renewal_supply
+from tqspatial.validate import validate_parcels
 
 SEED = 20261124
 CATCHMENT_MIN = 15.0

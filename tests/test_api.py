@@ -97,3 +97,24 @@ def test_a_missing_extra_is_named():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("MissingDependencyError the web map needs the optional package")
     assert "pip install 'tqspatial[web]'" in done.stdout
+
+
+def test_every_module_is_in_the_layer_contract():
+    import configparser
+    import pkgutil
+
+    root = Path(__file__).resolve().parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg", encoding="utf-8")
+    listed = {
+        name.strip()
+        for line in config["importlinter:contract:layers"]["layers"].splitlines()
+        for name in line.split("|")
+        if name.strip()
+    }
+    modules = {
+        f"tqspatial.{info.name}"
+        for info in pkgutil.iter_modules(tq.__path__)
+        if info.name not in {"__main__"}
+    }
+    assert sorted(modules - listed) == []

@@ -14,8 +14,8 @@ from tests.conftest import make_grid9
 from tqspatial.assign import UNASSIGNED, assign_parcels, overlap_table, summarise_clusters
 from tqspatial.errors import CRSError
 from tqspatial.quality import recording
-from tqspatial.schema import validate_parcels
 from tqspatial.structure import PlanStructure
+from tqspatial.validate import validate_parcels
 
 
 def _structure(clusters, corridors=()):

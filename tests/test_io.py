@@ -4,6 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
+import shapely
 from shapely.geometry import box
 
 from tqspatial import datasets, io
@@ -15,7 +16,7 @@ from tqspatial.errors import (
     TqspatialError,
 )
 from tqspatial.quality import recording
-from tqspatial.schema import validate_parcels
+from tqspatial.validate import validate_parcels
 
 
 def test_vector_formats_round_trip_in_working_crs(tmp_path, grid9):
@@ -52,28 +53,41 @@ def test_unsupported_suffix_lists_the_supported_ones(tmp_path):
         io.read_parcels(bad)
 
 
-def test_shapefile_without_prj_uses_crs_or_source_crs(tmp_path, grid9):
+def test_shapefile_without_prj_uses_source_crs(tmp_path, grid9):
     pyogrio.write_dataframe(grid9, tmp_path / "noprj.shp")
     (tmp_path / "noprj.prj").unlink()
-    with recording() as log:
-        back = io.read_parcels(tmp_path / "noprj.shp", crs="EPSG:4548")
-    assert back.geometry.geom_equals(grid9.geometry).all()  # shapefiles reorient rings
-    assert "crs_from_caller" in log.table()["kind"].tolist()
     same = io.read_parcels(tmp_path / "noprj.shp", source_crs="EPSG:4548")
-    assert same.geometry.geom_equals(grid9.geometry).all()
+    assert same.geometry.geom_equals(grid9.geometry).all()  # shapefiles reorient rings
+    with pytest.raises(TypeError, match="crs"):  # the crs= alias is gone (issue 18)
+        io.read_parcels(tmp_path / "noprj.shp", crs="EPSG:4548")
 
 
-def test_crs_fallback_never_overrides_a_declared_crs(tmp_path, grid9):
-    wgs = grid9.to_crs("EPSG:4326")
-    path = io.write_geojson(tmp_path / "p.geojson", wgs)
-    back = io.read_parcels(path, crs="EPSG:4548")  # ignored: the file declares EPSG:4326
-    np.testing.assert_allclose(back.area.to_numpy(), grid9.area.to_numpy(), rtol=1e-6)
-
-
-def test_source_crs_and_crs_must_agree(tmp_path, grid9):
-    path = io.write_layers(tmp_path / "p.gpkg", {"parcels": grid9})
-    with pytest.raises(ConfigError, match="pass only one"):
-        io.read_parcels(path, source_crs="EPSG:4548", crs="EPSG:4527")
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".parquet"])
+def test_bbox_columns_and_where_read_part_of_a_layer(tmp_path, grid9, suffix):
+    frame = grid9.assign(far=np.arange(9, dtype=float), kind=[f"k{i % 3}" for i in range(9)])
+    path = tmp_path / f"p{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        pyogrio.write_dataframe(frame, path)
+    window = (500_050.0, 4_060_050.0, 500_150.0, 4_060_150.0)
+    got = io.read_parcels(path, bbox=window, columns=["parcel_id", "far"], map_fields=False)
+    # Independent: shapely says which squares touch the window.
+    expected = frame[shapely.intersects(frame.geometry.array, shapely.box(*window))]
+    assert sorted(got["parcel_id"]) == sorted(expected["parcel_id"])
+    assert list(got.columns) == ["parcel_id", "far", "geometry"]
+    if suffix != ".parquet":
+        where = io.read_parcels(path, where="far >= 6", map_fields=False)
+        assert sorted(where["parcel_id"]) == sorted(frame.loc[frame["far"] >= 6, "parcel_id"])
+        with pytest.raises(ConfigError, match="where='no_such > 1'"):
+            io.read_parcels(path, where="no_such > 1")
+    else:
+        with pytest.raises(ConfigError, match="where= needs GDAL"):
+            io.read_parcels(path, where="far >= 6")
+    with pytest.raises(ConfigError, match=r"no field\(s\) \['nope'\]"):
+        io.read_parcels(path, columns=["parcel_id", "nope"])
+    with pytest.raises(ConfigError, match="bbox="):
+        io.read_parcels(path, bbox=(1, 1, 0, 0))
 
 
 def test_encoding_option_is_refused_for_utf8_formats(tmp_path, grid9):

@@ -132,7 +132,8 @@ def test_capacity_precedence_element_then_industry_then_kind():
              "lead_industries": ["物流"], "geometry": box(0, 0, 10, 10)},
             {"element_id": "b", "kind": "cluster", "name_zh": "乙", "name_en": "B",
              "lead_industries": ["物流"], "geometry": box(10, 0, 20, 10)},
-        ]
+        ],
+        crs="EPSG:4548",
     )  # fmt: skip
     rows = [
         {"kind": "*", "landuse_category": "*", "target_far": 1.0, "shares": {"office": 1.0}},

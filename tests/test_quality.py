@@ -18,7 +18,7 @@ from tqspatial.quality import (
     quality_report,
     recording,
 )
-from tqspatial.schema import validate_parcels
+from tqspatial.validate import validate_parcels
 
 
 def test_entries_aggregate_rows_and_log_once_per_call(caplog):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from tqspatial.quality import recording
-from tqspatial.schema import MIN_PARCEL_AREA_M2, validate_parcels
+from tqspatial.validate import MIN_PARCEL_AREA_M2, validate_parcels
 
 GRID = 10.0  # coordinates on a 10 m grid, so genuine remainders are far above the sliver threshold
 IDS = ["a", "A ", " b", "B", "c", "d"]

@@ -27,10 +27,10 @@ from tqspatial.errors import DataQualityWarning, TqspatialError
 from tqspatial.inventory import ParcelContext, process_parcels
 from tqspatial.landuse import classify_landuse
 from tqspatial.log import enable_logging
-from tqspatial.schema import validate_parcels
 from tqspatial.settings import get_settings, override
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import renewal_supply
+from tqspatial.validate import validate_parcels
 
 if TYPE_CHECKING:
     from tqspatial.pipeline import refresh

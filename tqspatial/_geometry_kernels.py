@@ -1,4 +1,4 @@
-"""Numba kernels for validation (plumbing; see :func:`tqspatial.schema.validate_parcels`).
+"""Numba kernels for validation (plumbing; see :func:`tqspatial.validate.validate_parcels`).
 
 :func:`disjoint_convex` certifies that two convex polygons have disjoint
 interiors by the separating-axis theorem: some edge of one has the whole

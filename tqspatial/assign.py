@@ -137,7 +137,7 @@ def assign_parcels(
     Parameters
     ----------
     parcels : geopandas.GeoDataFrame
-        Validated parcels (see :func:`tqspatial.schema.validate_parcels`).  A
+        Validated parcels (see :func:`tqspatial.validate.validate_parcels`).  A
         layer in another CRS than the structure's is reprojected to it (and the
         quality log says so); a layer without a CRS raises.
     structure : PlanStructure
@@ -186,7 +186,7 @@ def assign_parcels(
     ...     {"element_id": "c", "kind": "cluster", "name_zh": "组团", "name_en": "C",
     ...      "geometry": box(0, 0, 150, 100)},
     ...     {"element_id": "b", "kind": "belt", "name_zh": "带", "name_en": "B",
-    ...      "geometry": LineString([(0, 50), (200, 50)]), "width_m": 40}])
+    ...      "geometry": LineString([(0, 50), (200, 50)]), "width_m": 40}], crs="EPSG:4548")
     >>> parcels = gpd.GeoDataFrame({"parcel_id": ["p1", "p2"]},
     ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4548")
     >>> out, overlaps = assign_parcels(parcels, s)

@@ -25,7 +25,7 @@ come from an STRtree query (bounding boxes, then ``intersects``), pairs whose
 area ratio alone rules the IoU out are skipped, and each remaining pair's
 IoU is computed exactly.  Pairs are taken one-to-one, best IoU first, ties
 broken by old id then new id.  With ``iou_min`` above 0.5 and parcels that do
-not overlap within an inventory (as :func:`tqspatial.schema.validate_parcels`
+not overlap within an inventory (as :func:`tqspatial.validate.validate_parcels`
 guarantees), a parcel has at most one partner, so the greedy choice is the
 only one; a parcel split in two (each half IoU about 0.5) or two merged are
 removed + added.  Overlapping parcels can compete for one partner: the losers

@@ -308,7 +308,7 @@ def constrained_areas(
     if parcels.crs is not None and not parcels.crs.is_projected:
         msg = (
             f"constrained_areas: parcels CRS {parcels.crs.to_string()} is geographic; "
-            "reproject to the working CRS (EPSG:4548) first"
+            "reproject to the working CRS first"
         )
         raise SchemaError(msg)
     wrong = [

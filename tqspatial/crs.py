@@ -1,9 +1,14 @@
 """Coordinate reference systems: recognise, resolve and reproject into the working CRS.
 
-Areas and distances are computed in the working CRS, EPSG:4548 (CGCS2000
-3-degree Gauss-Krueger, central meridian 117E, metres).  Not EPSG:4527 (the
-same zone with ``39`` prefixed to eastings) and not EPSG:4547 (central
-meridian 114E, a common mix-up that moves Tianqiao data about 270 km).
+Areas and distances are computed in the working CRS,
+``tqspatial.settings.get_settings().working_crs``: by default EPSG:4548 (CGCS2000
+3-degree Gauss-Krueger, central meridian 117E, metres), Tianqiao's zone.  For
+Tianqiao it is not EPSG:4527 (the same zone with ``39`` prefixed to eastings)
+and not EPSG:4547 (central meridian 114E, a common mix-up that moves Tianqiao
+data about 270 km).  Every function here that takes ``working_crs`` reads the
+setting when it is not given.  ``WORKING_CRS`` is :data:`tqspatial.settings.WORKING_CRS`
+(the default, and the CRS the embedded Tianqiao files are built in), re-exported for the
+dataset builders; generic code never uses it as a default.
 
 :func:`resolve_crs` is what the readers call.  It decides the source CRS in
 this order and always records what it decided (a note, see
@@ -61,6 +66,7 @@ from pyproj.transformer import TransformerGroup
 from tqspatial import gcj02
 from tqspatial.errors import CRSError, DataQualityWarning
 from tqspatial.quality import note
+from tqspatial.settings import WORKING_CRS, get_settings
 
 __all__ = [
     "WEBMAP_CRS",
@@ -68,6 +74,7 @@ __all__ = [
     "CRSGuess",
     "check_crs_fit",
     "check_webmap_offset",
+    "gk_crs",
     "gk_equivalent",
     "infer_crs",
     "resolve_crs",
@@ -75,9 +82,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: CGCS2000 / 3-degree Gauss-Krueger CM 117E.
-WORKING_CRS = "EPSG:4548"
 
 #: Names accepted for web-map coordinates in ``source_crs`` (case, ``-`` and ``_`` ignored).
 WEBMAP_CRS = ("gcj02", "bd09")
@@ -186,6 +190,41 @@ def _epsg_by_name() -> dict[str, int]:
         for info in infos
         if not info.deprecated and info.name.startswith(GK_DATUMS) and "Gauss-Kruger" in info.name
     }
+
+
+def gk_crs(longitude: float) -> str:
+    """Return the CGCS2000 3-degree Gauss-Krueger CRS (no zone prefix) whose zone holds a longitude.
+
+    Parameters
+    ----------
+    longitude : float
+        Degrees east (CGCS2000/WGS84).
+
+    Returns
+    -------
+    str
+        ``"EPSG:<code>"`` of ``CGCS2000 / 3-degree Gauss-Kruger CM <meridian>E``,
+        the meridian being the multiple of 3 degrees nearest to ``longitude``.
+
+    Raises
+    ------
+    CRSError
+        If no such CRS exists (the longitude is outside China's zones, 75-135E).
+
+    Examples
+    --------
+    >>> gk_crs(117.02), gk_crs(114.3)
+    ('EPSG:4548', 'EPSG:4547')
+    """
+    meridian = 3 * round(longitude / 3)
+    code = _epsg_by_name().get(f"CGCS2000 / 3-degree Gauss-Kruger CM {meridian}E")
+    if code is None:
+        msg = (
+            f"longitude {longitude:.3f} has no CGCS2000 3-degree Gauss-Krueger zone (zones cover "
+            "75-135E); reproject the layer to a metric CRS yourself"
+        )
+        raise CRSError(msg)
+    return f"EPSG:{code}"
 
 
 def gk_equivalent(epsg: int, datum: str) -> int | None:
@@ -528,7 +567,7 @@ def resolve_crs(
     source_crs: str | None = None,
     layer: str = "layer",
     source: str | None = None,
-    working_crs: str = WORKING_CRS,
+    working_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Return ``frame`` in the working CRS, deciding its source CRS and saying how.
 
@@ -546,8 +585,9 @@ def resolve_crs(
         Layer name for the quality log (``"parcels"``).
     source : str, optional
         File name; every message names it next to the layer.
-    working_crs : str, default "EPSG:4548"
-        Target CRS; also the hint for Gauss-Krueger eastings without zone.
+    working_crs : str, optional
+        Target CRS (default: ``get_settings().working_crs``); also the hint
+        for Gauss-Krueger eastings without zone.
 
     Returns
     -------
@@ -581,6 +621,7 @@ def resolve_crs(
     'inferred_crs'
     """
     who = _who(layer, source)
+    working_crs = working_crs or get_settings().working_crs
     target = pyproj.CRS.from_user_input(working_crs)
     work = frame
     has_coords = bool((~shapely.is_missing(work.geometry.array) & ~work.geometry.is_empty).any())
@@ -669,7 +710,7 @@ def _prefix_free(crs: pyproj.CRS) -> str:
         code = _epsg_by_name().get(f"{family} / {width}Gauss-Kruger CM {cm:g}E")
         if code is not None:
             return f"EPSG:{code}"
-    return "EPSG:4548"
+    return get_settings().working_crs
 
 
 def _check_zone_prefix(frame: gpd.GeoDataFrame, source: pyproj.CRS, who: str) -> None:
@@ -704,7 +745,7 @@ def _check_zone_prefix(frame: gpd.GeoDataFrame, source: pyproj.CRS, who: str) ->
 def to_working_crs(
     frame: gpd.GeoDataFrame,
     *,
-    working_crs: str = WORKING_CRS,
+    working_crs: str | None = None,
     source: str = "layer",
 ) -> gpd.GeoDataFrame:
     """Return ``frame`` in the working CRS, reprojecting when needed.
@@ -716,8 +757,8 @@ def to_working_crs(
     ----------
     frame : geopandas.GeoDataFrame
         Any layer with a declared CRS.
-    working_crs : str, default "EPSG:4548"
-        Target CRS.
+    working_crs : str, optional
+        Target CRS (default: ``get_settings().working_crs``).
     source : str, default "layer"
         Name used in messages (usually the file name).
 
@@ -740,6 +781,7 @@ def to_working_crs(
     >>> out.crs.to_epsg(), round(out.geometry.x.iloc[0])
     (4548, 500000)
     """
+    working_crs = working_crs or get_settings().working_crs
     if frame.crs is None:
         msg = (
             f"{source} has no coordinate reference system; expected a declared CRS such as "

@@ -73,8 +73,8 @@ from tqspatial.inventory import (
 )
 from tqspatial.landuse import detect_scheme
 from tqspatial.quality import QualityLog, recording
-from tqspatial.schema import ID_CONFLICT_SEPARATOR, id_keys, validate_parcels
 from tqspatial.supply import Phasing, supply_ledger
+from tqspatial.validate import ID_CONFLICT_SEPARATOR, id_keys, validate_parcels
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -102,19 +102,9 @@ IntArray = npt.NDArray[np.intp]
 # ----------------------------------------------------------------------------- partitioning
 
 
-def _id_keys(ids: pd.Series) -> tuple[list[Any], list[Any]]:
-    """(normalised key, casefolded stripped id) per row; None where the id is missing.
-
-    Keys are :func:`tqspatial.schema.id_keys`, as validation compares ids.
-    """
-    stripped, keys = id_keys(ids)
-    folded = pd.Series(stripped, dtype=object).str.casefold()
-    return keys.tolist(), folded.astype(object).where(pd.notna(stripped), None).tolist()
-
-
 def _id_edges(ids: pd.Series) -> tuple[IntArray, IntArray]:
     """Pairs of rows that the id rules relate: same key, or key = rename of a repeated key."""
-    keys, folded = _id_keys(ids)
+    keys = id_keys(ids)[1].tolist()  # as validation compares ids (tqspatial.validate.fold_key)
     frame = pd.DataFrame({"key": keys, "pos": np.arange(len(keys))}).dropna(subset=["key"])
     repeated = frame[frame["key"].duplicated(keep=False)]
     if repeated.empty:
@@ -124,8 +114,6 @@ def _id_edges(ids: pd.Series) -> tuple[IntArray, IntArray]:
     right = [repeated["pos"].to_numpy()]
     # rows whose id looks like "<repeated id>#<n>" decide which renames are free
     anchor = dict(zip(repeated["key"], first, strict=False))
-    for pos in repeated["pos"].tolist():
-        anchor.setdefault(folded[pos], anchor[keys[pos]])
     sep = ID_CONFLICT_SEPARATOR
     tagged = [
         (key.rpartition(sep)[0], pos)
@@ -299,7 +287,7 @@ def partition_parcels(
     numpy.ndarray
         Partition number (``0 .. npartitions - 1``) per row, in row order.
         Runs along a Hilbert curve have (almost) equal sizes; rows that the
-        id and overlap rules of :func:`tqspatial.schema.validate_parcels`
+        id and overlap rules of :func:`tqspatial.validate.validate_parcels`
         relate are always in the same partition.
 
     Raises
@@ -594,7 +582,7 @@ def process_parcels_partitioned(
     Raises
     ------
     SchemaError
-        As :func:`tqspatial.schema.validate_parcels` (no id column, geographic
+        As :func:`tqspatial.validate.validate_parcels` (no id column, geographic
         CRS, bad ``outside``), before any partition runs.
     ValueError
         If ``npartitions`` is below 1.

@@ -413,7 +413,8 @@ def capacity_gaps(profile: DistrictProfile, structure: PlanStructure) -> list[st
     --------
     >>> from tqspatial.profile import parse_profile
     >>> s = PlanStructure.from_records([{"element_id": "c", "kind": "cluster", "name_zh": "组团",
-    ...     "name_en": "C", "lead_industries": ["金融"], "geometry": shapely.box(0, 0, 1, 1)}])
+    ...     "name_en": "C", "lead_industries": ["金融"], "geometry": shapely.box(0, 0, 1, 1)}],
+    ...     crs="EPSG:4548")
     >>> p = parse_profile({"capacity": [{"lead_industry": "金融业", "landuse_category": "*",
     ...                                  "target_far": 4, "shares": {"office": 1}}]})
     >>> for gap in capacity_gaps(p, s):

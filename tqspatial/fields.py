@@ -4,7 +4,7 @@ Chinese land data names its fields in Chinese (``地块编号``, ``用地性质`
 or with pinyin initials (``DKBH``, ``YDXZ`` ...), and stores numbers as text
 with thousands separators, units and words (``"1,234.5"``, ``"3456.7㎡"``,
 ``"约1985"``, ``"不详"``).  :func:`map_fields` adds the canonical columns of
-:data:`tqspatial.schema.PARCEL_COLUMNS` (plus ``area_attr_m2`` for a declared
+:data:`tqspatial.validate.PARCEL_COLUMNS` (plus ``area_attr_m2`` for a declared
 area attribute) next to the original ones, parses every value that has one
 clear meaning and treats every other value as missing.  What was read, or
 why a value is missing, is said per row in the ``parse_note`` column and
@@ -37,7 +37,7 @@ import pandas as pd
 from tqspatial.errors import ConfigError
 from tqspatial.landuse import landuse_table
 from tqspatial.quality import note
-from tqspatial.schema import PARCEL_COLUMNS
+from tqspatial.validate import PARCEL_COLUMNS, fold_key
 
 __all__ = [
     "AREA_UNITS",
@@ -150,13 +150,9 @@ _COUNT_SUFFIXES = ("人", "个", "岗")
 Parsed = tuple[Any, str, str]  # value, status ("ok" | "parsed" | "missing"), explanation
 
 
-def _normalise(name: str) -> str:
-    return unicodedata.normalize("NFKC", str(name)).strip().casefold()
-
-
 def _split_unit(name: str) -> tuple[str, str | None]:
     """Split ``"面积(亩)"`` into ``("面积", "亩")`` (after NFKC folding)."""
-    folded = _normalise(name)
+    folded = fold_key(name)
     found = _UNIT_IN_NAME.match(folded)
     if found:
         return found.group(1).strip(), found.group(2).strip().replace(" ", "")
@@ -170,13 +166,13 @@ DBF_NAME_BYTES = 10
 @functools.cache
 def _alias_forms(alias: str) -> frozenset[str]:
     """Return the alias, and the alias cut mid-character at the ``.dbf`` name limit."""
-    forms = {_normalise(alias)}
+    forms = {fold_key(alias)}
     for codec in ("utf-8", "gb18030"):
         raw = alias.encode(codec)
         if len(raw) > DBF_NAME_BYTES:
             cut = raw[:DBF_NAME_BYTES].decode(codec, errors="replace")
             if "\ufffd" in cut:
-                forms.add(_normalise(cut))
+                forms.add(fold_key(cut))
     return frozenset(forms)
 
 
@@ -376,7 +372,7 @@ def _parse_text_number(raw: str, kind: str, unit_m2: float, how: list[str]) -> f
 def _parse_flag(raw: object) -> Parsed:
     if isinstance(raw, bool | np.bool_):
         return bool(raw), "ok", ""
-    text = unicodedata.normalize("NFKC", str(raw)).strip().casefold()
+    text = fold_key(raw)
     if text.endswith(".0"):
         text = text[:-2]
     if text in _TRUE:
@@ -391,7 +387,7 @@ def _parse_flag(raw: object) -> Parsed:
 def _area_unit_factor(name: str | None, *, source: str) -> float | None:
     if name is None:
         return None
-    key = unicodedata.normalize("NFKC", name).strip().casefold().replace(" ", "")
+    key = fold_key(name).replace(" ", "")
     key = {"m²": "m2", "sqm": "m2", "hectare": "ha", "hectares": "ha"}.get(key, key)
     if key not in AREA_UNITS:
         msg = f"{source}: unknown area unit {name!r}; expected one of {sorted(AREA_UNITS)}"

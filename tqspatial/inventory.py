@@ -22,9 +22,9 @@ from tqspatial.assign import MIN_CLUSTER_SHARE, assign_parcels, summarise_cluste
 from tqspatial.constraints import Constraint
 from tqspatial.quality import QualityLog, recording
 from tqspatial.renewal import RenewalRules
-from tqspatial.schema import validate_parcels
 from tqspatial.structure import PlanStructure
 from tqspatial.supply import Capacity, Phasing, renewal_supply
+from tqspatial.validate import validate_parcels
 
 __all__ = [
     "ParcelContext",
@@ -187,7 +187,7 @@ def validate_stage(
     Returns
     -------
     kept, rejects : geopandas.GeoDataFrame
-        As :func:`tqspatial.schema.validate_parcels`.
+        As :func:`tqspatial.validate.validate_parcels`.
     """
     return validate_parcels(parcels, boundary=context.boundary, outside=context.outside)
 

@@ -51,8 +51,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from tqspatial.crs import WORKING_CRS
 from tqspatial.errors import DataFileError, SchemaError
+from tqspatial.settings import get_settings
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -266,7 +266,7 @@ def toy_network(mode: Mode = "walk") -> CompiledNetwork:
         length_m=length,
         time_s=length / WALK_SPEED_MPS,
         mode=mode,
-        crs=WORKING_CRS,
+        crs=get_settings().working_crs,
         bridge_name=np.array([], dtype=str),
         bridge_u=np.array([], dtype=np.int64),
         meta={},
@@ -606,7 +606,7 @@ def _pbf_to_xml(path: Path, target: Path) -> None:
         raise DataFileError(msg) from exc
 
 
-def read_graph(path: str | os.PathLike[str], *, to_crs: str = WORKING_CRS) -> nx.MultiDiGraph:
+def read_graph(path: str | os.PathLike[str], *, to_crs: str | None = None) -> nx.MultiDiGraph:
     """Build an osmnx graph from a local OSM XML, GraphML or OSM PBF file and project it.
 
     No network access: ``.osm``/``.xml`` go through ``osmnx.graph_from_xml``,
@@ -618,8 +618,8 @@ def read_graph(path: str | os.PathLike[str], *, to_crs: str = WORKING_CRS) -> nx
     ----------
     path : str or os.PathLike
         The network file.
-    to_crs : str, default "EPSG:4548"
-        Metric CRS to project to.
+    to_crs : str, optional
+        Metric CRS to project to (default: ``get_settings().working_crs``).
 
     Returns
     -------
@@ -669,7 +669,7 @@ def read_graph(path: str | os.PathLike[str], *, to_crs: str = WORKING_CRS) -> nx
     if graph.number_of_nodes() == 0:
         msg = f"road network: {path} has no highway nodes; check that it is a road extract"
         raise SchemaError(msg)
-    return ox.project_graph(graph, to_crs=to_crs)
+    return ox.project_graph(graph, to_crs=to_crs or get_settings().working_crs)
 
 
 # --------------------------------------------------------------------------- cache
@@ -787,7 +787,7 @@ def load_networks(
     *,
     speeds_kmh: Mapping[str, float] | None = None,
     walk_speed_mps: float = WALK_SPEED_MPS,
-    to_crs: str = WORKING_CRS,
+    to_crs: str | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     sha256: str | None = None,
@@ -807,8 +807,8 @@ def load_networks(
         Overrides of the default driving speeds by highway class.
     walk_speed_mps : float, default WALK_SPEED_MPS
         Walking speed.
-    to_crs : str, default "EPSG:4548"
-        Metric CRS.
+    to_crs : str, optional
+        Metric CRS (default: ``get_settings().working_crs``).
     cache : bool, default True
         Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
         when the source's SHA-256 and all parameters match.
@@ -847,6 +847,7 @@ def load_networks(
         msg = f"road network file not found: {path}"
         raise DataFileError(msg)
     sha = sha256 or file_sha256(path)
+    to_crs = to_crs or get_settings().working_crs
     out: dict[str, CompiledNetwork] = {}
     graph: nx.MultiDiGraph | None = None
     for mode in modes:
@@ -898,7 +899,7 @@ def load_network(
     mode: Mode = "drive",
     speeds_kmh: Mapping[str, float] | None = None,
     walk_speed_mps: float = WALK_SPEED_MPS,
-    to_crs: str = WORKING_CRS,
+    to_crs: str | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> CompiledNetwork:
@@ -914,8 +915,8 @@ def load_network(
         Overrides of the default driving speeds by highway class.
     walk_speed_mps : float, default WALK_SPEED_MPS
         Walking speed.
-    to_crs : str, default "EPSG:4548"
-        Metric CRS.
+    to_crs : str, optional
+        Metric CRS (default: ``get_settings().working_crs``).
     cache : bool, default True
         Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
         when the source's SHA-256 and all parameters match.

@@ -8,7 +8,8 @@
   staging tables renamed. Readers see the old inventory until the commit and the new one
   after it; a failure at any point rolls everything back and leaves the previous inventory
   exactly as it was. Two refreshes of the same schema wait for each other (advisory lock).
-- geometry columns are ``geometry(<type>, 4548)`` (EPSG:4548, the working CRS) with a GiST
+- geometry columns are ``geometry(<type>, <srid>)`` in the working CRS (EPSG:4548 unless
+  :mod:`tqspatial.settings` says otherwise) with a GiST
   index; a layer gets a primary key on its id column(s) when those are unique and non-null.
 - ``<schema>.inventory_layers`` lists the current layers; ``<schema>.refresh_history`` gets
   one row per attempt (run id, start and finish times, status, rows per layer, input
@@ -37,11 +38,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
+import pyproj
 import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tqspatial.errors import ConfigError, CRSError, DataFileError, SchemaError
+from tqspatial.settings import get_settings
 
 __all__ = [
     "HISTORY_TABLE",
@@ -50,13 +53,41 @@ __all__ = [
     "check_database",
     "read_inventory_postgis",
     "safe_url",
+    "working_srid",
     "write_inventory_postgis",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: SRID of every geometry column written (the working CRS, CGCS2000 / 3-degree GK CM 117E).
-SRID = 4548
+
+def working_srid() -> int:
+    """Return the SRID of every geometry column written: the working CRS's EPSG code.
+
+    Returns
+    -------
+    int
+        EPSG code of ``get_settings().working_crs`` (4548 by default).
+
+    Raises
+    ------
+    CRSError
+        If the working CRS has no EPSG code (PostGIS needs one).
+
+    Examples
+    --------
+    >>> from tqspatial.settings import override
+    >>> with override(working_crs="EPSG:4527"):
+    ...     working_srid()
+    4527
+    """
+    working = get_settings().working_crs
+    code = pyproj.CRS.from_user_input(working).to_epsg()
+    if code is None:
+        msg = f"the working CRS {working!r} has no EPSG code, which PostGIS needs; use an EPSG CRS"
+        raise CRSError(msg)
+    return int(code)
+
+
 #: Table (in the inventory schema) with one row per refresh attempt.
 HISTORY_TABLE = "refresh_history"
 #: Table (in the inventory schema) listing the layers of the current inventory.
@@ -348,8 +379,8 @@ def _column_values(series: pd.Series, pg_type: str) -> list[Any]:
     return [None if gone else str(v) for v, gone in zip(objects, missing, strict=True)]
 
 
-def _geometry_values(series: gpd.GeoSeries) -> list[Any]:
-    arr = shapely.set_srid(series.to_numpy(), SRID)
+def _geometry_values(series: gpd.GeoSeries, srid: int) -> list[Any]:
+    arr = shapely.set_srid(series.to_numpy(), srid)
     return list(shapely.to_wkb(arr, hex=True, include_srid=True))
 
 
@@ -376,14 +407,16 @@ def _convert(layer: str, column: str, series: pd.Series) -> tuple[_Column, list[
     """Column definition and cell values, or the problem (text) preventing them."""
     if isinstance(series.dtype, gpd.array.GeometryDtype):
         geo = gpd.GeoSeries(series)
+        srid = working_srid()
         if geo.crs is None:
-            msg = f"layer {layer!r}, column {column!r} has no CRS; set EPSG:{SRID} first."
+            msg = f"layer {layer!r}, column {column!r} has no CRS; set EPSG:{srid} first."
             raise CRSError(msg)
-        if geo.crs.to_epsg() != SRID:
-            logger.info("layer %s: %s reprojected to EPSG:%d", layer, column, SRID)
-            geo = geo.to_crs(SRID)
+        if geo.crs.to_epsg() != srid:
+            logger.info("layer %s: %s reprojected to EPSG:%d", layer, column, srid)
+            geo = geo.to_crs(srid)
         kind = _geometry_type(geo, layer)
-        return _Column(column, f"geometry({kind}, {SRID})", geometry=True), _geometry_values(geo)
+        column_type = f"geometry({kind}, {srid})"
+        return _Column(column, column_type, geometry=True), _geometry_values(geo, srid)
     plain = _plain_type(series)
     if plain is None:
         return f"{column!r} has dtype {series.dtype}, which has no PostgreSQL type"
@@ -402,7 +435,9 @@ def _prepare(
     if frame.index.name is not None or isinstance(frame.index, pd.MultiIndex):
         frame = frame.reset_index()  # a named index (e.g. element_id) is data
     if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
-        msg = f"layer {name!r} has no CRS; set it (EPSG:{SRID}) before writing to PostGIS."
+        msg = (
+            f"layer {name!r} has no CRS; set it (EPSG:{working_srid()}) before writing to PostGIS."
+        )
         raise CRSError(msg)
     columns: list[_Column] = []
     values: list[list[Any]] = []

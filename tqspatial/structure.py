@@ -34,7 +34,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from tqspatial.crs import WORKING_CRS
+from tqspatial.crs import gk_crs
 from tqspatial.errors import SchemaError
 
 __all__ = [
@@ -218,6 +218,7 @@ class PlanStructure:
         frame: gpd.GeoDataFrame,
         *,
         boundary: BoundaryLike | None = None,
+        working_crs: CRSLike | None = None,
         min_inside_share: float = MIN_INSIDE_SHARE,
         min_corridor_inside_share: float = MIN_CORRIDOR_INSIDE_SHARE,
     ) -> PlanStructure:
@@ -230,8 +231,8 @@ class PlanStructure:
             optionally ``width_m`` and attributes.  The kind column may be
             called by one of :data:`KIND_COLUMN_ALIASES` and its values may be
             Chinese (:data:`KIND_VALUE_ALIASES`: 轴, 带, 组团 ...).  A geographic CRS is
-            reprojected to the working CRS (EPSG:4548) first, since widths are
-            in metres.  Line geometries need a positive ``width_m``; they are
+            reprojected first, since widths are in metres (see ``working_crs``).
+            Line geometries need a positive ``width_m``; they are
             buffered by half of it on each side with flat ends.  Points need a
             positive ``width_m`` too (the diameter of the node's disc).
         boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
@@ -239,6 +240,12 @@ class PlanStructure:
             least ``min_inside_share`` of a polygon element's area and
             ``min_corridor_inside_share`` of a corridor's (line or point
             element).  The structure keeps it as :attr:`district`.
+        working_crs : pyproj.CRS or str, optional
+            Metric CRS for a layer in a geographic CRS (the pipeline passes
+            ``get_settings().working_crs``); when None, the boundary's CRS if it
+            is projected, else the CGCS2000 3-degree Gauss-Krueger zone of the
+            layer's centre (:func:`tqspatial.crs.gk_crs`).  A projected layer
+            is kept in its CRS.
         min_inside_share : float, default 0.99
             See :data:`MIN_INSIDE_SHARE`.
         min_corridor_inside_share : float, default 0.5
@@ -283,12 +290,13 @@ class PlanStructure:
         if frame.crs is None or len(frame) == 0:
             raise StructureError("plan structure is invalid: " + "; ".join(problems))
         if not frame.crs.is_projected:
+            target = _metric_crs(frame, working_crs, boundary)
             logger.info(
                 "plan structure: reprojecting from %s to %s (widths are in metres)",
                 frame.crs.to_string(),
-                WORKING_CRS,
+                target,
             )
-            frame = frame.to_crs(WORKING_CRS)
+            frame = frame.to_crs(target)
 
         out = frame.copy()
         for column in REQUIRED_COLUMNS:
@@ -372,7 +380,7 @@ class PlanStructure:
         cls,
         records: Iterable[Mapping[str, Any]],
         *,
-        crs: CRSLike = WORKING_CRS,
+        crs: CRSLike | None = None,
         boundary: BoundaryLike | None = None,
     ) -> PlanStructure:
         """Build a structure in code from one mapping per element.
@@ -384,8 +392,9 @@ class PlanStructure:
             ``geometry`` (a shapely polygon, centre line or point) and
             optionally ``width_m``, ``lead_industries`` / ``carriers`` (lists
             or separated text) and any other attributes.
-        crs : pyproj.CRS or str, default "EPSG:4548"
-            CRS of the geometries.
+        crs : pyproj.CRS or str, optional
+            CRS of the geometries; when None, the CRS of ``boundary``
+            (required then).
         boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
             The district to check the elements against (see :meth:`from_frame`).
 
@@ -407,7 +416,7 @@ class PlanStructure:
         ...      "geometry": box(0, 0, 100, 100), "lead_industries": ["特色商贸", "高端服务"]},
         ...     {"element_id": "n", "kind": "node", "name_zh": "节点", "name_en": "N",
         ...      "geometry": Point(50, 50), "width_m": 20},
-        ... ])
+        ... ], crs="EPSG:4548")
         >>> s.list_attribute("lead_industries")["c"], s.ids_of_kind("node")
         (['特色商贸', '高端服务'], ['n'])
         """
@@ -421,6 +430,14 @@ class PlanStructure:
             for column in LIST_ATTRIBUTES:
                 if column in row:
                     row[column] = _join_list(row[column])
+        if crs is None:
+            crs = getattr(boundary, "crs", None)
+        if crs is None:
+            msg = (
+                "plan structure: the records' CRS is unknown; pass crs=... (e.g. "
+                "tqspatial.get_settings().working_crs) or a boundary with a CRS"
+            )
+            raise StructureError(msg)
         table = pd.DataFrame(rows, columns=list(dict.fromkeys(k for r in rows for k in r)))
         frame = gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
         return cls.from_frame(frame, boundary=boundary)
@@ -459,7 +476,7 @@ class PlanStructure:
         >>> from shapely.geometry import box
         >>> s = PlanStructure.from_records([
         ...     {"element_id": "c", "kind": "cluster", "name_zh": "组团", "name_en": "C",
-        ...      "geometry": box(0, 0, 100, 100)}])
+        ...      "geometry": box(0, 0, 100, 100)}], crs="EPSG:4548")
         >>> s.validate(box(-10, -10, 100, 100)).district.area
         12100.0
         >>> s.validate(box(50, 0, 100, 100))
@@ -506,7 +523,7 @@ class PlanStructure:
         >>> s = PlanStructure.from_records([
         ...     {"element_id": "r", "kind": "axis", "name_zh": "轴", "name_en": "R",
         ...      "geometry": LineString([(0, 0), (100, 0)]), "width_m": 10,
-        ...      "carriers": ["甲", "乙"]}])
+        ...      "carriers": ["甲", "乙"]}], crs="EPSG:4548")
         >>> frame = s.to_frame()
         >>> frame.geometry.iloc[0].geom_type, frame["carriers"].iloc[0]
         ('LineString', '甲;乙')
@@ -589,7 +606,7 @@ class PlanStructure:
         >>> from shapely.geometry import box
         >>> s = PlanStructure.from_records([{"element_id": "c", "kind": "cluster",
         ...     "name_zh": "组团", "name_en": "C", "geometry": box(0, 0, 1, 1),
-        ...     "lead_industries": "新型功能材料；智能制造装备"}])
+        ...     "lead_industries": "新型功能材料；智能制造装备"}], crs="EPSG:4548")
         >>> s.list_attribute("lead_industries")["c"]
         ['新型功能材料', '智能制造装备']
         """
@@ -620,6 +637,19 @@ def _layer_problems(frame: gpd.GeoDataFrame) -> list[str]:
     if len(frame) == 0:
         problems.append("the layer has no elements; expected at least one row")
     return problems
+
+
+def _metric_crs(
+    frame: gpd.GeoDataFrame, working_crs: CRSLike | None, boundary: BoundaryLike | None
+) -> CRSLike:
+    """Metric CRS for a geographic structure layer: the one given, the boundary's, or its zone."""
+    if working_crs is not None:
+        return working_crs
+    boundary_crs = getattr(boundary, "crs", None)
+    if boundary_crs is not None and pyproj.CRS.from_user_input(boundary_crs).is_projected:
+        return pyproj.CRS.from_user_input(boundary_crs)
+    minx, _, maxx, _ = frame.to_crs("EPSG:4326").total_bounds
+    return gk_crs((minx + maxx) / 2)
 
 
 def _with_kind_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -74,6 +75,7 @@ from tqspatial.rejects import empty_rejects, make_rejects
 __all__ = [
     "MIN_PARCEL_AREA_M2",
     "PARCEL_COLUMNS",
+    "fold_key",
     "id_keys",
     "validate_parcels",
     "validate_points",
@@ -221,11 +223,42 @@ def _make_valid_polygonal(geom: BaseGeometry) -> BaseGeometry:
     return _polygonal(shapely.union_all(pieces)) if len(pieces) > 1 else _polygonal(pieces[0])
 
 
+#: What :meth:`str.strip` removes from ASCII text (the fast path of :func:`id_keys` trims the same).
+_ASCII_SPACE = " \t\n\v\f\r\x1c\x1d\x1e\x1f"
+
+
+def fold_key(value: object) -> str:
+    """Return the key a name or id is compared by: NFKC-normalised, stripped, case-folded.
+
+    The one normaliser of identifiers and names: parcel ids (vectorised in
+    :func:`id_keys`), field names (:mod:`tqspatial.fields`), coordinate
+    columns (:func:`tqspatial.io.read_points_csv`) and yes/no values are
+    compared by it, so ``" a-01 "``, ``"A-01"`` and ``"Ａ－01"`` are one id.
+
+    Parameters
+    ----------
+    value : object
+        Text (anything else is compared by its ``str``).
+
+    Returns
+    -------
+    str
+        The key (empty for blank text).
+
+    Examples
+    --------
+    >>> fold_key(" Ａ－01 "), fold_key("Straße"), fold_key(12)
+    ('a-01', 'strasse', '12')
+    """
+    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
+
+
 def id_keys(ids: pd.Series) -> tuple[ObjArray, ObjArray]:
     """Return the ids as stripped text and as the keys they are compared by.
 
-    Keys are Unicode NFKC-normalised, stripped and case-folded, so ``" a-01 "``,
-    ``"A-01"`` and ``"Ａ－01"`` are one id.
+    Keys are :func:`fold_key` of each id (NFKC-normalised, stripped and
+    case-folded), computed with Arrow for ASCII ids and by :func:`fold_key`
+    itself for the others.
 
     Parameters
     ----------
@@ -245,19 +278,19 @@ def id_keys(ids: pd.Series) -> tuple[ObjArray, ObjArray]:
     (['a-01', 'Ａ-01', None], ['a-01', 'a-01', None])
     """
     text = pa.array(ids.astype("string[pyarrow]").array)
-    stripped = pc.utf8_trim_whitespace(text)
-    keys = pc.utf8_trim_whitespace(pc.utf8_normalize(stripped, "NFKC"))
-    ascii_only = pc.fill_null(pc.string_is_ascii(keys), fill_value=True)
-    folded = pc.utf8_lower(keys).to_numpy(zero_copy_only=False).astype(object)
+    trimmed = pc.utf8_trim(text, characters=_ASCII_SPACE)
+    stripped = trimmed.to_numpy(zero_copy_only=False).astype(object)
+    keys = pc.ascii_lower(trimmed).to_numpy(zero_copy_only=False).astype(object)
+    ascii_only = pc.fill_null(pc.string_is_ascii(text), fill_value=True)
     other = np.flatnonzero(~ascii_only.to_numpy(zero_copy_only=False))
-    if len(other):  # str.casefold differs from lower-casing outside ASCII (ß -> ss ...)
-        raw_keys = keys.to_numpy(zero_copy_only=False)
-        folded[other] = [str(k).casefold() for k in raw_keys[other]]
-    out = stripped.to_numpy(zero_copy_only=False).astype(object)
-    missing = pd.isna(out) | (out == "")
-    out[missing] = None
-    folded[missing] = None
-    return out, folded
+    if len(other):  # NFKC, Unicode spaces and str.casefold (ß -> ss ...) need Python
+        raw = text.to_numpy(zero_copy_only=False)[other]
+        stripped[other] = [str(v).strip() for v in raw]
+        keys[other] = [fold_key(v) for v in raw]
+    missing = pd.isna(stripped) | (stripped == "") | (keys == "")
+    stripped[missing] = None
+    keys[missing] = None
+    return stripped, keys
 
 
 def _resolve_ids(
@@ -321,10 +354,10 @@ def _resolve_ids(
             distinct.append(pos)
             number = len(distinct)
             candidate = f"{stripped[first]}{ID_CONFLICT_SEPARATOR}{number}"
-            while candidate.casefold() in taken:
+            while fold_key(candidate) in taken:  # free under the id rules, not just as text
                 number += 1
                 candidate = f"{stripped[first]}{ID_CONFLICT_SEPARATOR}{number}"
-            taken.add(candidate.casefold())
+            taken.add(fold_key(candidate))
             new_ids[pos] = candidate
             kind = "id_case_variant" if variant else "id_conflict"
             renamed[kind][0].append(pos)

@@ -1,13 +1,17 @@
+import unicodedata
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import GeometryCollection, LineString, Point, Polygon, box
 
 from tqspatial.errors import SchemaError
 from tqspatial.quality import recording
-from tqspatial.schema import validate_parcels, validate_points
+from tqspatial.validate import fold_key, id_keys, validate_parcels, validate_points
 
 X0, Y0 = 500_000.0, 4_060_000.0
 
@@ -159,6 +163,46 @@ def test_duplicate_ids_exact_case_whitespace_and_conflicts():
     assert kept["parcel_id"].is_unique
     # 4 distinct 10x10 squares: the exact duplicate is not counted twice.
     assert kept["area_m2"].sum() == pytest.approx(400.0)
+
+
+def _key(value):
+    """Independent of tqspatial: what Unicode says makes two ids one (NFKC, strip, casefold)."""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=8),
+            st.text(alphabet=" \t\x1cAaßẞﬁＡ－０１\u3000\u00a0#-2", max_size=8),
+            st.integers(-5, 5),
+        ),
+        max_size=20,
+    )
+)
+def test_id_keys_is_fold_key_per_id(values):
+    ids = pd.Series(values, dtype=object)
+    stripped, keys = id_keys(ids)
+    for value, got_text, got_key in zip(values, stripped, keys, strict=True):
+        text = None if value is None else str(value)
+        blank = text is None or text.strip() == "" or _key(text) == ""
+        assert got_key == (None if blank else _key(text)) == (None if blank else fold_key(value))
+        assert got_text == (None if blank else text.strip())
+
+
+def test_renamed_id_is_free_under_the_id_rules_not_only_as_text():
+    # "Ａ-01" and "a-01" are one id used twice; "A-01#2" exists, and "Ａ-01#2" is the same id as it.
+    frame = frame_of(
+        ["Ａ-01", "a-01", "A-01#2"], [box(0, 0, 10, 10), box(20, 0, 30, 10), box(40, 0, 50, 10)]
+    )
+    kept, rejects = validate_parcels(frame)
+    conserved(frame, kept, rejects)
+    assert rejects.empty
+    keys = [_key(v) for v in kept["parcel_id"]]
+    assert len(set(keys)) == 3, kept["parcel_id"].tolist()
+    assert kept["parcel_id"].tolist() == ["Ａ-01", "Ａ-01#3", "A-01#2"]
 
 
 def test_overlaps_go_to_the_earlier_parcel_and_are_never_double_counted():
