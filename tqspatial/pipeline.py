@@ -47,7 +47,7 @@ from tqspatial.district import (
 )
 from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.network import CompiledNetwork, file_sha256, load_networks
+from tqspatial.network import CompiledNetwork, file_sha256, load_networks, road_filter_counts
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
 from tqspatial.publish import FAILURE_REPORT, output_lock, publish, staged, write_beside
@@ -651,9 +651,11 @@ def _run(
             _write_failure_report(target, log, counts, exc)
         raise
     access = None
+    nets: dict[str, CompiledNetwork] = {}
     if config.accessibility.enabled:
         with watch.stage("accessibility"):
-            access = accessibility_stage(config, data, result.parcels)
+            nets = district_networks(config, data)
+            access = accessibility_stage(config, data, result.parcels, networks=nets)
     inventory = build_inventory(
         result,
         data.structure,
@@ -682,6 +684,7 @@ def _run(
                 inventory,
                 fingerprint=fingerprint,
                 timings=watch.timings,
+                roads=road_filter_counts(nets),
                 outputs=sorted(
                     [*tables, *(f"maps/{p.name}" for p in maps_written), "manifest.json"]
                 ),
@@ -744,6 +747,7 @@ def _manifest(
     *,
     fingerprint: str,
     timings: dict[str, float],
+    roads: dict[str, dict[str, Any]],
     outputs: list[str],
 ) -> dict[str, Any]:
     inputs = {
@@ -763,6 +767,7 @@ def _manifest(
         "district": {"name_zh": data.profile.name_zh, "adcode": data.profile.adcode},
         "inputs": inputs,
         "counts": inventory.counts,
+        "road_filter": roads,
         "timings_s": timings,
         "warnings": inventory.log.table().query("severity == 'warning'")["message"].tolist(),
         "versions": _versions(),
