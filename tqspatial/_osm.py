@@ -352,8 +352,13 @@ def read_pbf(path: Path) -> OsmWays:
     lon: dict[int, float] = {}
     lat: dict[int, float] = {}
     try:
-        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        for obj in processor.with_locations():
+        # nodes feed the location index in C++; only ways reach Python
+        processor = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        )
+        for obj in processor:
             if not isinstance(obj, osmium.osm.Way):
                 continue
             refs = [nd.ref for nd in obj.nodes]

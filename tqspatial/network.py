@@ -949,11 +949,16 @@ def _read_graphml(path: Path, to_crs: str) -> nx.MultiDiGraph:
     if graph.number_of_nodes() == 0:
         msg = f"road network: {path} has no nodes; check that it is a road graph"
         raise SchemaError(msg)
-    lonlat = ox.project_graph(graph, to_latlong=True)
-    xs = [float(d["x"]) for _, d in lonlat.nodes(data=True)]
-    ys = [float(d["y"]) for _, d in lonlat.nodes(data=True)]
+    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=np.float64)
+    to_lonlat = pyproj.Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
     projected = ox.project_graph(graph, to_crs=to_crs)
-    projected.graph["lonlat_bounds"] = [min(xs), min(ys), max(xs), max(ys)]
+    projected.graph["lonlat_bounds"] = [
+        float(np.min(lon)),
+        float(np.min(lat)),
+        float(np.max(lon)),
+        float(np.max(lat)),
+    ]
     return projected
 
 
