@@ -76,6 +76,8 @@ _COMPILED = {
     mode: tuple((key, re.compile(pattern)) for key, pattern in rules)
     for mode, rules in ROAD_FILTERS.items()
 }
+#: Every key a road filter looks at (the memo key of :meth:`OsmWays.add`).
+_FILTER_KEYS = tuple(sorted({key for rules in ROAD_FILTERS.values() for key, _ in rules}))
 #: Keys that name what a non-road way is, checked in this order for the drop reason.
 NON_ROAD_KEYS = (
     "building",
@@ -163,6 +165,9 @@ class OsmWays:
     )
     lon: dict[int, float] = dataclasses.field(default_factory=dict)
     lat: dict[int, float] = dataclasses.field(default_factory=dict)
+    _memo: dict[tuple[str | None, ...], tuple[str | None, ...]] = dataclasses.field(
+        default_factory=dict, repr=False
+    )
 
     def add(self, way_id: int, refs: Iterable[int], tags: Mapping[str, str]) -> bool:
         """Sort one way into roads per mode; return True when it is a road in some mode.
@@ -193,10 +198,8 @@ class OsmWays:
         """
         nodes = [key for key, _ in groupby(refs)]
         flags = {}
-        for mode in MODES:
-            reason = drop_reason(tags, mode)
-            if reason is None and len(nodes) < MIN_WAY_NODES:
-                reason = "too_few_nodes"
+        for mode, found in zip(MODES, self._reasons(tags), strict=True):
+            reason = "too_few_nodes" if found is None and len(nodes) < MIN_WAY_NODES else found
             if reason is not None:
                 self.dropped[mode][reason] += 1
             flags[mode] = reason is None
@@ -208,6 +211,17 @@ class OsmWays:
         for mode in MODES:
             self.keep[mode].append(flags[mode])
         return True
+
+    def _reasons(self, tags: Mapping[str, str]) -> tuple[str | None, ...]:
+        """:func:`drop_reason` per mode, memoised on the values of the filtered keys."""
+        if "highway" not in tags:
+            reason = drop_reason(tags, MODES[0])
+            return (reason,) * len(MODES)
+        signature = tuple(tags.get(key) for key in _FILTER_KEYS)
+        found = self._memo.get(signature)
+        if found is None:
+            found = self._memo[signature] = tuple(drop_reason(tags, mode) for mode in MODES)
+        return found
 
     def kept(self, mode: str) -> npt.NDArray[np.bool_]:
         """Return the mask of the ways that are roads in ``mode``.

@@ -515,11 +515,12 @@ def _interstitial(n: int, u: IntArray, v: IntArray) -> npt.NDArray[np.bool_]:
     """
     in_deg = np.bincount(v, minlength=n)
     out_deg = np.bincount(u, minlength=n)
-    pairs = np.unique(np.column_stack([np.concatenate([u, v]), np.concatenate([v, u])]), axis=0)
-    neighbours = np.bincount(pairs[:, 0], minlength=n)
-    distinct = np.unique(np.column_stack([u, v]), axis=0)
-    distinct_out = np.bincount(distinct[:, 0], minlength=n)
-    distinct_in = np.bincount(distinct[:, 1], minlength=n)
+    # pairs as single int64 keys (a * n + b): np.unique on 1-d keys is fast
+    both = np.unique(np.concatenate([u * n + v, v * n + u]))
+    neighbours = np.bincount(both // n, minlength=n)
+    directed = np.unique(u * n + v)
+    distinct_out = np.bincount(directed // n, minlength=n)
+    distinct_in = np.bincount(directed % n, minlength=n)
     loop = np.zeros(n, dtype=bool)
     loop[u[u == v]] = True
     degree = in_deg + out_deg
