@@ -220,6 +220,7 @@ def test_graphml_is_filtered_on_its_edge_tags(tmp_path, nets, osmnx_graphs):
     drive = network.load_network(graphml, mode="drive", to_crs=UTM10, cache=False)
     assert set(drive.node_id.tolist()) >= set(nets["drive"].node_id.tolist())
     assert _max_error(drive, _reference(osmnx_graphs["drive"], "drive")) <= 1e-9
+    assert drive.meta["kept_ways"] == nets["drive"].meta["kept_ways"]
     reasons = {r for r in drive.meta["dropped_ways"] if not r.startswith("no_highway")}
     assert reasons == {r for r in nets["drive"].meta["dropped_ways"] if not r.startswith("no_")}
 
@@ -272,9 +273,16 @@ def test_building_power_line_railway_never_become_edges(tmp_path):
 
 
 def test_network_outside_the_working_zone_warns_naming_the_file(caplog):
+    caplog.set_level("INFO", logger="tqspatial.network")
     with pytest.warns(DataQualityWarning, match=r"West-Oakland\.osm\.bz2 spans lon -122\.30"):
         network.load_networks(FIXTURE, ("walk",), cache=False)
     assert "EPSG:4548" in caplog.text
+    # the dropped ways are logged by reason, the largest count first (buildings here)
+    ways = _fixture_ways()
+    roads = sum(_osmnx_is_road(tags, "walk") for _, tags in ways)
+    buildings = sum("highway" not in t and "building" in t for _, t in ways)
+    expected = f"{roads} ways are walk roads, {len(ways) - roads} ways dropped: "
+    assert f"{expected}no_highway:building {buildings}," in caplog.text
 
 
 def test_cache_goes_to_the_user_cache_folder(tmp_path, monkeypatch):

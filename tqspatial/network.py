@@ -401,21 +401,25 @@ def _edge_list(
     y: FloatArray,
     mode: str,
     speeds: Mapping[str, float],
-) -> tuple[list[int], list[int], list[float], list[float], list[tuple[str, int]], Counter[str]]:
-    """Edges as lists (start, end, length, km/h), bridge edges, and dropped ways by reason."""
+) -> tuple[
+    list[int], list[int], list[float], list[float], list[tuple[str, int]], Counter[str], int
+]:
+    """Edges as lists (start, end, length, km/h), bridges, dropped ways by reason, kept ways."""
     us: list[int] = []
     vs: list[int] = []
     lengths: list[float] = []
     kmh: list[float] = []
     bridges: list[tuple[str, int]] = []
-    dropped: dict[str, set[object]] = {}
+    dropped: dict[str, set[str]] = {}
+    kept: set[str] = set()
     for n_edge, (a, b, data) in enumerate(graph.edges(data=True)):
         classes = _classes(data.get("highway"))
         reason = drop_reason(data, mode)
+        way = str(data.get("osmid", f"edge {n_edge}"))
         if reason is not None:
-            way = data.get("osmid", f"edge {n_edge}")
-            dropped.setdefault(reason, set()).add(str(way))
+            dropped.setdefault(reason, set()).add(way)
             continue
+        kept.add(way)
         i, j = position[a], position[b]
         length = float(data.get("length", math.hypot(x[j] - x[i], y[j] - y[i])))
         speed = parse_maxspeed(data.get("maxspeed"))
@@ -429,7 +433,8 @@ def _edge_list(
         if data.get("bridge") not in {None, "no"}:
             name = data.get("name") or f"bridge {_first_class(data.get('osmid'))}"
             bridges.append((_first_class(name), i))
-    return us, vs, lengths, kmh, bridges, Counter({r: len(w) for r, w in dropped.items()})
+    counts = Counter({r: len(w) for r, w in dropped.items()})
+    return us, vs, lengths, kmh, bridges, counts, len(kept)
 
 
 def _check_args(mode: str, walk_speed_mps: float) -> None:
@@ -700,14 +705,6 @@ def compile_ways(
             ],
         }
     )
-    logger.info(
-        "road network (%s): %d ways are roads; dropped %d ways that are no %s roads (%s)",
-        mode,
-        kept_ways,
-        sum(dropped.values()),
-        mode,
-        _reasons(dropped),
-    )
     return net
 
 
@@ -740,8 +737,8 @@ def compile_graph(
     CompiledNetwork
         ``meta`` has ``dropped_nodes``, ``dropped_edges`` (outside the largest
         strongly connected component), ``dropped_ways`` (reason -> number of
-        distinct ``osmid`` values that are no road for the mode) and
-        ``excluded_edges`` (directed edges dropped by the filters).
+        distinct ``osmid`` values that are no road for the mode), ``kept_ways``
+        and ``excluded_edges`` (directed edges dropped by the filters).
 
     Raises
     ------
@@ -774,7 +771,7 @@ def compile_graph(
     position = {node: i for i, node in enumerate(nodes)}
     x = np.array([graph.nodes[n]["x"] for n in nodes], dtype=np.float64)
     y = np.array([graph.nodes[n]["y"] for n in nodes], dtype=np.float64)
-    us, vs, lengths, kmh, bridges, dropped = _edge_list(
+    us, vs, lengths, kmh, bridges, dropped, kept_ways = _edge_list(
         graph, position=position, x=x, y=y, mode=mode, speeds=speeds
     )
     n_excluded = graph.number_of_edges() - len(us)
@@ -815,6 +812,7 @@ def compile_graph(
             "speeds_kmh": speeds,
             "walk_speed_mps": walk_speed_mps,
             "excluded_edges": n_excluded,
+            "kept_ways": kept_ways,
             "dropped_ways": dict(sorted(dropped.items())),
         }
     )
@@ -1314,12 +1312,17 @@ def load_networks(
             _write_cache(target, key, net)
         net.meta["from_cache"] = False
         logger.info(
-            "road network %s (%s): compiled %d nodes, %d edges in %.2f s",
+            "road network %s (%s): compiled %d nodes, %d edges in %.2f s; %s ways are %s "
+            "roads, %d ways dropped: %s",
             path,
             mode,
             net.n_nodes,
             net.n_edges,
             time.perf_counter() - started,
+            net.meta["kept_ways"],
+            mode,
+            sum(net.meta["dropped_ways"].values()),
+            _reasons(net.meta["dropped_ways"]),
         )
         out[mode] = net
     for net in out.values():
