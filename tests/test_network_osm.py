@@ -22,7 +22,7 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from tqspatial import network
-from tqspatial.errors import DataQualityWarning
+from tqspatial.errors import DataQualityWarning, SchemaError
 
 FIXTURE = Path(__file__).parent / "data" / "osm" / "West-Oakland.osm.bz2"
 #: The fixture's own zone (UTM 10N): no zone warning.
@@ -332,3 +332,18 @@ def test_counts_for_the_refresh_manifest(nets):
     assert set(counts) == {"walk", "drive"}
     for entry in counts.values():
         assert entry["kept_ways"] + sum(entry["dropped_ways"].values()) == len(_fixture_ways())
+
+
+def test_a_file_without_roads_for_a_mode_names_the_file_and_the_reasons(tmp_path):
+    path = tmp_path / "paths.osm.gz"
+    text = ROADS_AND_OTHERS.replace('v="residential"', 'v="footway"')
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
+    walk = network.load_network(path, mode="walk", cache=False)
+    # a ring without a junction is kept as it is (osmnx does not simplify it either)
+    assert walk.node_id.tolist() == [1, 2, 3, 4, 5]
+    with pytest.raises(
+        SchemaError,
+        match=r"road network .*paths\.osm\.gz has no drive roads "
+        r"\(ways dropped by reason: highway=footway 2, no_highway:barrier 1",
+    ):
+        network.load_network(path, mode="drive", cache=False)

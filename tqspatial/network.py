@@ -92,9 +92,11 @@ __all__ = [
     "ROAD_FILTERS",
     "WALK_SPEED_MPS",
     "CompiledNetwork",
+    "check_zone",
     "compile_graph",
     "compile_ways",
     "default_cache_dir",
+    "drop_reason",
     "load_network",
     "load_networks",
     "read_ways",
@@ -1305,7 +1307,7 @@ def load_networks(
                 )
                 net.meta["lonlat_bounds"] = source.graph["lonlat_bounds"]
         except SchemaError as exc:
-            msg = f"road network {path}: {exc}"
+            msg = str(exc).replace("road network", f"road network {path}", 1)
             raise SchemaError(msg) from exc
         net.meta.update({"source": str(path), "sha256": sha, "to_crs": to_crs})
         if cache:

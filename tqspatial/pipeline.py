@@ -860,7 +860,9 @@ def district_networks(config: Config, data: DistrictInputs) -> dict[str, Compile
         If the network covers less than half of the district.
     """
     spec = data.layers["roads"]
-    nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
+    with recording() as log:  # the zone check notes into the refresh's quality log
+        nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
+    data.log.extend(log)
     district = shapely.union_all(data.boundary.geometry.to_numpy())
     walk = nets["walk"]
     hull = shapely.buffer(
