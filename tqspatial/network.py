@@ -1280,6 +1280,7 @@ def load_networks(
         cached = _read_cache(target, key) if cache else None
         if cached is not None:
             cached.meta["from_cache"] = True
+            cached.meta["cache_file"] = str(target)  # hook: tqspatial.hierarchy caches beside it
             logger.info(
                 "road network %s (%s): %d nodes from cache %s in %.2f s",
                 path,
@@ -1313,6 +1314,7 @@ def load_networks(
         if cache:
             _write_cache(target, key, net)
         net.meta["from_cache"] = False
+        net.meta["cache_file"] = str(target) if cache else None  # hook for tqspatial.hierarchy
         logger.info(
             "road network %s (%s): compiled %d nodes, %d edges in %.2f s; %s ways are %s "
             "roads, %d ways dropped: %s",
