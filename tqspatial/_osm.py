@@ -375,12 +375,16 @@ def read_pbf(path: Path) -> OsmWays:
         for obj in processor:
             if not isinstance(obj, osmium.osm.Way):
                 continue
-            refs = [nd.ref for nd in obj.nodes]
-            if ways.add(obj.id, refs, dict(obj.tags)):
-                for nd in obj.nodes:
-                    if nd.location.valid():
-                        lon[nd.ref] = nd.location.lon
-                        lat[nd.ref] = nd.location.lat
+            tags = obj.tags
+            if "highway" not in tags:  # most ways (buildings ...): counted, nodes not touched
+                ways.add(obj.id, (), {k: tags[k] for k in NON_ROAD_KEYS if k in tags})
+                continue
+            nodes = [(nd.ref, nd.location) for nd in obj.nodes]
+            if ways.add(obj.id, [ref for ref, _ in nodes], dict(tags)):
+                for ref, location in nodes:
+                    if location.valid():
+                        lon[ref] = location.lon
+                        lat[ref] = location.lat
     except RuntimeError as exc:
         msg = f"road network: cannot read {path} as OSM PBF ({exc}); expected an .osm.pbf file"
         raise DataFileError(msg) from exc
