@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +28,19 @@ def make_grid9() -> gpd.GeoDataFrame:
         geometry=[g for _, g in cells],
         crs="EPSG:4548",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """Compiled road networks go to a per-session folder, not the user's cache."""
+    folder = tmp_path_factory.mktemp("tqnet-cache")
+    previous = os.environ.get("TQSPATIAL_CACHE_DIR")
+    os.environ["TQSPATIAL_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("TQSPATIAL_CACHE_DIR", None)
+    else:
+        os.environ["TQSPATIAL_CACHE_DIR"] = previous
 
 
 @pytest.fixture

@@ -137,13 +137,6 @@ def test_written_gpkg_keeps_chinese_text(tmp_path):
     assert io.read_vector(Path(path))["name_zh"].tolist() == ["泺口片区"]
 
 
-def test_road_network_unsupported_type(tmp_path):
-    bad = tmp_path / "roads.shp"
-    bad.write_bytes(b"")
-    with pytest.raises(DataFileError, match="unsupported file type"):
-        io.read_road_network(bad)
-
-
 def test_embedded_paths_exist():
     for name in datasets.RAW_FILES:
         assert datasets.raw_path(name).stat().st_size > 0

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
@@ -89,6 +90,11 @@ def test_manifest_records_inputs_counts_and_versions(result):
         "maps",
     }
     assert manifest["versions"]["tqspatial"] == tq.__version__
+    # the road filter counts per mode: the embedded extract holds roads only (independent count)
+    n_ways = len(ET.parse(datasets.raw_path("roads.osm")).getroot().findall("way"))
+    assert manifest["road_filter"] == {
+        mode: {"kept_ways": n_ways, "dropped_ways": {}} for mode in ("walk", "drive")
+    }
 
 
 _TQ = [sys.executable, "-m", "tqspatial"]

@@ -1,4 +1,4 @@
-"""Road networks as compact arrays: osmnx graph -> CSR, with a checksum-keyed cache.
+"""Road networks as compact arrays: OSM roads -> CSR, with a checksum-keyed cache.
 
 A :class:`CompiledNetwork` holds what shortest-path searches need and nothing
 else: node ids and coordinates, and a CSR adjacency (``indptr``/``indices``)
@@ -7,15 +7,36 @@ seconds.  Parallel edges keep the smallest weight; self-loops are dropped;
 only the largest strongly connected component is kept (what was dropped is
 logged and recorded in ``meta``).
 
+**Which ways are roads.** OSM XML (``.osm``/``.xml``, also ``.bz2``/``.gz``
+compressed) and PBF files are read once for both modes (pyosmium for PBF,
+no XML round trip), and every way is sorted with osmnx's ``walk``/``drive``
+network-type filters (:data:`ROAD_FILTERS`): ways without ``highway``
+(buildings, power lines, landuse outlines, barriers, railways) and ways the
+mode may not use (``area=yes``, ``access=private``, ``highway=footway`` for
+cars, ``highway=motorway`` for walkers, ``foot=no``, ``motor_vehicle=no``,
+``service=parking_aisle`` ...) never become edges.  The counts of dropped ways
+by reason are logged and kept in ``meta["dropped_ways"]``.  A GraphML file
+(an osmnx graph) is filtered edge by edge on the tags it carries.  Ways are
+split at every node, segment lengths are great-circle metres (as osmnx
+computes them), and chains of nodes that only continue a road are contracted
+with osmnx's simplification rule (summing lengths and times), so costs equal
+those on osmnx's own graph of the same roads.
+
 **Travel speeds.** Drive mode: a ``maxspeed`` tag is honoured when it parses (``"50"``,
 ``"30 mph"``, lists take the lowest); otherwise the highway class gets the
-default of :data:`DRIVE_SPEED_KMH`.  The defaults sit inside the design-speed
-ranges of the Chinese urban road code (CJJ 37-2012, 城市道路工程设计规范):
-快速路 60-100 km/h, 主干路 40-60, 次干路 30-50, 支路 20-40.  We take a value in
-the lower half of each range because design speeds are upper bounds, not
-travel speeds at peak.  OSM classes map as motorway/trunk -> 快速路,
-primary -> 主干路, secondary -> 次干路, tertiary/unclassified -> 支路,
-residential/service -> 街坊路.  Pass ``speeds_kmh`` to override any class.
+default of :data:`DRIVE_SPEED_KMH`.  Urban classes are set against the design
+speeds of the Chinese urban road code CJJ 37-2012 城市道路工程设计规范
+(快速路 60-100 km/h, 主干路 40-60, 次干路 30-50, 支路 20-40; the ranges agree
+across secondary sources, the table number, 表3.1.2, is *unconfirmed*):
+primary (主干路), secondary (次干路) and tertiary/unclassified (支路) take the
+**midpoint** of their range; trunk (urban 快速路 or arterial 国道) takes the
+快速路 **lower bound**, 60; residential (街坊路) takes the 支路 lower bound, 20.
+OSM ``motorway`` is 高速公路 in China, a highway (公路) class outside
+CJJ 37-2012: its 80 km/h is the lowest 高速公路 design speed of JTG B01-2014
+公路工程技术标准 (120/100/80 km/h; *unconfirmed* here, as is the table number).
+Link, ``service`` and ``living_street`` speeds are our assumptions
+(*unconfirmed*).  Design speeds are upper bounds, not peak travel speeds;
+pass ``speeds_kmh`` to override any class.
 
 Walk mode: every edge is walkable in both directions at
 :data:`WALK_SPEED_MPS` (1.2 m/s, about 4.3 km/h, a common planning value for
@@ -25,10 +46,14 @@ with waits at crossings; life-circle coverage is therefore measured in
 metres of network distance (the standard's own terms), and walking *times*
 use the 1.2 m/s movement speed.
 
-**Cache.** :func:`load_network` writes ``<source>.tqnet-<mode>.npz`` next to the source,
-keyed by the SHA-256 of the source file and the compile parameters; a second
-load reads only the ``.npz`` (no XML parsing) and a changed source or changed
-parameters recompile.
+**Cache.** :func:`load_network` writes ``<source name>-<path digest>.tqnet-<mode>.npz``
+into a per-user cache folder (:func:`default_cache_dir`: ``$TQSPATIAL_CACHE_DIR``
+or ``platformdirs.user_cache_dir("tqspatial")/networks``; ``cache_dir=``
+overrides both), never beside the source.  The cache is keyed by the SHA-256
+of the source file and the compile parameters; a second load reads only the
+``.npz`` (no parsing), and a changed source or changed parameters recompile.
+A partially written cache file is removed whatever stops the write
+(including ``KeyboardInterrupt``).
 """
 
 from __future__ import annotations
@@ -40,33 +65,42 @@ import logging
 import math
 import os
 import re
-import tempfile
 import time
+import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import platformdirs
+import pyproj
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from tqspatial.errors import DataFileError, SchemaError
-from tqspatial.settings import get_settings
+from tqspatial._osm import ROAD_FILTERS, OsmWays, drop_reason, read_pbf, read_xml
+from tqspatial.errors import DataFileError, DataQualityWarning, SchemaError
+from tqspatial.quality import note
+from tqspatial.settings import WORKING_CRS, get_settings
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
-    "DRIVE_EXCLUDED",
     "DRIVE_SPEED_KMH",
-    "WALK_EXCLUDED",
+    "ROAD_FILTERS",
     "WALK_SPEED_MPS",
     "CompiledNetwork",
+    "check_zone",
     "compile_graph",
+    "compile_ways",
+    "default_cache_dir",
+    "drop_reason",
     "load_network",
     "load_networks",
-    "read_graph",
+    "read_ways",
+    "road_filter_counts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -75,22 +109,23 @@ Mode = Literal["drive", "walk"]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Default driving speed (km/h) per OSM highway class, inside the CJJ 37-2012 design ranges.
+#: Default driving speed (km/h) per OSM highway class (see the module docstring for sources).
+#: CJJ 37-2012 design-speed ranges (table 表3.1.2, number unconfirmed); JTG B01-2014 for 高速公路.
 DRIVE_SPEED_KMH: dict[str, float] = {
-    "motorway": 80.0,  # 快速路 (60-100)
-    "trunk": 60.0,  # 快速路 (60-100), urban expressways and arterial 快速路
-    "primary": 50.0,  # 主干路 (40-60)
-    "secondary": 40.0,  # 次干路 (30-50)
-    "tertiary": 30.0,  # 支路 / lower 次干路 (20-40)
-    "unclassified": 30.0,  # 支路 (20-40)
-    "residential": 20.0,  # 街坊路, lower end of 支路
-    "living_street": 10.0,
-    "service": 15.0,
-    "motorway_link": 40.0,
-    "trunk_link": 40.0,
-    "primary_link": 30.0,
-    "secondary_link": 30.0,
-    "tertiary_link": 20.0,
+    "motorway": 80.0,  # 高速公路: lowest JTG B01-2014 design speed (120/100/80), unconfirmed
+    "trunk": 60.0,  # 快速路 (CJJ 37-2012: 60-100): lower bound
+    "primary": 50.0,  # 主干路 (CJJ 37-2012: 40-60): midpoint
+    "secondary": 40.0,  # 次干路 (CJJ 37-2012: 30-50): midpoint
+    "tertiary": 30.0,  # 支路 (CJJ 37-2012: 20-40): midpoint
+    "unclassified": 30.0,  # 支路 (CJJ 37-2012: 20-40): midpoint
+    "residential": 20.0,  # 街坊路: 支路 lower bound
+    "living_street": 10.0,  # assumption, unconfirmed
+    "service": 15.0,  # assumption, unconfirmed
+    "motorway_link": 40.0,  # assumption, unconfirmed
+    "trunk_link": 40.0,  # assumption, unconfirmed
+    "primary_link": 30.0,  # assumption, unconfirmed
+    "secondary_link": 30.0,  # assumption, unconfirmed
+    "tertiary_link": 20.0,  # assumption, unconfirmed
 }
 #: Speed for a highway class missing from the table (km/h): the 支路 lower bound.
 FALLBACK_SPEED_KMH = 20.0
@@ -98,32 +133,17 @@ FALLBACK_SPEED_KMH = 20.0
 #: Walking speed (m/s) used for walk-mode edges and for parcel/facility connectors.
 WALK_SPEED_MPS = 1.2
 
-#: Highway classes a car may not use.
-DRIVE_EXCLUDED = frozenset(
-    {
-        "footway",
-        "path",
-        "pedestrian",
-        "steps",
-        "cycleway",
-        "bridleway",
-        "corridor",
-        "elevator",
-        "platform",
-        "track",
-        "proposed",
-        "construction",
-        "abandoned",
-        "raceway",
-    }
-)
-#: Highway classes a pedestrian may not use (grade-separated expressways).
-WALK_EXCLUDED = frozenset({"motorway", "motorway_link", "proposed", "construction", "abandoned"})
-
 #: Bump when the cache layout or the compile logic changes (invalidates old caches).
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 MPH_TO_KMH = 1.609344
-NETWORK_SUFFIXES = (".osm", ".xml", ".graphml", ".pbf")
+#: File name endings read as OSM XML (compressed or not), GraphML and PBF.
+XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
+NETWORK_SUFFIXES = (*XML_SUFFIXES, ".graphml", ".osm.pbf", ".pbf")
+#: Environment variable naming the folder of compiled-network caches.
+CACHE_DIR_ENV = "TQSPATIAL_CACHE_DIR"
+#: osmnx's one-way tag values, and those meaning "against the node order" (osmnx ``_add_paths``).
+ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
+REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -266,7 +286,7 @@ def toy_network(mode: Mode = "walk") -> CompiledNetwork:
         length_m=length,
         time_s=length / WALK_SPEED_MPS,
         mode=mode,
-        crs=get_settings().working_crs,
+        crs=WORKING_CRS,
         bridge_name=np.array([], dtype=str),
         bridge_u=np.array([], dtype=np.int64),
         meta={},
@@ -381,21 +401,27 @@ def _edge_list(
     position: Mapping[Any, int],
     x: FloatArray,
     y: FloatArray,
-    excluded: frozenset[str],
+    mode: str,
     speeds: Mapping[str, float],
-) -> tuple[list[int], list[int], list[float], list[float], list[tuple[str, int]], int]:
-    """Edges as lists (start, end, length, km/h), bridge edges, and the excluded count."""
+) -> tuple[
+    list[int], list[int], list[float], list[float], list[tuple[str, int]], Counter[str], int
+]:
+    """Edges as lists (start, end, length, km/h), bridges, dropped ways by reason, kept ways."""
     us: list[int] = []
     vs: list[int] = []
     lengths: list[float] = []
     kmh: list[float] = []
     bridges: list[tuple[str, int]] = []
-    n_excluded = 0
-    for a, b, data in graph.edges(data=True):
+    dropped: dict[str, set[str]] = {}
+    kept: set[str] = set()
+    for n_edge, (a, b, data) in enumerate(graph.edges(data=True)):
         classes = _classes(data.get("highway"))
-        if classes and all(c in excluded for c in classes):
-            n_excluded += 1
+        reason = drop_reason(data, mode)
+        way = str(data.get("osmid", f"edge {n_edge}"))
+        if reason is not None:
+            dropped.setdefault(reason, set()).add(way)
             continue
+        kept.add(way)
         i, j = position[a], position[b]
         length = float(data.get("length", math.hypot(x[j] - x[i], y[j] - y[i])))
         speed = parse_maxspeed(data.get("maxspeed"))
@@ -409,7 +435,280 @@ def _edge_list(
         if data.get("bridge") not in {None, "no"}:
             name = data.get("name") or f"bridge {_first_class(data.get('osmid'))}"
             bridges.append((_first_class(name), i))
-    return us, vs, lengths, kmh, bridges, n_excluded
+    counts = Counter({r: len(w) for r, w in dropped.items()})
+    return us, vs, lengths, kmh, bridges, counts, len(kept)
+
+
+def _check_args(mode: str, walk_speed_mps: float) -> None:
+    if mode not in {"drive", "walk"}:
+        msg = f"mode must be 'drive' or 'walk', got {mode!r}"
+        raise ValueError(msg)
+    if walk_speed_mps <= 0:
+        msg = f"walk_speed_mps must be positive, got {walk_speed_mps}"
+        raise ValueError(msg)
+
+
+def _speeds(speeds_kmh: Mapping[str, float] | None) -> dict[str, float]:
+    speeds = {**DRIVE_SPEED_KMH, **dict(speeds_kmh or {})}
+    bad = {k: s for k, s in speeds.items() if not s > 0}
+    if bad:
+        msg = f"speeds_kmh must be positive km/h; got {bad}"
+        raise ValueError(msg)
+    return speeds
+
+
+def _reasons(dropped: Mapping[str, int]) -> str:
+    ranked = sorted(dropped.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{reason} {count}" for reason, count in ranked) or "none"
+
+
+def _way_kmh(tags: Mapping[str, str], speeds: Mapping[str, float]) -> float:
+    speed = parse_maxspeed(tags.get("maxspeed"))
+    if math.isnan(speed):
+        speed = speeds.get(tags.get("highway", ""), FALLBACK_SPEED_KMH)
+    return speed
+
+
+def _oneway(tags: Mapping[str, str]) -> tuple[bool, bool]:
+    """(one-way, against the node order) for driving, by osmnx's rules."""
+    oneway = tags.get("oneway") in ONEWAY_VALUES or tags.get("junction") == "roundabout"
+    return oneway, oneway and tags.get("oneway") in REVERSED_VALUES
+
+
+def _segments(
+    ways: OsmWays, mode: str, speeds: Mapping[str, float], walk_speed_mps: float
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, list[str]]:
+    """Directed segments of the mode's roads: start id, end id, way index, m/s, bridge names."""
+    starts: list[int] = []
+    ends: list[int] = []
+    owner: list[int] = []
+    mps: list[float] = []
+    for w in np.flatnonzero(ways.kept(mode)).tolist():
+        refs = ways.refs[w]
+        tags = ways.tags[w]
+        oneway, backwards = _oneway(tags) if mode == "drive" else (False, False)
+        if backwards:
+            refs = refs[::-1]
+        pairs = (
+            [(refs[:-1], refs[1:])] if oneway else [(refs[:-1], refs[1:]), (refs[1:], refs[:-1])]
+        )
+        speed = walk_speed_mps if mode == "walk" else _way_kmh(tags, speeds) / 3.6
+        for a, b in pairs:
+            starts.extend(a)
+            ends.extend(b)
+            owner.extend([w] * len(a))
+            mps.extend([speed] * len(a))
+    names = [
+        str(tags.get("name") or f"bridge {ways.way_id[w]}")
+        if tags.get("bridge") not in {None, "no"}
+        else ""
+        for w, tags in enumerate(ways.tags)
+    ]
+    return (
+        np.array(starts, dtype=np.int64),
+        np.array(ends, dtype=np.int64),
+        np.array(owner, dtype=np.int64),
+        np.array(mps, dtype=np.float64),
+        names,
+    )
+
+
+def _interstitial(n: int, u: IntArray, v: IntArray) -> npt.NDArray[np.bool_]:
+    """Nodes osmnx's simplification would remove (``simplification._is_endpoint`` is False).
+
+    A node is interstitial when it has exactly two neighbours, degree 2 or 4,
+    in- and out-edges and no self-loop.  Nodes with parallel edges stay
+    endpoints here, so every chain is unambiguous and costs stay exact.
+    """
+    in_deg = np.bincount(v, minlength=n)
+    out_deg = np.bincount(u, minlength=n)
+    # pairs as single int64 keys (a * n + b): np.unique on 1-d keys is fast
+    both = np.unique(np.concatenate([u * n + v, v * n + u]))
+    neighbours = np.bincount(both // n, minlength=n)
+    directed = np.unique(u * n + v)
+    distinct_out = np.bincount(directed // n, minlength=n)
+    distinct_in = np.bincount(directed % n, minlength=n)
+    loop = np.zeros(n, dtype=bool)
+    loop[u[u == v]] = True
+    degree = in_deg + out_deg
+    inner: npt.NDArray[np.bool_] = (
+        (neighbours == 2)  # noqa: PLR2004 - osmnx's rule: two neighbours
+        & np.isin(degree, (2, 4))
+        & (in_deg > 0)
+        & (out_deg > 0)
+        & ~loop
+        & (distinct_out == out_deg)
+        & (distinct_in == in_deg)
+    )
+    return inner
+
+
+def _contract(
+    n: int, u: IntArray, v: IntArray, *, length: FloatArray, time_s: FloatArray, bridge: IntArray
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """Merge chains through interstitial nodes into single edges (sums of lengths and times)."""
+    inner = _interstitial(n, u, v)
+    order = np.argsort(u, kind="stable")
+    first = np.searchsorted(u[order], np.arange(n + 1))
+    used = np.zeros(len(u), dtype=bool)
+    out_u: list[int] = []
+    out_v: list[int] = []
+    out_len: list[float] = []
+    out_time: list[float] = []
+    out_bridge: list[int] = []
+    uu, vv = u.tolist(), v.tolist()
+    ll, tt, bb = length.tolist(), time_s.tolist(), bridge.tolist()
+
+    def follow(edge: int) -> None:
+        start = uu[edge]
+        total_len = total_time = 0.0
+        found = -1
+        while True:
+            used[edge] = True
+            total_len += ll[edge]
+            total_time += tt[edge]
+            found = bb[edge] if found < 0 else found
+            node = vv[edge]
+            if not inner[node] or node == start:
+                break
+            nxt = [int(e) for e in order[first[node] : first[node + 1]] if vv[int(e)] != uu[edge]]
+            if len(nxt) != 1 or used[nxt[0]]:
+                break
+            edge = nxt[0]
+        out_u.append(start)
+        out_v.append(node)
+        out_len.append(total_len)
+        out_time.append(total_time)
+        out_bridge.append(found)
+
+    for edge in range(len(uu)):
+        if not used[edge] and not inner[uu[edge]]:
+            follow(edge)
+    for edge in np.flatnonzero(~used).tolist():  # rings with no endpoint: kept as they are
+        out_u.append(uu[edge])
+        out_v.append(vv[edge])
+        out_len.append(ll[edge])
+        out_time.append(tt[edge])
+        out_bridge.append(bb[edge])
+    return (
+        np.array(out_u, dtype=np.int64),
+        np.array(out_v, dtype=np.int64),
+        np.array(out_len, dtype=np.float64),
+        np.array(out_time, dtype=np.float64),
+        np.array(out_bridge, dtype=np.int64),
+    )
+
+
+def compile_ways(
+    ways: OsmWays,
+    *,
+    mode: Mode = "drive",
+    speeds_kmh: Mapping[str, float] | None = None,
+    walk_speed_mps: float = WALK_SPEED_MPS,
+    to_crs: str | None = None,
+) -> CompiledNetwork:
+    """Compile the roads of an OSM file for one mode into CSR arrays (largest SCC).
+
+    Parameters
+    ----------
+    ways : OsmWays
+        From :func:`read_ways`: every way sorted into roads per mode.
+    mode : {"drive", "walk"}, default "drive"
+        ``drive`` follows one-way tags as osmnx does (``oneway=yes/-1/...``,
+        roundabouts); ``walk`` uses every road both ways.
+    speeds_kmh : mapping of str to float, optional
+        Overrides of :data:`DRIVE_SPEED_KMH` by highway class.
+    walk_speed_mps : float, default WALK_SPEED_MPS
+        Walking speed (m/s) in walk mode.
+    to_crs : str, optional
+        Metric CRS of the node coordinates.
+
+    Returns
+    -------
+    CompiledNetwork
+        Edge lengths are great-circle metres summed along each contracted
+        chain; ``meta`` has ``dropped_ways`` (reason -> ways that are no road
+        for the mode), ``kept_ways``, ``lonlat_bounds`` and the component counts.
+
+    Raises
+    ------
+    SchemaError
+        If no way is a road for the mode.
+
+    Examples
+    --------
+    >>> from tqspatial._osm import OsmWays
+    >>> ways = OsmWays(lon={1: 117.0, 2: 117.001, 3: 117.002, 4: 117.003},
+    ...                lat={1: 36.7, 2: 36.7, 3: 36.7, 4: 36.7})
+    >>> ways.add(7, [1, 2, 3], {"highway": "primary"}), ways.add(8, [3, 4], {"highway": "footway"})
+    (True, True)
+    >>> walk, drive = compile_ways(ways, mode="walk"), compile_ways(ways, mode="drive")
+    >>> walk.node_id.tolist(), drive.node_id.tolist(), drive.meta["dropped_ways"]
+    ([1, 4], [1, 3], {'highway=footway': 1})
+    >>> round(float(walk.length_m[0]), 1), round(float(drive.time_s[0]), 2)
+    (267.5, 12.84)
+    """
+    to_crs = to_crs or get_settings().working_crs
+    _check_args(mode, walk_speed_mps)
+    speeds = _speeds(speeds_kmh)
+    dropped = dict(sorted(ways.dropped[mode].items()))
+    kept_ways = int(ways.kept(mode).sum())
+    starts, ends, owner, mps, names = _segments(ways, mode, speeds, walk_speed_mps)
+    if not len(starts):
+        msg = (
+            f"road network has no {mode} roads (ways dropped by reason: {_reasons(dropped)}); "
+            "check that the file is a road extract covering the study area"
+        )
+        raise SchemaError(msg)
+    node_id, inverse = np.unique(np.concatenate([starts, ends]), return_inverse=True)
+    u, v = inverse[: len(starts)], inverse[len(starts) :]
+    lon = np.array([ways.lon[k] for k in node_id.tolist()], dtype=np.float64)
+    lat = np.array([ways.lat[k] for k in node_id.tolist()], dtype=np.float64)
+    from osmnx.distance import great_circle  # noqa: PLC0415 - heavy import only when compiling
+
+    length = np.asarray(great_circle(lat[u], lon[u], lat[v], lon[v]), dtype=np.float64)
+    bridge_of_way = np.array([i if name else -1 for i, name in enumerate(names)], dtype=np.int64)
+    u, v, length, time_s, bridge = _contract(
+        len(node_id), u, v, length=length, time_s=length / mps, bridge=bridge_of_way[owner]
+    )
+    # nodes merged into chains are gone: renumber the remaining ones
+    remaining, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
+    u, v = inverse[: len(u)], inverse[len(u) :]
+    node_id, lon, lat = node_id[remaining], lon[remaining], lat[remaining]
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", to_crs, always_xy=True).transform(lon, lat)
+    is_bridge = bridge >= 0
+    full = _from_edges(
+        node_id=node_id,
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        u=u,
+        v=v,
+        length_m=length,
+        time_s=time_s,
+        mode=mode,
+        crs=str(pyproj.CRS.from_user_input(to_crs).to_string()),
+        bridge_name=np.array([names[b] for b in bridge[is_bridge].tolist()], dtype=str),
+        bridge_u=u[is_bridge],
+        meta={},
+    )
+    net = largest_component(full)
+    kept = np.isin(node_id, net.node_id)
+    net.meta.update(
+        {
+            "mode": mode,
+            "speeds_kmh": speeds,
+            "walk_speed_mps": walk_speed_mps,
+            "kept_ways": kept_ways,
+            "dropped_ways": dropped,
+            "lonlat_bounds": [
+                float(lon[kept].min()),
+                float(lat[kept].min()),
+                float(lon[kept].max()),
+                float(lat[kept].max()),
+            ],
+        }
+    )
+    return net
 
 
 def compile_graph(
@@ -428,9 +727,9 @@ def compile_graph(
         with ``length`` (m) and ``highway``; ``maxspeed`` and ``bridge`` are used
         when present.
     mode : {"drive", "walk"}, default "drive"
-        ``drive`` keeps one-way edges as they are and drops
-        :data:`DRIVE_EXCLUDED` classes; ``walk`` adds every reverse edge and
-        drops :data:`WALK_EXCLUDED` classes.
+        ``drive`` keeps one-way edges as they are; ``walk`` adds every
+        reverse edge.  Edges whose tags fail the mode's :data:`ROAD_FILTERS`
+        (or that have no ``highway``) are dropped.
     speeds_kmh : mapping of str to float, optional
         Overrides of :data:`DRIVE_SPEED_KMH` by highway class.
     walk_speed_mps : float, default WALK_SPEED_MPS
@@ -440,7 +739,9 @@ def compile_graph(
     -------
     CompiledNetwork
         ``meta`` has ``dropped_nodes``, ``dropped_edges`` (outside the largest
-        strongly connected component) and ``excluded_edges`` (by class).
+        strongly connected component), ``dropped_ways`` (reason -> number of
+        distinct ``osmid`` values that are no road for the mode), ``kept_ways``
+        and ``excluded_edges`` (directed edges dropped by the filters).
 
     Raises
     ------
@@ -460,21 +761,12 @@ def compile_graph(
     >>> compile_graph(g, mode="drive").meta["dropped_nodes"]  # one-way: no cycle
     1
     """
-    if mode not in {"drive", "walk"}:
-        msg = f"mode must be 'drive' or 'walk', got {mode!r}"
-        raise ValueError(msg)
-    if walk_speed_mps <= 0:
-        msg = f"walk_speed_mps must be positive, got {walk_speed_mps}"
-        raise ValueError(msg)
+    _check_args(mode, walk_speed_mps)
     crs = graph.graph.get("crs")
     if crs is None:
         msg = "road graph has no 'crs' in graph.graph; project it with osmnx.project_graph first"
         raise SchemaError(msg)
-    speeds = {**DRIVE_SPEED_KMH, **dict(speeds_kmh or {})}
-    bad = {k: s for k, s in speeds.items() if not s > 0}
-    if bad:
-        msg = f"speeds_kmh must be positive km/h; got {bad}"
-        raise ValueError(msg)
+    speeds = _speeds(speeds_kmh)
     nodes = list(graph.nodes)
     if not nodes or graph.number_of_edges() == 0:
         msg = "road network is empty (no nodes or no edges); check the file and the mode"
@@ -482,12 +774,15 @@ def compile_graph(
     position = {node: i for i, node in enumerate(nodes)}
     x = np.array([graph.nodes[n]["x"] for n in nodes], dtype=np.float64)
     y = np.array([graph.nodes[n]["y"] for n in nodes], dtype=np.float64)
-    excluded = DRIVE_EXCLUDED if mode == "drive" else WALK_EXCLUDED
-    us, vs, lengths, kmh, bridges, n_excluded = _edge_list(
-        graph, position=position, x=x, y=y, excluded=excluded, speeds=speeds
+    us, vs, lengths, kmh, bridges, dropped, kept_ways = _edge_list(
+        graph, position=position, x=x, y=y, mode=mode, speeds=speeds
     )
+    n_excluded = graph.number_of_edges() - len(us)
     if not us:
-        msg = f"road network has no {mode} edges (all {n_excluded} edges are of excluded classes)"
+        msg = (
+            f"road network has no {mode} edges (all {n_excluded} edges are no {mode} roads: "
+            f"{_reasons(dropped)})"
+        )
         raise SchemaError(msg)
     u = np.array(us, dtype=np.int64)
     v = np.array(vs, dtype=np.int64)
@@ -520,6 +815,8 @@ def compile_graph(
             "speeds_kmh": speeds,
             "walk_speed_mps": walk_speed_mps,
             "excluded_edges": n_excluded,
+            "kept_ways": kept_ways,
+            "dropped_ways": dict(sorted(dropped.items())),
         }
     )
     return net
@@ -588,43 +885,37 @@ def largest_component(net: CompiledNetwork) -> CompiledNetwork:
 # --------------------------------------------------------------------------- reading
 
 
-def _pbf_to_xml(path: Path, target: Path) -> None:
-    """Write the highway ways of a PBF (and the nodes they use) to OSM XML with pyosmium."""
-    try:
-        import osmium  # noqa: PLC0415 - optional dependency, only for .pbf
-    except ImportError as exc:
-        msg = f"road network: reading {path} needs pyosmium (`pip install osmium`)"
-        raise DataFileError(msg) from exc
-    try:
-        with osmium.BackReferenceWriter(str(target), ref_src=str(path), overwrite=True) as writer:
-            for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-                osmium.filter.KeyFilter("highway")
-            ):
-                writer.add(obj)
-    except RuntimeError as exc:
-        msg = f"road network: cannot read {path} as OSM PBF: {exc}"
-        raise DataFileError(msg) from exc
+def _kind(path: Path) -> str:
+    """Return "xml", "pbf" or "graphml" from the file name, or raise naming the choices."""
+    name = path.name.lower()
+    if name.endswith(XML_SUFFIXES):
+        return "xml"
+    if name.endswith(".pbf"):
+        return "pbf"
+    if name.endswith(".graphml"):
+        return "graphml"
+    msg = (
+        f"road network: unsupported file type {''.join(path.suffixes[-2:]) or path.name!r} "
+        f"for {path}; expected one of {list(NETWORK_SUFFIXES)}"
+    )
+    raise DataFileError(msg)
 
 
-def read_graph(path: str | os.PathLike[str], *, to_crs: str | None = None) -> nx.MultiDiGraph:
-    """Build an osmnx graph from a local OSM XML, GraphML or OSM PBF file and project it.
+def read_ways(path: str | os.PathLike[str]) -> OsmWays:
+    """Read the ways of an OSM XML (plain, ``.bz2``, ``.gz``) or PBF file, sorted into roads.
 
-    No network access: ``.osm``/``.xml`` go through ``osmnx.graph_from_xml``,
-    ``.graphml`` through ``osmnx.load_graphml``, and ``.pbf`` is first cut to
-    its highway ways with pyosmium and then read as OSM XML.  One-way tags are
-    kept (walk mode adds reverse edges in :func:`compile_graph`).
+    One streaming pass; every way is tested against :data:`ROAD_FILTERS` for
+    both modes, and only the nodes of road ways are kept.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The network file.
-    to_crs : str, optional
-        Metric CRS to project to (default: ``get_settings().working_crs``).
+        ``.osm``/``.xml`` (optionally ``.bz2``/``.gz``) or ``.osm.pbf`` (needs pyosmium).
 
     Returns
     -------
-    networkx.MultiDiGraph
-        Projected graph.
+    OsmWays
+        ``dropped[mode]`` counts the ways that are no road per reason.
 
     Raises
     ------
@@ -634,42 +925,125 @@ def read_graph(path: str | os.PathLike[str], *, to_crs: str | None = None) -> nx
     Examples
     --------
     >>> from tqspatial import datasets
-    >>> g = read_graph(datasets.raw_path("roads.osm"))
-    >>> g.number_of_nodes() > 1000
-    True
+    >>> ways = read_ways(datasets.raw_path("roads.osm"))
+    >>> len(ways.way_id), int(ways.kept("drive").sum())
+    (3109, 3109)
     """
-    import osmnx as ox  # noqa: PLC0415 - heavy import only when a network is parsed
-
     path = Path(path)
     if not path.is_file():
         msg = f"road network file not found: {path}"
         raise DataFileError(msg)
-    suffix = path.suffix.lower()
+    kind = _kind(path)
+    if kind == "graphml":
+        msg = f"road network: {path} is GraphML (an osmnx graph), not OSM ways; use load_networks"
+        raise DataFileError(msg)
+    return read_pbf(path) if kind == "pbf" else read_xml(path)
+
+
+def _read_graphml(path: Path, to_crs: str) -> nx.MultiDiGraph:
+    import osmnx as ox  # noqa: PLC0415 - heavy import only when a GraphML file is read
+
     try:
-        if suffix in {".osm", ".xml"}:
-            graph = ox.graph_from_xml(path, bidirectional=False, simplify=True)
-        elif suffix == ".graphml":
-            graph = ox.io.load_graphml(path)
-        elif suffix == ".pbf":
-            with tempfile.TemporaryDirectory() as tmp:
-                xml = Path(tmp) / "highways.osm"
-                _pbf_to_xml(path, xml)
-                graph = ox.graph_from_xml(xml, bidirectional=False, simplify=True)
-        else:
-            msg = (
-                f"road network: unsupported file type {suffix!r} for {path}; "
-                f"expected one of {list(NETWORK_SUFFIXES)}"
-            )
-            raise DataFileError(msg)
-    except DataFileError:
-        raise
+        graph = ox.io.load_graphml(path)
     except Exception as exc:  # ElementTree, osmnx and networkx raise many kinds
-        msg = f"road network: cannot read {path}: {type(exc).__name__}: {exc}"
+        msg = f"road network: cannot read {path} as GraphML: {type(exc).__name__}: {exc}"
         raise DataFileError(msg) from exc
     if graph.number_of_nodes() == 0:
-        msg = f"road network: {path} has no highway nodes; check that it is a road extract"
+        msg = f"road network: {path} has no nodes; check that it is a road graph"
         raise SchemaError(msg)
-    return ox.project_graph(graph, to_crs=to_crs or get_settings().working_crs)
+    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=np.float64)
+    to_lonlat = pyproj.Transformer.from_crs(graph.graph["crs"], "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    projected = ox.project_graph(graph, to_crs=to_crs)
+    projected.graph["lonlat_bounds"] = [
+        float(np.min(lon)),
+        float(np.min(lat)),
+        float(np.max(lon)),
+        float(np.max(lat)),
+    ]
+    return projected
+
+
+def check_zone(
+    bounds: Sequence[float], *, to_crs: str | None = None, source: str = "road network"
+) -> bool:
+    """Warn when a network's lon/lat extent leaves the area of use of the working CRS.
+
+    A Gauss-Krueger zone (EPSG:4548: 115.5-118.5 E) distorts lengths fast
+    beyond its edges, and a network far outside it usually means the wrong
+    file or the wrong working CRS.
+
+    Parameters
+    ----------
+    bounds : sequence of float
+        (min lon, min lat, max lon, max lat) in degrees.
+    to_crs : str, optional
+        The working CRS.
+    source : str, default "road network"
+        The file, for the message.
+
+    Returns
+    -------
+    bool
+        True when the extent lies inside (no warning).
+
+    Warns
+    -----
+    DataQualityWarning
+        When any part of the extent lies outside; also a quality-log note.
+
+    Examples
+    --------
+    >>> check_zone([116.9, 36.6, 117.1, 36.8])
+    True
+    """
+    to_crs = to_crs or get_settings().working_crs
+    crs = pyproj.CRS.from_user_input(to_crs)
+    area = crs.area_of_use
+    if area is None:
+        return True
+    west, south, east, north = (float(b) for b in bounds)
+    if area.west <= west and east <= area.east and area.south <= south and north <= area.north:
+        return True
+    message = (
+        f"{source} spans lon {west:.3f}-{east:.3f}, lat {south:.3f}-{north:.3f}, beyond the "
+        f"area of use of the working CRS {crs.to_string()} ({crs.name}: lon {area.west:g}-"
+        f"{area.east:g}, lat {area.south:g}-{area.north:g}); lengths there are distorted. "
+        "Check the file, or set the working CRS of the network's zone"
+    )
+    note(
+        layer="roads", stage="network", kind="outside_crs_zone", severity="warning", message=message
+    )
+    warnings.warn(message, DataQualityWarning, stacklevel=3)
+    return False
+
+
+def road_filter_counts(nets: Mapping[str, CompiledNetwork]) -> dict[str, dict[str, Any]]:
+    """Return, per mode, the ways kept as roads and the ways dropped by reason.
+
+    Parameters
+    ----------
+    nets : mapping of str to CompiledNetwork
+        From :func:`load_networks`.
+
+    Returns
+    -------
+    dict
+        Mode -> ``{"kept_ways": int, "dropped_ways": {reason: count}}`` (for a
+        refresh manifest).
+
+    Examples
+    --------
+    >>> road_filter_counts({"walk": toy_network()})
+    {'walk': {'kept_ways': None, 'dropped_ways': {}}}
+    """
+    return {
+        mode: {
+            "kept_ways": net.meta.get("kept_ways"),
+            "dropped_ways": dict(net.meta.get("dropped_ways", {})),
+        }
+        for mode, net in nets.items()
+    }
 
 
 # --------------------------------------------------------------------------- cache
@@ -701,10 +1075,43 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def default_cache_dir() -> Path:
+    """Return the folder of compiled-network caches.
+
+    ``$TQSPATIAL_CACHE_DIR`` when set, else ``networks`` in the per-user
+    cache folder of tqspatial (``platformdirs.user_cache_dir``, e.g.
+    ``~/.cache/tqspatial/networks`` on Linux).  Never the source's folder, so
+    read-only and shared data folders stay clean.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["TQSPATIAL_CACHE_DIR"] = "/tmp/tq-cache"
+    >>> default_cache_dir().as_posix()
+    '/tmp/tq-cache'
+    >>> del os.environ["TQSPATIAL_CACHE_DIR"]
+    >>> default_cache_dir().parts[-2:]
+    ('tqspatial', 'networks')
+    """
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir("tqspatial", appauthor=False)) / "networks"
+
+
 def cache_path(
     path: str | os.PathLike[str], mode: str, cache_dir: str | os.PathLike[str] | None = None
 ) -> Path:
     """Return where the compiled arrays of ``path`` in ``mode`` are cached.
+
+    The name holds the source's file name and a digest of its absolute path,
+    so two sources named ``roads.osm`` in different folders do not evict each
+    other; the content key (SHA-256 and parameters) is stored inside.
 
     Parameters
     ----------
@@ -713,21 +1120,23 @@ def cache_path(
     mode : str
         ``"drive"`` or ``"walk"``.
     cache_dir : str or os.PathLike, optional
-        Folder for the cache; default: beside the source.
+        Folder for the cache; default :func:`default_cache_dir`.
 
     Returns
     -------
     pathlib.Path
-        ``<path>.tqnet-<mode>.npz`` beside the source (or in ``cache_dir``).
+        ``<cache_dir>/<name>-<digest>.tqnet-<mode>.npz``.
 
     Examples
     --------
-    >>> cache_path("roads.osm", "walk").name
-    'roads.osm.tqnet-walk.npz'
+    >>> target = cache_path("/data/roads.osm", "walk", "/tmp/cache")
+    >>> target.parent.as_posix(), target.name.startswith("roads.osm-"), target.suffixes[-2:]
+    ('/tmp/cache', True, ['.tqnet-walk', '.npz'])
     """
     path = Path(path)
-    folder = path.parent if cache_dir is None else Path(cache_dir)
-    return folder / f"{path.name}.tqnet-{mode}.npz"
+    folder = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:12]
+    return folder / f"{path.name}-{digest}.tqnet-{mode}.npz"
 
 
 _ARRAYS = ("node_id", "x", "y", "indptr", "indices", "length_m", "time_s")
@@ -764,6 +1173,7 @@ def _write_cache(target: Path, key: str, net: CompiledNetwork) -> None:
     payload = {name: getattr(net, name) for name in _ARRAYS}
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as handle:
             np.savez(
                 handle,
@@ -779,6 +1189,9 @@ def _write_cache(target: Path, key: str, net: CompiledNetwork) -> None:
     except OSError as exc:
         logger.warning("could not write network cache %s (%s); continuing without", target, exc)
         tmp.unlink(missing_ok=True)
+    except BaseException:  # KeyboardInterrupt, SystemExit ...: no half-written file stays
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_networks(
@@ -795,12 +1208,17 @@ def load_networks(
     """Load a road network file for several modes, parsing the file at most once.
 
     Each mode goes through its ``.npz`` cache first; the file is parsed once for
-    all the modes whose cache is missing or stale.
+    all the modes whose cache is missing or stale.  Ways that are no road for
+    a mode never become edges (:data:`ROAD_FILTERS`); their counts by reason
+    are logged and kept in ``meta["dropped_ways"]`` (see
+    :func:`road_filter_counts`).  A network whose extent leaves the area of
+    use of ``to_crs`` gets a :class:`~tqspatial.errors.DataQualityWarning`.
 
     Parameters
     ----------
     path : str or os.PathLike
-        ``.osm``/``.xml``, ``.graphml`` or ``.osm.pbf``.
+        ``.osm``/``.xml`` (also ``.bz2``/``.gz`` compressed), ``.graphml`` or
+        ``.osm.pbf``.
     modes : sequence of {"walk", "drive"}, default ("walk", "drive")
         Travel modes (see :func:`compile_graph`).
     speeds_kmh : mapping of str to float, optional
@@ -808,13 +1226,12 @@ def load_networks(
     walk_speed_mps : float, default WALK_SPEED_MPS
         Walking speed.
     to_crs : str, optional
-        Metric CRS (default: ``get_settings().working_crs``).
+        Metric CRS.
     cache : bool, default True
-        Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
-        when the source's SHA-256 and all parameters match.
+        Read and write the compiled arrays (:func:`cache_path`); the cache is
+        used only when the source's SHA-256 and all parameters match.
     cache_dir : str or os.PathLike, optional
-        Keep the cache in this folder instead of beside the source (for a
-        read-only data folder); created if missing.
+        Cache folder instead of :func:`default_cache_dir`; created if missing.
     sha256 : str, optional
         The file's SHA-256 when the caller has it already (a refresh hashes
         every input once); computed when None.
@@ -837,19 +1254,22 @@ def load_networks(
     >>> from tqspatial import datasets
     >>> with tempfile.TemporaryDirectory() as d:
     ...     src = shutil.copy(datasets.raw_path("roads.osm"), d)
-    ...     first = load_networks(src)
-    ...     second = load_networks(src, ["walk"])
+    ...     first = load_networks(src, cache_dir=d)
+    ...     second = load_networks(src, ["walk"], cache_dir=d)
     >>> sorted(first), second["walk"].meta["from_cache"], first["walk"].meta["from_cache"]
     (['drive', 'walk'], True, False)
+    >>> first["drive"].meta["dropped_ways"]  # the embedded extract holds roads only
+    {}
     """
+    to_crs = to_crs or get_settings().working_crs
     path = Path(path)
     if not path.is_file():
         msg = f"road network file not found: {path}"
         raise DataFileError(msg)
+    kind = _kind(path)
     sha = sha256 or file_sha256(path)
-    to_crs = to_crs or get_settings().working_crs
     out: dict[str, CompiledNetwork] = {}
-    graph: nx.MultiDiGraph | None = None
+    source: OsmWays | nx.MultiDiGraph | None = None
     for mode in modes:
         started = time.perf_counter()
         params = {
@@ -863,33 +1283,58 @@ def load_networks(
         cached = _read_cache(target, key) if cache else None
         if cached is not None:
             cached.meta["from_cache"] = True
+            cached.meta["cache_file"] = str(target)  # hook: tqspatial.hierarchy caches beside it
             logger.info(
                 "road network %s (%s): %d nodes from cache %s in %.2f s",
                 path,
                 mode,
                 cached.n_nodes,
-                target.name,
+                target,
                 time.perf_counter() - started,
             )
             out[mode] = cached
             continue
-        if graph is None:
-            graph = read_graph(path, to_crs=to_crs)
-        net = compile_graph(graph, mode=mode, speeds_kmh=speeds_kmh, walk_speed_mps=walk_speed_mps)
+        if source is None:
+            source = _read_graphml(path, to_crs) if kind == "graphml" else read_ways(path)
+        try:
+            if isinstance(source, OsmWays):
+                net = compile_ways(
+                    source,
+                    mode=mode,
+                    speeds_kmh=speeds_kmh,
+                    walk_speed_mps=walk_speed_mps,
+                    to_crs=to_crs,
+                )
+            else:
+                net = compile_graph(
+                    source, mode=mode, speeds_kmh=speeds_kmh, walk_speed_mps=walk_speed_mps
+                )
+                net.meta["lonlat_bounds"] = source.graph["lonlat_bounds"]
+        except SchemaError as exc:
+            msg = str(exc).replace("road network", f"road network {path}", 1)
+            raise SchemaError(msg) from exc
         net.meta.update({"source": str(path), "sha256": sha, "to_crs": to_crs})
         if cache:
-            target.parent.mkdir(parents=True, exist_ok=True)
             _write_cache(target, key, net)
         net.meta["from_cache"] = False
+        net.meta["cache_file"] = str(target) if cache else None  # hook for tqspatial.hierarchy
         logger.info(
-            "road network %s (%s): compiled %d nodes, %d edges in %.2f s",
+            "road network %s (%s): compiled %d nodes, %d edges in %.2f s; %s ways are %s "
+            "roads, %d ways dropped: %s",
             path,
             mode,
             net.n_nodes,
             net.n_edges,
             time.perf_counter() - started,
+            net.meta["kept_ways"],
+            mode,
+            sum(net.meta["dropped_ways"].values()),
+            _reasons(net.meta["dropped_ways"]),
         )
         out[mode] = net
+    for net in out.values():
+        check_zone(net.meta["lonlat_bounds"], to_crs=to_crs, source=f"road network {path}")
+        break
     return out
 
 
@@ -908,7 +1353,7 @@ def load_network(
     Parameters
     ----------
     path : str or os.PathLike
-        ``.osm``/``.xml``, ``.graphml`` or ``.osm.pbf``.
+        ``.osm``/``.xml`` (also ``.bz2``/``.gz``), ``.graphml`` or ``.osm.pbf``.
     mode : {"drive", "walk"}, default "drive"
         Travel mode (see :func:`compile_graph`).
     speeds_kmh : mapping of str to float, optional
@@ -916,13 +1361,12 @@ def load_network(
     walk_speed_mps : float, default WALK_SPEED_MPS
         Walking speed.
     to_crs : str, optional
-        Metric CRS (default: ``get_settings().working_crs``).
+        Metric CRS.
     cache : bool, default True
-        Read and write ``<path>.tqnet-<mode>.npz``; the cache is used only
-        when the source's SHA-256 and all parameters match.
+        Read and write the compiled arrays (:func:`cache_path`); the cache is
+        used only when the source's SHA-256 and all parameters match.
     cache_dir : str or os.PathLike, optional
-        Keep the cache in this folder instead of beside the source (for a
-        read-only data folder); created if missing.
+        Cache folder instead of :func:`default_cache_dir`; created if missing.
 
     Returns
     -------
@@ -935,11 +1379,12 @@ def load_network(
     >>> from tqspatial import datasets
     >>> with tempfile.TemporaryDirectory() as d:
     ...     src = shutil.copy(datasets.raw_path("roads.osm"), d)
-    ...     first = load_network(src, mode="walk")
-    ...     second = load_network(src, mode="walk")
+    ...     first = load_network(src, mode="walk", cache_dir=d)
+    ...     second = load_network(src, mode="walk", cache_dir=d)
     >>> first.meta["from_cache"], second.meta["from_cache"], second.n_nodes == first.n_nodes
     (False, True, True)
     """
+    to_crs = to_crs or get_settings().working_crs
     return load_networks(
         path,
         [mode],

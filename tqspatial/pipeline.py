@@ -47,7 +47,7 @@ from tqspatial.district import (
 )
 from tqspatial.errors import ConfigError, SchemaError, TqspatialError
 from tqspatial.inventory import ParcelContext, ParcelResult, process_parcels
-from tqspatial.network import CompiledNetwork, file_sha256, load_networks
+from tqspatial.network import CompiledNetwork, file_sha256, load_networks, road_filter_counts
 from tqspatial.preflight import OutputPlan, check_output
 from tqspatial.profile import DistrictProfile, LayerSpec
 from tqspatial.publish import (
@@ -659,9 +659,11 @@ def _run(
             _write_failure_report(target, log, counts, exc)
         raise
     access = None
+    nets: dict[str, CompiledNetwork] = {}
     if config.accessibility.enabled:
         with watch.stage("accessibility"):
-            access = accessibility_stage(config, data, result.parcels)
+            nets = district_networks(config, data)
+            access = accessibility_stage(config, data, result.parcels, networks=nets)
     inventory = build_inventory(
         result,
         data.structure,
@@ -677,7 +679,14 @@ def _run(
         msg = "refresh: no output plan"
         raise RuntimeError(msg)
     manifest = _publish_outputs(
-        config, data, inventory, target=target, plan=plan, watch=watch, fingerprint=fingerprint
+        config,
+        data,
+        inventory,
+        target=target,
+        plan=plan,
+        watch=watch,
+        fingerprint=fingerprint,
+        roads=road_filter_counts(nets),
     )
     if to is not None:
         from tqspatial.postgis import write_inventory_postgis  # noqa: PLC0415 - optional
@@ -705,6 +714,7 @@ def _publish_outputs(
     plan: OutputPlan,
     watch: _Stopwatch,
     fingerprint: str,
+    roads: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """Compare with the previous inventory, write every output into staging, publish it.
 
@@ -735,6 +745,7 @@ def _publish_outputs(
                 inventory,
                 fingerprint=fingerprint,
                 timings=watch.timings,
+                roads=roads,
                 outputs=sorted(
                     [
                         *tables,
@@ -790,6 +801,7 @@ def _manifest(
     *,
     fingerprint: str,
     timings: dict[str, float],
+    roads: dict[str, dict[str, Any]],
     outputs: list[str],
 ) -> dict[str, Any]:
     inputs = {
@@ -809,6 +821,7 @@ def _manifest(
         "district": {"name_zh": data.profile.name_zh, "adcode": data.profile.adcode},
         "inputs": inputs,
         "counts": inventory.counts,
+        "road_filter": roads,
         "timings_s": timings,
         "warnings": inventory.log.table().query("severity == 'warning'")["message"].tolist(),
         "versions": _versions(),
@@ -955,7 +968,9 @@ def district_networks(config: Config, data: DistrictInputs) -> dict[str, Compile
         If the network covers less than half of the district.
     """
     spec = data.layers["roads"]
-    nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
+    with recording() as log:  # the zone check notes into the refresh's quality log
+        nets = load_networks(spec.path, ("walk", "drive"), sha256=data.sha256["roads"])
+    data.log.extend(log)
     district = shapely.union_all(data.boundary.geometry.to_numpy())
     walk = nets["walk"]
     hull = shapely.buffer(

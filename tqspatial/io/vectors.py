@@ -20,10 +20,9 @@ import dataclasses
 import logging
 import os
 import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -31,19 +30,15 @@ import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import pyogrio.raw
-import pyproj
 import shapely
 
 from tqspatial import fields as _fields
 from tqspatial.crs import check_crs_fit, check_webmap_offset, resolve_crs
 from tqspatial.errors import ConfigError, DataFileError
-from tqspatial.io.checks import _BYTES_AS_TEXT, _check_exists, _record_notes, check_vector_file
+from tqspatial.io.checks import _BYTES_AS_TEXT, _record_notes, check_vector_file
 from tqspatial.quality import note
 from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 __all__ = [
     "RING_CLOSED",
@@ -51,7 +46,6 @@ __all__ = [
     "read_districts",
     "read_facilities",
     "read_parcels",
-    "read_road_network",
     "read_structure",
     "read_vector",
     "recode_text",
@@ -621,59 +615,3 @@ def read_structure(path: str | os.PathLike[str], *, layer: str | None = None) ->
     5
     """
     return PlanStructure.from_frame(read_vector(path, layer=layer, what="plan structure"))
-
-
-def read_road_network(
-    path: str | os.PathLike[str], *, mode: Literal["drive", "walk"] = "drive"
-) -> nx.MultiDiGraph:
-    """Build a road graph with osmnx from a local OSM XML or GraphML file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        ``.osm``/``.xml`` (read with ``osmnx.graph_from_xml``) or ``.graphml``.
-    mode : {"drive", "walk"}, default "drive"
-        ``walk`` ignores one-way restrictions (every edge in both directions).
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        Graph projected to the working CRS (node ``x``/``y`` in metres, edge
-        ``length`` in metres).
-
-    Examples
-    --------
-    >>> from tqspatial import datasets
-    >>> g = read_road_network(datasets.raw_path("roads.osm"))
-    >>> g.graph["crs"].to_epsg() == 4548 and g.number_of_nodes() > 1000
-    True
-    """
-    import osmnx as ox  # noqa: PLC0415 - heavy import only when a network is read
-
-    path = Path(path)
-    _check_exists(path, "road network")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".osm", ".xml"}:
-            graph = ox.graph_from_xml(path, bidirectional=(mode == "walk"), simplify=True)
-        elif suffix == ".graphml":
-            graph = ox.io.load_graphml(path)
-        else:
-            msg = (
-                f"road network: unsupported file type {suffix!r} for {path}; "
-                "expected .osm, .xml or .graphml"
-            )
-            raise DataFileError(msg)
-    except (ET.ParseError, OSError, KeyError, ValueError) as exc:
-        msg = f"road network: cannot read {path}: {exc}"
-        raise DataFileError(msg) from exc
-    projected = ox.project_graph(graph, to_crs=get_settings().working_crs)
-    projected.graph["crs"] = pyproj.CRS.from_user_input(projected.graph["crs"])
-    logger.info(
-        "road network: %s (%s): %d nodes, %d edges",
-        path,
-        mode,
-        projected.number_of_nodes(),
-        projected.number_of_edges(),
-    )
-    return projected
