@@ -39,12 +39,15 @@ Link, ``service`` and ``living_street`` speeds are our assumptions
 pass ``speeds_kmh`` to override any class.
 
 Walk mode: every edge is walkable in both directions at
-:data:`WALK_SPEED_MPS` (1.2 m/s, about 4.3 km/h, a common planning value for
-adults on level pavement).  GB 50180-2018 pairs its 5/10/15-minute life
-circles with 300/500/800-1000 m walking distances, i.e. about 1.0-1.1 m/s
-with waits at crossings; life-circle coverage is therefore measured in
-metres of network distance (the standard's own terms), and walking *times*
-use the 1.2 m/s movement speed.
+:data:`WALK_SPEED_MPS` (1.0 m/s, 3.6 km/h).  Source: GB 50180-2018 表3.0.4
+pairs its 5/10/15-minute life circles with 300/500/800-1,000 m walking
+distances, i.e. 1.0, 0.83 and 0.89-1.11 m/s including waits at crossings
+(:func:`tqspatial.lifecircle.implied_walk_speeds`); 1.0 m/s is the 5-minute
+level exactly and the middle of the 15-minute range, so a parcel 300 m from
+a kindergarten is also 5 walking minutes from it.  (The 1.2 m/s used before
+is a free-walking speed on level pavement without crossings and had no
+source.)  Life-circle coverage is measured in metres of network distance,
+the standard's own terms; pass ``walk_speed_mps`` for another speed.
 
 **Cache.** :func:`load_network` writes ``<source name>-<path digest>.tqnet-<mode>.npz``
 into a per-user cache folder (:func:`default_cache_dir`: ``$TQSPATIAL_CACHE_DIR``
@@ -131,7 +134,7 @@ DRIVE_SPEED_KMH: dict[str, float] = {
 FALLBACK_SPEED_KMH = 20.0
 
 #: Walking speed (m/s) used for walk-mode edges and for parcel/facility connectors.
-WALK_SPEED_MPS = 1.2
+WALK_SPEED_MPS = 1.0
 
 #: Bump when the cache layout or the compile logic changes (invalidates old caches).
 CACHE_VERSION = 2
@@ -267,7 +270,7 @@ def toy_network(mode: Mode = "walk") -> CompiledNetwork:
     Returns
     -------
     CompiledNetwork
-        Nodes at x = 0, 100, 200 (y = 0), edges both ways, 1.2 m/s.
+        Nodes at x = 0, 100, 200 (y = 0), edges both ways, at :data:`WALK_SPEED_MPS`.
 
     Examples
     --------
