@@ -862,6 +862,7 @@ def load_networks(
         cached = _read_cache(target, key) if cache else None
         if cached is not None:
             cached.meta["from_cache"] = True
+            cached.meta["cache_file"] = str(target)  # hook: tqspatial.hierarchy caches beside it
             logger.info(
                 "road network %s (%s): %d nodes from cache %s in %.2f s",
                 path,
@@ -880,6 +881,7 @@ def load_networks(
             target.parent.mkdir(parents=True, exist_ok=True)
             _write_cache(target, key, net)
         net.meta["from_cache"] = False
+        net.meta["cache_file"] = str(target) if cache else None  # hook for tqspatial.hierarchy
         logger.info(
             "road network %s (%s): compiled %d nodes, %d edges in %.2f s",
             path,
