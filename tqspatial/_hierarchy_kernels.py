@@ -503,7 +503,9 @@ def _point_cost(dist, k, j, p_rank, p_part, p, f_edge, f_t, p_edge, p_t, p_wf, p
             c = dist[r * k + j] + p_part[p, a]
             d = min(d, c)
     if p_edge[p] >= 0 and p_edge[p] == f_edge[f]:
-        if f_t[f] >= p_t[p]:
+        if f_t[f] == p_t[p]:
+            d = 0.0
+        elif f_t[f] > p_t[p]:
             d = min(d, (f_t[f] - p_t[p]) * p_wf[p])
         else:
             d = min(d, (p_t[p] - f_t[f]) * p_wb[p])
