@@ -211,10 +211,18 @@ def test_nearest_facility_equals_networkx(town, to):
         )
 
 
-@pytest.mark.parametrize("to", ["edge", "node"])
-def test_catchments_equal_networkx(town, to):
+@pytest.mark.parametrize(
+    ("to", "kernel"), [("edge", "phast"), ("node", "phast"), ("node", "dijkstra")]
+)
+def test_catchments_equal_networkx(town, to, kernel, monkeypatch):
     net, ps, fs, _, ref = snapped_town(town, to)
+    chosen = []
+    real = acc._catchment_engine
+    monkeypatch.setattr(acc, "_catchment_engine", lambda *a: chosen.append(real(*a)) or chosen[-1])
+    if kernel == "dijkstra":  # the bounded searches a short catchment would choose
+        monkeypatch.setattr(acc, "SEARCH_COST_PER_NODE", 0.0)
     po, fo = acc.floating_catchment(net, ps, fs, max_cost_min=T_MIN)
+    assert chosen == ([] if to == "edge" else ["hierarchy" if kernel == "phast" else "dijkstra"])
     within = np.nan_to_num(ref, nan=np.inf) <= T_MIN
     assert 0 < within.sum(axis=1).mean() < len(fs)
     np.testing.assert_array_equal(po["count_within"], within.sum(axis=1))

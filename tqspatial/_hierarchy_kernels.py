@@ -110,10 +110,18 @@ def _witness(
         settled += 1
         if settled > settle_limit:
             break
+        prev = -1
         e = out_head[u]
         while e >= 0:
             v = ev[e]
-            if v != avoid and not contracted[v] and pos[v] != SETTLED:
+            if contracted[v]:  # unlink: the edge stays in the pool (it is in the hierarchy)
+                if prev < 0:
+                    out_head[u] = out_next[e]
+                else:
+                    out_next[prev] = out_next[e]
+                e = out_next[e]
+                continue
+            if v != avoid and pos[v] != SETTLED:
                 nd = d + ew[e]
                 if nd < dist[v] and nd <= limit:
                     if dist[v] == np.inf:
@@ -121,6 +129,7 @@ def _witness(
                         n_reached += 1
                     dist[v] = nd
                     size = _heap_update(keys, vals, pos, size, v, nd)
+            prev = e
             e = out_next[e]
     return n_reached
 
@@ -141,11 +150,17 @@ def _simulate(
     n_sc = 0
     degree = 0
     e1 = in_head[v]
+    prev = -1
     while e1 >= 0:
         u = eu[e1]
-        if contracted[u]:
+        if contracted[u]:  # unlink (the edge stays in the pool)
+            if prev < 0:
+                in_head[v] = in_next[e1]
+            else:
+                in_next[prev] = in_next[e1]
             e1 = in_next[e1]
             continue
+        prev = e1
         degree += 1
         w1 = ew[e1]
         limit = -1.0

@@ -864,6 +864,30 @@ def _catchments_by_hierarchy(  # noqa: PLR0917 - the kernel's arrays
     return counts, within, access, fac_demand
 
 
+#: Facilities whose reach is sampled to choose the catchment kernel.
+REACH_SAMPLE = 8
+#: A bounded search costs about this many PHAST edge relaxations per node it reaches.
+SEARCH_COST_PER_NODE = 20.0
+
+
+def _catchment_engine(
+    net: CompiledNetwork, fnode: IntArray, limit_s: float, n_parcels: int
+) -> Engine:
+    """Pick the cheaper exact catchment kernel for node-snapped points.
+
+    A PHAST tree costs a sweep over the whole hierarchy and the parcels,
+    whatever the time budget; a bounded Dijkstra costs what it reaches.  The
+    reach of a few facilities decides (walking catchments usually reach a
+    small share of a city's network, driving ones most of it).
+    """
+    if not len(fnode):
+        return "dijkstra"
+    sample = np.unique(fnode)[:: max(1, len(np.unique(fnode)) // REACH_SAMPLE)][:REACH_SAMPLE]
+    reach = np.isfinite(dijkstra(_reversed(net, "time_s"), indices=sample, limit=limit_s)).sum(1)
+    phast = 2.0 * net.n_edges + 2.0 * n_parcels  # a hierarchy has about twice the edges
+    return "dijkstra" if SEARCH_COST_PER_NODE * float(reach.mean()) < phast else "hierarchy"
+
+
 def floating_catchment(
     net: CompiledNetwork,
     parcels: pd.DataFrame,
@@ -907,7 +931,9 @@ def floating_catchment(
         Threads; the numba kernel releases the GIL, so searches run in parallel.
     engine : {"hierarchy", "dijkstra"}, default DEFAULT_ENGINE
         ``hierarchy``: PHAST sweeps of the contraction hierarchy,
-        :data:`TREES_PER_SWEEP` facilities per sweep (node or edge snapping);
+        :data:`TREES_PER_SWEEP` facilities per sweep (node or edge snapping),
+        or, for node-snapped points whose catchments reach a small share of
+        the network (sampled), the bounded searches, which then cost less;
         ``dijkstra``: one bounded numba Dijkstra per facility (node snapping).
 
     Returns
@@ -949,6 +975,8 @@ def floating_catchment(
         )
         raise SchemaError(msg)
     _check_engine(engine, parcels, facilities)
+    if engine == "hierarchy" and not (_edge_snapped(parcels) or _edge_snapped(facilities)):
+        engine = _catchment_engine(net, fnode[usable], max_cost_min * 60.0, len(parcels))
     if engine == "hierarchy":
         counts, within, access, fac_demand = _catchments_by_hierarchy(
             net, parcels, facilities, demand, fsupply, np.flatnonzero(usable),
@@ -1059,6 +1087,8 @@ def opportunities_within(
     onode = origins["node"].to_numpy(dtype=np.int64)
     zero = np.zeros(len(onode))
     decay = (kern.WEIGHT_NONE, np.zeros(1), np.zeros(1))
+    if engine == "hierarchy" and not (_edge_snapped(origins) or _edge_snapped(destinations)):
+        engine = _catchment_engine(net, dnode[rows], max_cost_min * 60.0, len(onode))
     if engine == "hierarchy":
         _, within, _, _ = _catchments_by_hierarchy(
             net, origins, destinations, zero, values, rows, max_cost_min=max_cost_min,
