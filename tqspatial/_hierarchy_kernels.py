@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from tqspatial._access_kernels import SETTLED, _sift_down, _sift_up, _weight
+from tqspatial._access_kernels import SETTLED, _sift_down, _sift_down_from, _sift_up, _weight
 
 # ruff: noqa: ANN001, ANN202, PLR0917, PLR0912, PLR0915
 
@@ -40,25 +40,14 @@ def _heap_update(keys, vals, pos, size, v, key):
 
 
 @njit(cache=True, nogil=True)
-def _sift_down_from(keys, vals, pos, size, i):
-    """Move entry ``i`` down to its place."""
-    key = keys[i]
-    val = vals[i]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if key <= keys[child]:
-            break
-        keys[i] = keys[child]
-        vals[i] = vals[child]
-        pos[vals[i]] = i
-        i = child
-    keys[i] = key
-    vals[i] = val
-    pos[val] = i
+def _find_edge(out_head, out_next, ev, u, v):
+    """Pool index of the edge ``u -> v`` in ``u``'s out-list, -1 when absent."""
+    e = out_head[u]
+    while e >= 0:
+        if ev[e] == v:
+            return e
+        e = out_next[e]
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -225,13 +214,7 @@ def _contract(indptr, indices, weights, settle_limit, recompute):
             if v == u:
                 continue
             w = weights[k]
-            found = -1
-            e = out_head[u]
-            while e >= 0:
-                if ev[e] == v:
-                    found = e
-                    break
-                e = out_next[e]
+            found = _find_edge(out_head, out_next, ev, u, v)
             if found >= 0:
                 ew[found] = min(ew[found], w)
                 continue
@@ -294,13 +277,7 @@ def _contract(indptr, indices, weights, settle_limit, recompute):
         for i in range(n_sc):
             a = sc_u[i]
             b = sc_v[i]
-            found = -1
-            e = out_head[a]
-            while e >= 0:
-                if ev[e] == b:
-                    found = e
-                    break
-                e = out_next[e]
+            found = _find_edge(out_head, out_next, ev, a, b)
             if found >= 0:
                 ew[found] = min(ew[found], sc_w[i])
                 continue

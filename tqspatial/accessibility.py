@@ -864,6 +864,19 @@ def _catchments_by_hierarchy(  # noqa: PLR0917 - the kernel's arrays
     return counts, within, access, fac_demand
 
 
+def _non_negative(frame: pd.DataFrame, column: str, what: str, purpose: str) -> FloatArray:
+    """Return the column as floats; raise SchemaError when a value is missing or negative."""
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        msg = (
+            f"{what}: {bad.sum()} rows have a missing or negative {column!r}; fill them "
+            f"(0 for none) before {purpose}"
+        )
+        raise SchemaError(msg)
+    return values
+
+
 #: Facilities whose reach is sampled to choose the catchment kernel.
 REACH_SAMPLE = 8
 #: A bounded search costs about this many PHAST edge relaxations per node it reaches.
@@ -966,14 +979,7 @@ def floating_catchment(
     fsupply = pd.to_numeric(facilities[supply_column], errors="coerce").to_numpy(dtype=float)
     pnode = parcels["node"].to_numpy(dtype=np.int64)
     pconn = _conn_s(parcels, connector_speed_mps)
-    demand = pd.to_numeric(parcels[demand_column], errors="coerce").to_numpy(dtype=float)
-    bad_demand = ~np.isfinite(demand) | (demand < 0)
-    if bad_demand.any():
-        msg = (
-            f"parcels: {bad_demand.sum()} rows have a missing or negative {demand_column!r}; "
-            "fill them (0 for no demand) before computing 2SFCA"
-        )
-        raise SchemaError(msg)
+    demand = _non_negative(parcels, demand_column, "parcels", "computing 2SFCA")
     _check_engine(engine, parcels, facilities)
     if engine == "hierarchy" and not (_edge_snapped(parcels) or _edge_snapped(facilities)):
         engine = _catchment_engine(net, fnode[usable], max_cost_min * 60.0, len(parcels))
@@ -1073,14 +1079,7 @@ def opportunities_within(
     if column not in destinations.columns:
         msg = f"destinations have no column {column!r}; columns are {list(destinations.columns)}"
         raise SchemaError(msg)
-    values = pd.to_numeric(destinations[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        msg = (
-            f"destinations: {bad.sum()} rows have a missing or negative {column!r}; fill them "
-            "(0 for none) before counting opportunities"
-        )
-        raise SchemaError(msg)
+    values = _non_negative(destinations, column, "destinations", "counting opportunities")
     _check_engine(engine, origins, destinations)
     dnode = destinations["node"].to_numpy(dtype=np.int64)
     rows = np.flatnonzero((values > 0) & (dnode >= 0))
