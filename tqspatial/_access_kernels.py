@@ -59,9 +59,14 @@ def _sift_up(keys: Any, vals: Any, pos: Any, i: int) -> None:  # noqa: ANN401
 @njit(cache=True, nogil=True)
 def _sift_down(keys: Any, vals: Any, pos: Any, size: int) -> None:  # noqa: ANN401
     """Move the root down to its place."""
-    i = 0
-    key = keys[0]
-    val = vals[0]
+    _sift_down_from(keys, vals, pos, size, 0)
+
+
+@njit(cache=True, nogil=True)
+def _sift_down_from(keys: Any, vals: Any, pos: Any, size: int, i: int) -> None:  # noqa: ANN401
+    """Move entry ``i`` down to its place."""
+    key = keys[i]
+    val = vals[i]
     while True:
         child = 2 * i + 1
         if child >= size:

@@ -66,6 +66,9 @@ def cluster_access(
     barriers: gpd.GeoDataFrame | None = None,
     max_snap_m: float = acc.DEFAULT_MAX_SNAP_M,
     catchment_min: float = 15.0,
+    snap: acc.SnapTo = "node",
+    engine: acc.Engine = acc.DEFAULT_ENGINE,
+    opportunities: Sequence[str] = (),
 ) -> AccessResult:
     """Compute every accessibility output of the refresh.
 
@@ -91,7 +94,15 @@ def cluster_access(
     max_snap_m : float, default 500.0
         Parcels farther from a road are reported, with NaN measures.
     catchment_min : float, default 15.0
-        Walking catchment for cumulative counts and 2SFCA (minutes).
+        Walking catchment for cumulative counts, 2SFCA and opportunities (minutes).
+    snap : {"node", "edge"}, default "node"
+        Attach parcels and facilities to the nearest node or edge.
+    engine : {"hierarchy", "dijkstra"}, default DEFAULT_ENGINE
+        Shortest-path engine; both give the same results (to 1e-9 s).
+    opportunities : sequence of str, default ()
+        Parcel columns (e.g. ``"jobs"``) summed over the parcels reachable on
+        foot within ``catchment_min`` (``opp<T>_<column>`` per parcel; per
+        cluster the residents- and area-weighted summaries like every measure).
 
     Returns
     -------
@@ -106,8 +117,11 @@ def cluster_access(
         barriers=barriers,
         max_snap_m=max_snap_m,
         catchment_min=catchment_min,
+        snap=snap,
+        engine=engine,
+        opportunities=opportunities,
     )
-    measures = [c for c in table.columns if c.endswith(("_min", "_covered"))]
+    measures = [c for c in table.columns if c.endswith(("_min", "_covered")) or c.startswith("opp")]
     residents = pd.to_numeric(parcels["residents"], errors="coerce").fillna(0.0).astype(float)
     weights = {"residents": residents, "area": parcels.geometry.area.astype(float)}
     clusters = pd.concat(
@@ -129,6 +143,7 @@ def cluster_access(
         anchor_ids=linkage_anchors,
         include_bridges=bridges,
         barriers=barriers,
+        engine=engine,
     )
     core_points = gpd.GeoSeries(cores.geometry.representative_point(), crs=cores.crs)
     snapped = acc.snap_points(core_points, walk, barriers=barriers, max_snap_m=2000.0)
