@@ -221,7 +221,7 @@ def test_limits_of_jianke_2021_63_by_hand():
     assert notes.loc["limit_rebuild_ratio_capped", "count"] == 1
     assert notes.loc["limit_demolition_capped", "count"] == 1
     assert notes.loc["limit_demolition_over", "count"] == 1
-    assert "inefficient_industrial x1" in notes.loc["limit_rebuild_ratio_over", "message"]
+    assert "inefficient_industrial" in notes.loc["limit_rebuild_ratio_over", "message"]
 
 
 def test_rehousing_on_site_and_in_the_cluster():

@@ -499,9 +499,10 @@ class _SyncFuture:
 class _SyncClient:
     """Runs tasks at once in this process (``scheduler="sync"``): for debugging."""
 
-    def submit(self, func: Callable[..., object], *args: object) -> _SyncFuture:
+    def submit(self, func: Callable[..., object], *args: object, **kwargs: object) -> _SyncFuture:
         values = [a.value if isinstance(a, _SyncFuture) else a for a in args]
-        return _SyncFuture(func(*values))
+        named = {k: v.value if isinstance(v, _SyncFuture) else v for k, v in kwargs.items()}
+        return _SyncFuture(func(*values, **named))
 
     def scatter(self, data: object, **_options: object) -> object:
         if isinstance(data, list):
