@@ -49,8 +49,7 @@ def cluster_client():
 def _round_trip(frame: pd.DataFrame, path) -> pd.DataFrame:
     """The single path's frame as written to and read from GeoParquet, like the parts."""
     frame.to_parquet(path)
-    back = gpd.read_parquet(path)
-    return back
+    return gpd.read_parquet(path)
 
 
 def assert_same_as_single(single: ParcelResult, res: PathResult, tmp_path) -> None:
@@ -214,8 +213,8 @@ def test_geopackage_input_and_errors(tianqiao, context, tmp_path):
     assert_same_as_single(single, res, tmp_path)
     with pytest.raises(OutputError, match="not empty"):
         process_parcels_path(source, context, out=tmp_path / "out", scheduler="sync")
+    parcels.drop(columns="parcel_id").to_parquet(tmp_path / "noid.parquet")
     with pytest.raises(SchemaError, match="no id column"):
-        parcels.drop(columns="parcel_id").to_parquet(tmp_path / "noid.parquet")
         process_parcels_path(
             tmp_path / "noid.parquet", context, out=tmp_path / "o2", scheduler="sync"
         )
