@@ -60,6 +60,7 @@ __all__ = [
     "Partition",
     "apply_ids",
     "bounds",
+    "boxes",
     "finish",
     "halo",
     "id_entries",
@@ -102,10 +103,13 @@ class Partition:
 
     def copy(self) -> Partition:
         """Return a copy whose arrays and ledger can change without touching this one."""
+        ledger = copy.copy(self.ledger)  # arrays copied; their texts shared (immutable)
+        ledger.ok, ledger.reason = self.ledger.ok.copy(), self.ledger.reason.copy()
+        ledger.detail, ledger.repairs = self.ledger.detail.copy(), list(self.ledger.repairs)
         return Partition(
             frame=self.frame,
             geoms=self.geoms.copy(),
-            ledger=copy.deepcopy(self.ledger),
+            ledger=ledger,
             ids=self.ids.copy(),
             outside_area=self.outside_area.copy(),
         )
@@ -448,23 +452,72 @@ def bounds(part: Partition, *, kept: bool = True) -> tuple[float, float, float, 
     )
 
 
-def _near(geoms: ObjArray, box: tuple[float, float, float, float]) -> npt.NDArray[np.bool_]:
-    b = shapely.bounds(geoms).reshape(-1, 4)
-    return np.asarray(
-        (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1]),
-        dtype=bool,
+def boxes(part: Partition, *, kept: bool = True) -> npt.NDArray[np.float64]:
+    """Return the boxes of a partition's usable (``kept=True``) or rejected rows.
+
+    Parameters
+    ----------
+    part : Partition
+        A partition.
+    kept : bool, default True
+        Boxes of the usable rows, or of the rejected rows with a geometry.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 4)`` array of ``xmin, ymin, xmax, ymax``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> f = gpd.GeoDataFrame({"parcel_id": ["a"]}, geometry=[box(0, 0, 9, 9)], crs="EPSG:4548")
+    >>> boxes(prepare(f)).tolist()
+    [[0.0, 0.0, 9.0, 9.0]]
+    """
+    mask = part.ledger.ok if kept else ~part.ledger.ok
+    geoms = part.geoms[mask]
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    out: npt.NDArray[np.float64] = shapely.bounds(geoms).reshape(-1, 4)
+    return out
+
+
+def _near(geoms: ObjArray, reach: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Tell which geometries have boxes meeting any of the boxes ``reach``."""
+    out = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms) or not len(reach):
+        return out
+    own = shapely.bounds(geoms).reshape(-1, 4)
+    # first by the boxes around all of each side, then box by box
+    total = (reach[:, 0].min(), reach[:, 1].min(), reach[:, 2].max(), reach[:, 3].max())
+    near = np.flatnonzero(
+        (own[:, 0] <= total[2])
+        & (own[:, 2] >= total[0])
+        & (own[:, 1] <= total[3])
+        & (own[:, 3] >= total[1])
     )
+    if not len(near):
+        return out
+    lo, hi = own[near, :2].min(axis=0), own[near, 2:].max(axis=0)
+    reach = reach[
+        (reach[:, 0] <= hi[0])
+        & (reach[:, 2] >= lo[0])
+        & (reach[:, 1] <= hi[1])
+        & (reach[:, 3] >= lo[1])
+    ]
+    tree = shapely.STRtree(geoms[near])  # on the geometries' envelopes
+    out[near[tree.query(shapely.box(*reach.T))[1]]] = True
+    return out
 
 
-def halo(part: Partition, box: tuple[float, float, float, float]) -> dict[str, Any]:
-    """Return the usable rows of a partition whose boxes meet ``box`` (another partition's).
+def halo(part: Partition, reach: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """Return the usable rows of a partition whose boxes meet another partition's rows.
 
     Parameters
     ----------
     part : Partition
         After :func:`apply_ids`.
-    box : tuple of float
-        The receiving partition's :func:`bounds`.
+    reach : numpy.ndarray
+        The receiving partition's :func:`boxes` of usable rows.
 
     Returns
     -------
@@ -472,7 +525,7 @@ def halo(part: Partition, box: tuple[float, float, float, float]) -> dict[str, A
         ``rows``, ``geoms`` and ``ids`` arrays.
     """
     usable = np.flatnonzero(part.ledger.ok)
-    near = usable[_near(part.geoms[usable], box)]
+    near = usable[_near(part.geoms[usable], reach)]
     return {
         "rows": part.frame.index.to_numpy()[near].astype(np.int64),
         "geoms": part.geoms[near],
@@ -521,15 +574,15 @@ def settle_overlaps(
     return part
 
 
-def kept_near(part: Partition, box: tuple[float, float, float, float]) -> ObjArray:
-    """Return the final geometries of a partition's kept rows whose boxes meet ``box``.
+def kept_near(part: Partition, reach: npt.NDArray[np.float64]) -> ObjArray:
+    """Return the final geometries of a partition's kept rows whose boxes meet ``reach``.
 
     Parameters
     ----------
     part : Partition
         After :func:`settle_overlaps`.
-    box : tuple of float
-        The receiving partition's box of rejects (:func:`bounds` with ``kept=False``).
+    reach : numpy.ndarray
+        The receiving partition's :func:`boxes` of rejected rows.
 
     Returns
     -------
@@ -537,7 +590,7 @@ def kept_near(part: Partition, box: tuple[float, float, float, float]) -> ObjArr
         Geometries.
     """
     usable = np.flatnonzero(part.ledger.ok)
-    out: ObjArray = part.geoms[usable[_near(part.geoms[usable], box)]]
+    out: ObjArray = part.geoms[usable[_near(part.geoms[usable], reach)]]
     return out
 
 

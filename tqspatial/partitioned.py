@@ -540,12 +540,13 @@ def _validate(
     del pieces, chosen, geoms, outcomes
     # overlaps: a halo of the usable rows of adjacent partitions (boxes meet)
     kept_boxes = dask.gather([dask.submit(halo.bounds, a) for a in applied])
+    kept_reach = [dask.submit(halo.boxes, a) for a in applied]
     settled = [
         dask.submit(
             halo.settle_overlaps,
             applied[s],
             *[
-                dask.submit(halo.halo, applied[t], kept_boxes[s])
+                dask.submit(halo.halo, applied[t], kept_reach[s])
                 for t in range(count)
                 if t != s and _meet(kept_boxes[s], kept_boxes[t])
             ],
@@ -553,14 +554,15 @@ def _validate(
         )
         for s in range(count)
     ]
-    del applied
+    del applied, kept_reach
     reject_boxes = dask.gather([dask.submit(halo.bounds, p, kept=False) for p in settled])
+    reject_reach = [dask.submit(halo.boxes, p, kept=False) for p in settled]
     return [
         dask.submit(
             _finish,
             settled[s],
             *[
-                dask.submit(halo.kept_near, settled[t], reject_boxes[s])
+                dask.submit(halo.kept_near, settled[t], reject_reach[s])
                 for t in range(count)
                 if t != s and _meet(reject_boxes[s], kept_boxes[t])
             ],
