@@ -251,7 +251,8 @@ def main(args: argparse.Namespace) -> int:
     )
     if args.subset:
         part = subset(folder, args.subset)
-        sub = dask_run(part, out / "subset", args)
+        whole = len(list(part.glob("part-*.parquet"))) == len(list(folder.glob("part-*.parquet")))
+        sub = run if whole else dask_run(part, out / "subset", args)
         single = single_run(part)
         problems = identity(single["result"], sub["result"])
         print(
