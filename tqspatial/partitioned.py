@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from dask.sizeof import sizeof
 
 from tqspatial import halo
 from tqspatial.distributed import (
@@ -127,6 +128,48 @@ class PathResult:
     log: QualityLog
     read_log: QualityLog
     seconds: dict[str, float]
+
+
+# ----------------------------------------------------------------------------- memory
+
+#: Bytes of one shapely geometry besides its coordinates (Python object, GEOS parts), and
+#: per coordinate; dask counts only the 8-byte pointer, and so would never spill partitions.
+GEOMETRY_BYTES = 250
+COORDINATE_BYTES = 24
+
+
+def _geometry_bytes(values: object) -> int:
+    geoms = np.asarray(values, dtype=object)
+    coordinates = int(shapely.get_num_coordinates(geoms).sum())
+    return len(geoms) * (8 + GEOMETRY_BYTES) + coordinates * COORDINATE_BYTES
+
+
+def _sizeof_geoframe(frame: gpd.GeoDataFrame) -> int:
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name, errors="ignore"))
+    size = int(sizeof(plain))
+    geometry = frame.select_dtypes("geometry")
+    for column in geometry.columns:
+        size += _geometry_bytes(frame[column].array)
+    return size
+
+
+def _sizeof_geoseries(series: gpd.GeoSeries) -> int:
+    return 1200 + int(sizeof(series.index)) + _geometry_bytes(series.array)
+
+
+def _sizeof_partition(part: halo.Partition) -> int:
+    # the frame (shared by a partition's stages in one process, counted for each: spills early)
+    # plus the working geometries, ids and the ledger's arrays
+    return _sizeof_geoframe(part.frame) + 40 * len(part.frame)
+
+
+# dask sizes results to decide what to spill: let it see geometries and partitions
+for _kind, _size in (
+    (gpd.GeoDataFrame, _sizeof_geoframe),
+    (gpd.GeoSeries, _sizeof_geoseries),
+    (halo.Partition, _sizeof_partition),
+):
+    sizeof.register(_kind)(_size)  # type: ignore[no-untyped-call]
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -538,6 +581,7 @@ def _validate(
         for p in parts
     ]
     del pieces, chosen, geoms, outcomes
+    parts.clear()  # the caller's futures too: each partition's first stage is freed when done
     # overlaps: a halo of the usable rows of adjacent partitions (boxes meet)
     kept_boxes = dask.gather([dask.submit(halo.bounds, a) for a in applied])
     kept_reach = [dask.submit(halo.boxes, a) for a in applied]
