@@ -42,14 +42,12 @@ import shapely
 from tqspatial.schema import (
     ID_CONFLICT_SEPARATOR,
     MIN_PARCEL_AREA_M2,
-    _check_missing,
-    _check_polygonal,
     _clip,
     _Ledger,
     _record,
-    _repair_invalid,
     _resolve_ids,
     _resolve_overlaps,
+    _row_rules,
     _same_geometry,
     _split,
     _uncounted,
@@ -102,7 +100,13 @@ class Partition:
     outside_area: npt.NDArray[np.float64]
 
     def copy(self) -> Partition:
-        """Return a copy whose arrays and ledger can change without touching this one."""
+        """Return a copy whose arrays and ledger can change without touching this one.
+
+        Returns
+        -------
+        Partition
+            The copy (the input frame is shared: it is never changed).
+        """
         ledger = copy.copy(self.ledger)  # arrays copied; their texts shared (immutable)
         ledger.ok, ledger.reason = self.ledger.ok.copy(), self.ledger.reason.copy()
         ledger.detail, ledger.repairs = self.ledger.detail.copy(), list(self.ledger.repairs)
@@ -149,16 +153,7 @@ def prepare(
     """
     ledger = _Ledger(len(frame))
     geoms: ObjArray = np.asarray(frame.geometry.array, dtype=object).copy()
-    _check_missing(geoms, ledger)
-    _check_polygonal(geoms, ledger)
-    _repair_invalid(geoms, ledger, min_area_m2)
-    areas = shapely.area(geoms)
-    slivers = ledger.ok & (areas < min_area_m2)
-    ledger.reject(
-        np.flatnonzero(slivers),
-        "sliver",
-        np.array([f"area {a:.3g} m² < {min_area_m2} m²" for a in areas[slivers]], dtype=object),
-    )
+    _row_rules(geoms, ledger, min_area_m2)
     ids = _local_ids(frame, id_column, ledger)
     return Partition(frame, geoms, ledger, ids, np.zeros(len(frame)))
 
