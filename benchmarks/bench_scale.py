@@ -154,7 +154,7 @@ def dask_run(source: Path, out: Path, args: argparse.Namespace) -> dict[str, Any
             threads_per_worker=1,
             processes=True,
             memory_limit=args.memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",  # None still binds 8787 for the metrics server
             host="127.0.0.1",
         ) as cluster,
         Client(cluster) as client,

@@ -39,7 +39,7 @@ def cluster_client():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # None still binds 8787 for the metrics server
         ) as cluster,
         Client(cluster) as client,
     ):

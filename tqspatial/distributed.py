@@ -530,7 +530,7 @@ def _client(scheduler: str | None, client: Client | None) -> Iterator[Any]:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=False,
-                dashboard_address=None,
+                dashboard_address=":0",  # None still binds 8787 (metrics server)
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as local,  # type: ignore[no-untyped-call]

@@ -180,20 +180,32 @@ def _read(chunk: Chunk, source_crs: str | None, working: str) -> dict[str, Any]:
         frame = read_chunk(chunk, source_crs=source_crs, working_crs=working)
     geoms = np.asarray(frame.geometry.array, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    box = shapely.bounds(geoms[present])
-    bounds = (
-        (box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()) if len(box) else None
-    )
-    return {"frame": frame, "log": log, "bounds": bounds}
-
-
-def _bins(read: dict[str, Any], total: Box) -> npt.NDArray[np.int64]:
-    """Hilbert distance of each row's box centre, top bits only; missing geometries get 0."""
-    geoms = np.asarray(read["frame"].geometry.array, dtype=object)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     box = shapely.bounds(geoms)
-    cx = np.where(present, (box[:, 0] + box[:, 2]) / 2, total[0])
-    cy = np.where(present, (box[:, 1] + box[:, 3]) / 2, total[1])
+    centres = np.column_stack([(box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2])
+    centres[~present] = np.nan
+    bounds = (
+        (
+            float(np.min(box[present, 0])),
+            float(np.min(box[present, 1])),
+            float(np.max(box[present, 2])),
+            float(np.max(box[present, 3])),
+        )
+        if present.any()
+        else None
+    )
+    # what the client and the Hilbert step need, apart from the frame (which may be spilled)
+    return {
+        "frame": frame,
+        "small": {"log": log, "bounds": bounds, "centres": centres, "empty": frame.iloc[:0]},
+    }
+
+
+def _bins(small: dict[str, Any], total: Box) -> npt.NDArray[np.int64]:
+    """Hilbert distance of each row's box centre, top bits only; missing geometries get 0."""
+    centres: npt.NDArray[np.float64] = small["centres"]
+    missing = np.isnan(centres[:, 0])
+    cx = np.where(missing, total[0], centres[:, 0])
+    cy = np.where(missing, total[1], centres[:, 1])
     points = gpd.GeoSeries(gpd.points_from_xy(cx, cy))
     distance = (
         dask_geopandas.from_geopandas(points, npartitions=1)
@@ -500,12 +512,16 @@ def _read_and_shuffle(
     out: Path,
 ) -> tuple[list[Any], gpd.GeoDataFrame, shapely.Geometry | None]:
     """Read the chunks on the workers and cut them into spatial partitions (futures)."""
-    reads = [dask.submit(_read, c, source_crs, get_settings().working_crs) for c in chunks]
-    first: gpd.GeoDataFrame = dask.gather([dask.submit(_empty_like, reads[0])])[0]
+    working = get_settings().working_crs
+    reads, smalls = [], []
+    for chunk in chunks:  # each chunk's small part is taken at once, while it is in memory
+        reads.append(dask.submit(_read, chunk, source_crs, working))
+        smalls.append(dask.submit(operator.getitem, reads[-1], "small"))
+    first: gpd.GeoDataFrame = dask.gather([dask.submit(operator.getitem, smalls[0], "empty")])[0]
     validate_parcels(first, outside=context.outside)  # layer-level checks first
     district = None if context.boundary is None else _union(context.boundary, first, "parcels")
     _prepare_out(out)
-    boxes = [b for b in dask.gather([dask.submit(_bounds_of, r) for r in reads]) if b]
+    boxes = [b for b in dask.gather([dask.submit(_bounds_of, m) for m in smalls]) if b]
     total: Box = (
         (
             min(b[0] for b in boxes),
@@ -517,12 +533,12 @@ def _read_and_shuffle(
         else (0.0, 0.0, 1.0, 1.0)
     )
     rows = sum(c.rows for c in chunks)
-    bins = [dask.submit(_bins, r, total) for r in reads]
+    bins = [dask.submit(_bins, m, total) for m in smalls]
     histogram = np.sum(dask.gather([dask.submit(_histogram, b) for b in bins]), axis=0)
+    for log in dask.gather([dask.submit(_log_of, m) for m in smalls]):
+        read_log.extend(log)
     cuts = _cuts(histogram, npartitions or _default_partitions(rows, dask))
     split = [dask.submit(_split_rows, r, b, cuts) for r, b in zip(reads, bins, strict=True)]
-    for log in dask.gather([dask.submit(_log_of, r) for r in reads]):
-        read_log.extend(log)
     parts = [
         dask.submit(
             _assemble,
@@ -535,18 +551,13 @@ def _read_and_shuffle(
     return parts, first, district
 
 
-def _empty_like(read: dict[str, Any]) -> gpd.GeoDataFrame:
-    empty: gpd.GeoDataFrame = read["frame"].iloc[:0]
-    return empty
-
-
-def _bounds_of(read: dict[str, Any]) -> Box | None:
-    box: Box | None = read["bounds"]
+def _bounds_of(small: dict[str, Any]) -> Box | None:
+    box: Box | None = small["bounds"]
     return box
 
 
-def _log_of(read: dict[str, Any]) -> QualityLog:
-    log: QualityLog = read["log"]
+def _log_of(small: dict[str, Any]) -> QualityLog:
+    log: QualityLog = small["log"]
     return log
 
 
