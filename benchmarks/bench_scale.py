@@ -233,6 +233,15 @@ def single_run(source: Path) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    import logging  # noqa: PLC0415
+
+    import dask  # noqa: PLC0415
+
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("tqspatial.partitioned").setLevel(logging.INFO)
+    # a loaded 2-core machine: slow heartbeats are not lost workers or clients
+    dask.config.set({"distributed.comm.timeouts.connect": "120s",
+                     "distributed.comm.timeouts.tcp": "600s"})  # fmt: skip
     cache = Path(args.cache).expanduser()
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()} (shared: noisy); "

@@ -538,6 +538,9 @@ def _read_and_shuffle(
     for log in dask.gather([dask.submit(_log_of, m) for m in smalls]):
         read_log.extend(log)
     cuts = _cuts(histogram, npartitions or _default_partitions(rows, dask))
+    logger.info(
+        "dask (path): %d rows read in %d chunks; %d partitions", rows, len(chunks), len(cuts) + 1
+    )
     split = [dask.submit(_split_rows, r, b, cuts) for r, b in zip(reads, bins, strict=True)]
     parts = [
         dask.submit(
@@ -578,6 +581,7 @@ def _validate(
     needed = np.concatenate(
         [c["row"].to_numpy(np.int64) for c in dask.gather(chosen)] or [np.empty(0, np.int64)]
     )
+    logger.info("dask (path): id index: %d rows share an id or take its <id>#<n>", len(needed))
     geoms = [dask.submit(halo.geometries_of, p, needed) for p in parts]
     outcomes = [dask.submit(halo.settle_ids, c, *geoms) for c in chosen]
     applied = [
@@ -595,6 +599,7 @@ def _validate(
     parts.clear()  # the caller's futures too: each partition's first stage is freed when done
     # overlaps: a halo of the usable rows of adjacent partitions (boxes meet)
     kept_boxes = dask.gather([dask.submit(halo.bounds, a) for a in applied])
+    logger.info("dask (path): ids settled and rows clipped in every partition")
     kept_reach = [dask.submit(halo.boxes, a) for a in applied]
     settled = [
         dask.submit(
@@ -611,6 +616,7 @@ def _validate(
     ]
     del applied, kept_reach
     reject_boxes = dask.gather([dask.submit(halo.bounds, p, kept=False) for p in settled])
+    logger.info("dask (path): overlaps settled in every partition")
     reject_reach = [dask.submit(halo.boxes, p, kept=False) for p in settled]
     return [
         dask.submit(
