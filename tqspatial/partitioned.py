@@ -13,8 +13,10 @@ never reads: GeoParquet (a file or a folder of files, e.g. one written by
    parcels' box centres (``dask_geopandas``, level 16, over the layer's
    total bounds reduced from chunk bounds) and a histogram of it; the client
    turns the summed histogram into ``npartitions`` cut points of about equal
-   counts; each chunk splits its rows by cut, and each spatial partition is
-   assembled from its pieces of every chunk, rows in input order.
+   counts; each chunk writes its rows for each partition to
+   ``out/_shuffle/part-K/`` (a shuffle through files, so no worker holds
+   more than a chunk for it), and each spatial partition is assembled from
+   its pieces, rows in input order (the folder is removed at the end).
 3. **Validation without gathering** (:mod:`tqspatial.halo`) - per-row
    rules per partition; ids through a global id index (entries shuffled on
    the normalised id, so an id's rows and its ``<id>#<n>`` renames meet in
@@ -38,6 +40,7 @@ import functools
 import logging
 import operator
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -224,15 +227,37 @@ def _histogram(bins: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 def _split_rows(
-    read: dict[str, Any], bins: npt.NDArray[np.int64], cuts: npt.NDArray[np.int64]
-) -> list[gpd.GeoDataFrame]:
+    read: dict[str, Any],
+    bins: npt.NDArray[np.int64],
+    cuts: npt.NDArray[np.int64],
+    folder: str,
+    number: int,
+) -> list[int]:
+    """Write a chunk's rows for each spatial partition to ``folder/part-K/chunk-N.parquet``.
+
+    The shuffle goes through files, not worker memory: a partition later reads
+    only its own pieces.  Chunk 0 writes its empty pieces too, so every
+    partition has the layer's columns.  Returns the rows per partition.
+    """
     label = np.searchsorted(cuts, bins, side="right")
     frame: gpd.GeoDataFrame = read["frame"]
-    return [frame.iloc[np.flatnonzero(label == k)] for k in range(len(cuts) + 1)]
+    counts = []
+    for k in range(len(cuts) + 1):
+        piece = frame.iloc[np.flatnonzero(label == k)]
+        counts.append(len(piece))
+        if len(piece) or number == 0:
+            target = Path(folder, f"part-{k:05d}")
+            target.mkdir(parents=True, exist_ok=True)
+            piece.to_parquet(target / f"chunk-{number:05d}.parquet")
+    return counts
 
 
-def _assemble(*pieces: gpd.GeoDataFrame, id_column: str, min_area_m2: float) -> halo.Partition:
-    frames = [p for p in pieces if len(p)] or list(pieces[:1])
+def _assemble(
+    folder: str, *_written: list[int], id_column: str, min_area_m2: float
+) -> halo.Partition:
+    """Read one spatial partition's pieces (after every chunk wrote its own) and prepare it."""
+    pieces = [gpd.read_parquet(f) for f in sorted(Path(folder).glob("chunk-*.parquet"))]
+    frames = [p for p in pieces if len(p)] or pieces[:1]
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     frame = frame.sort_index(kind="stable")
     return halo.prepare(frame, id_column=id_column, min_area_m2=min_area_m2)
@@ -472,6 +497,7 @@ def process_parcels_path(
             [dask.submit(_write, s, str(out), k, shared) for k, s in enumerate(supplied)]
         )
     seconds["supply+write"] = time.perf_counter() - tick
+    shutil.rmtree(out / "_shuffle", ignore_errors=True)
     ledger = combine_ledgers(
         [w["ledger"] for w in written], context.structure, phasing=context.phasing or Phasing()
     )
@@ -541,11 +567,16 @@ def _read_and_shuffle(
     logger.info(
         "dask (path): %d rows read in %d chunks; %d partitions", rows, len(chunks), len(cuts) + 1
     )
-    split = [dask.submit(_split_rows, r, b, cuts) for r, b in zip(reads, bins, strict=True)]
+    shuffle = out / "_shuffle"
+    split = [
+        dask.submit(_split_rows, r, b, cuts, str(shuffle), number)
+        for number, (r, b) in enumerate(zip(reads, bins, strict=True))
+    ]
     parts = [
         dask.submit(
             _assemble,
-            *[dask.submit(operator.getitem, s, k) for s in split],
+            str(shuffle / f"part-{k:05d}"),
+            *split,
             id_column="parcel_id",
             min_area_m2=MIN_PARCEL_AREA_M2,
         )
