@@ -30,10 +30,15 @@ dask == single
     on ``min(parcels, 100k)`` parcels in this process: same ids, rows, shares, rejects,
     ledger (1e-9), summary; and on the whole-refresh outputs of the subprocesses.
 
+``--engine dask`` instead runs ``bench_scale.py``: the dask engine from a cached,
+partitioned GeoParquet folder on a LocalCluster of worker processes with a memory limit,
+peak memory per worker and of the client, and identity with the single engine on a subset.
+
 Usage::
 
     .venv/bin/python benchmarks/bench_refresh.py --quick           # < 1 minute
     .venv/bin/python benchmarks/bench_refresh.py --parcels 1000000 # the city-scale run
+    .venv/bin/python benchmarks/bench_refresh.py --parcels 10000000 --engine dask
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bench_scale
 from bench_access import naive as access_naive
 from bench_assign import _status_kb, measure, overlay_route
 from bench_assign import compare as compare_assign
@@ -552,15 +558,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes; under a minute")
     parser.add_argument("--folder", default="/tmp/tq_bench_refresh")
     parser.add_argument("--job", help=argparse.SUPPRESS)
-    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--engine",
+        help="dask: the province-scale run of bench_scale.py (path input, cached inputs)",
+    )
     parser.add_argument("--job-parcels", help=argparse.SUPPRESS)
     parser.add_argument("--job-graph", help=argparse.SUPPRESS)
     parser.add_argument("--job-facilities", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    bench_scale.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.job == "refresh":
         refresh_job(args)
         return 0
+    if args.engine == "dask":  # province scale: the path engine (bench_scale.py)
+        return bench_scale.main(args)
     if args.quick:
         args.parcels, args.nodes, args.facilities = 10_000, 10_000, 100
         args.overlay_sample, args.mask_sample, args.naive_sample = 5_000, 300, 5

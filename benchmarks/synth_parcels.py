@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -69,6 +70,47 @@ def synth_parcels(
         geometry=geoms,
         crs=crs,
     )
+
+
+def synth_bands(
+    n: int,
+    bounds: tuple[float, float, float, float] = (482_000.0, 4_054_000.0, 500_000.0, 4_073_000.0),
+    *,
+    seed: int = 20261124,
+    jitter: float = JITTER,
+    band_rows: int = 200,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield the same kind of tiling as :func:`synth_parcels`, band of grid rows by band.
+
+    Memory is one band, whatever ``n``: each row of grid vertices draws its jitter from
+    its own generator (``seed``, row number), so two bands share their border exactly.
+    Yields ``(first global cell number, polygons)``; cells are numbered row by row.
+    """
+    if not 0 <= jitter < 0.25:
+        msg = f"jitter must be in [0, 0.25), got {jitter}"
+        raise ValueError(msg)
+    xmin, ymin, xmax, ymax = bounds
+    size = math.sqrt((xmax - xmin) * (ymax - ymin) / max(n, 1))
+    nx = max(1, math.ceil((xmax - xmin) / size))
+    ny = max(1, math.ceil(n / nx))
+
+    def vertices(row: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([seed, row])
+        jx = rng.uniform(-jitter, jitter, nx + 1) * size
+        jy = rng.uniform(-jitter, jitter, nx + 1) * size
+        return xmin + size * np.arange(nx + 1) + jx, ymin + size * row + jy
+
+    for r0 in range(0, ny, band_rows):
+        r1 = min(r0 + band_rows, ny)
+        rows = [vertices(v) for v in range(r0, r1 + 1)]
+        gx = np.stack([x for x, _ in rows])
+        gy = np.stack([y for _, y in rows])
+        first = r0 * nx
+        count = min(n, r1 * nx) - first
+        row, col = np.divmod(np.arange(count), nx)
+        corners = [(row, col), (row, col + 1), (row + 1, col + 1), (row + 1, col), (row, col)]
+        coords = np.stack([np.stack([gx[r, c], gy[r, c]], axis=-1) for r, c in corners], axis=1)
+        yield first, shapely.polygons(coords)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import shapely
 
 import tqspatial as tq
 from tqspatial.errors import CRSError, DataFileError
-from tqspatial.stream import iter_parcel_batches, read_parcels_batched
+from tqspatial.stream import iter_parcel_batches, parcel_chunks, read_chunk, read_parcels_batched
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +114,29 @@ def test_broken_shapefile_is_refused_before_gdal_reads_it(tmp_path):
             shutil.copy(part, tmp_path / part.name)
     with pytest.raises(DataFileError, match="dbf"):
         read_parcels_batched(tmp_path / "天桥区地块示例.shp")
+
+
+def test_chunks_of_a_folder_and_a_geopackage_cover_every_row_once(files, tmp_path):
+    """Chunks read by separate tasks give the rows of a plain read, numbered across files."""
+    whole = read_parcels_batched(files["lonlat"])
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    source = gpd.read_parquet(files["lonlat"])
+    source.iloc[:1200].to_parquet(folder / "part-0.parquet", row_group_size=500)
+    source.iloc[1200:].to_parquet(folder / "part-1.parquet", row_group_size=500)
+    for path, size in ((folder, 1000), (files["gpkg"], 700)):
+        chunks = parcel_chunks(path, rows_per_chunk=size)
+        assert all(c.rows <= size for c in chunks)
+        assert [c.start for c in chunks] == list(np.cumsum([0] + [c.rows for c in chunks[:-1]]))
+        frames = [read_chunk(c) for c in chunks]
+        joined = gpd.GeoDataFrame(pd.concat(frames))
+        assert joined.index.tolist() == list(range(len(whole)))
+        assert joined["parcel_id"].tolist() == whole["parcel_id"].tolist()
+        np.testing.assert_allclose(joined.area.sum(), whole.area.sum(), rtol=1e-9)
+    # a file that declares no CRS needs source_crs, as for the batch reader
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(pq.read_table(files["parquet"]).replace_schema_metadata({}), bare)
+    with pytest.raises(DataFileError, match="no GeoParquet 'geo' metadata"):
+        parcel_chunks(bare)
+    with pytest.raises(DataFileError, match="nothing at"):
+        parcel_chunks(tmp_path / "absent")

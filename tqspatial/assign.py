@@ -228,7 +228,8 @@ def assign_parcels(
     first = order[np.r_[True, cp[order][1:] != cp[order][:-1]]] if len(order) else order
     best_share = np.zeros(n)
     best_share[cp[first]] = cs[first]
-    cluster = np.full(n, UNASSIGNED, dtype=object)
+    cluster = np.empty(n, dtype=object)  # np.full would make a new str per row
+    cluster[:] = UNASSIGNED
     cluster[cp[first]] = elements.index.to_numpy(dtype=object)[cz[first]]
     cluster[best_share < min_cluster_share] = UNASSIGNED
     out["cluster_id"] = pd.array(cluster, dtype="str")

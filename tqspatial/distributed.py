@@ -487,9 +487,10 @@ class _SyncFuture:
 class _SyncClient:
     """Runs tasks at once in this process (``scheduler="sync"``): for debugging."""
 
-    def submit(self, func: Callable[..., object], *args: object) -> _SyncFuture:
+    def submit(self, func: Callable[..., object], *args: object, **kwargs: object) -> _SyncFuture:
         values = [a.value if isinstance(a, _SyncFuture) else a for a in args]
-        return _SyncFuture(func(*values))
+        named = {k: v.value if isinstance(v, _SyncFuture) else v for k, v in kwargs.items()}
+        return _SyncFuture(func(*values, **named))
 
     def scatter(self, data: object, **_options: object) -> object:
         if isinstance(data, list):
@@ -517,7 +518,7 @@ def _client(scheduler: str | None, client: Client | None) -> Iterator[Any]:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=False,
-                dashboard_address=None,
+                dashboard_address=":0",  # None still binds 8787 (metrics server)
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as local,  # type: ignore[no-untyped-call]

@@ -20,6 +20,7 @@ inferring it batch by batch could guess differently per batch.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -38,7 +39,14 @@ from tqspatial.errors import CRSError, DataFileError
 from tqspatial.io import check_vector_file, mark_rings_closed, recode_text, wkb_to_geometries
 from tqspatial.settings import get_settings
 
-__all__ = ["DEFAULT_BATCH_SIZE", "iter_parcel_batches", "read_parcels_batched"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "Chunk",
+    "iter_parcel_batches",
+    "parcel_chunks",
+    "read_chunk",
+    "read_parcels_batched",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +76,7 @@ def _parquet_batches(
 
 
 def _frame(
-    batch: pa.RecordBatch, geometry: str, crs: str | None, start: int, path: Path
+    batch: pa.RecordBatch | pa.Table, geometry: str, crs: str | None, start: int, path: Path
 ) -> gpd.GeoDataFrame:
     table = batch.drop_columns([geometry])
     attrs = table.to_pandas()
@@ -194,20 +202,250 @@ def _convert(
     working = get_settings().working_crs
     start = 0
     for number, batch in enumerate(batches):
-        frame = _frame(batch, geometry, crs, start, path)
-        if recode is not None:
-            frame = recode_text(frame, recode)
-        start += len(frame)
-        frame = resolve_crs(
-            frame, source_crs=source_crs, layer="parcels", source=path.name, working_crs=working
+        frame = _finish(
+            _frame(batch, geometry, crs, start, path),
+            path,
+            source_crs=source_crs,
+            working=working,
+            mapped=mapped,
+            recode=recode,
         )
-        if mapped:
-            frame = _fields.map_fields(frame, layer="parcels")
+        start += len(frame)
         logger.debug(
             "parcels: batch %d, rows %d..%d of %s", number, start - len(frame), start, path
         )
         yield frame
     logger.info("parcels: read %d features from %s in batches", start, path)
+
+
+def _finish(
+    frame: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    source_crs: str | None,
+    working: str,
+    mapped: bool,
+    recode: str | None,
+) -> gpd.GeoDataFrame:
+    """Recode text, reproject to the working CRS and map field names (one batch)."""
+    if recode is not None:
+        frame = recode_text(frame, recode)
+    frame = resolve_crs(
+        frame, source_crs=source_crs, layer="parcels", source=path.name, working_crs=working
+    )
+    if mapped:
+        frame = _fields.map_fields(frame, layer="parcels")
+    return frame
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """A run of rows of a parcel file that one task reads (see :func:`parcel_chunks`).
+
+    Attributes
+    ----------
+    path : str
+        The file (one GeoParquet file of a directory, or a GDAL file).
+    start : int
+        Row number of the chunk's first row in the whole layer.
+    rows : int
+        Number of rows.
+    row_groups : tuple of int
+        GeoParquet row groups read (empty for GDAL files).
+    skip : int
+        Features of a GDAL file skipped before the chunk.
+    crs : str or None
+        The CRS the file declares.
+    geometry : str
+        Geometry column of a GeoParquet file.
+    layer, encoding, recode : str or None
+        How to open a GDAL file (from :func:`tqspatial.io.check_vector_file`).
+    """
+
+    path: str
+    start: int
+    rows: int
+    row_groups: tuple[int, ...] = ()
+    skip: int = 0
+    crs: str | None = None
+    geometry: str = "geometry"
+    layer: str | None = None
+    encoding: str | None = None
+    recode: str | None = None
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in _PARQUET)
+        if not files:
+            msg = f"parcels: no GeoParquet files (*.parquet) in the folder {path}"
+            raise DataFileError(msg)
+        return files
+    return [path]
+
+
+def parcel_chunks(
+    path: str | os.PathLike[str],
+    *,
+    rows_per_chunk: int = DEFAULT_BATCH_SIZE,
+    layer: str | None = None,
+    encoding: str | None = None,
+) -> list[Chunk]:
+    """Cut a parcel file into chunks of rows for tasks to read, from its metadata only.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GeoParquet file, a folder of GeoParquet files (read in sorted path
+        order; chunks are whole row groups, so a file written with row groups
+        of ``rows_per_chunk`` gives even chunks) or any GDAL vector file
+        (chunks of ``rows_per_chunk`` features).
+    rows_per_chunk : int, default 100,000
+        Rows per chunk (GeoParquet: row groups are joined up to this).
+    layer : str, optional
+        Layer of a GeoPackage.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``.
+
+    Returns
+    -------
+    list of Chunk
+        In file order; ``start`` numbers the rows of the whole layer.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, damaged or of an unknown type.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> [(c.start, c.rows) for c in parcel_chunks(datasets.raw_path("parcels.gpkg"),
+    ...                                           rows_per_chunk=7000)]
+    [(0, 7000), (7000, 7000), (14000, 2779)]
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"parcels: nothing at {path}; check the path"
+        raise DataFileError(msg)
+    if path.is_dir() or path.suffix.lower() in _PARQUET:
+        return _parquet_chunks(_parquet_files(path), rows_per_chunk)
+    checked = check_vector_file(path, layer=layer, encoding=encoding, what="parcels")
+    checked.record_notes("parcels")
+    try:
+        info = pyogrio.read_info(checked.source, layer=checked.layer, encoding=checked.encoding)
+    except pyogrio.errors.DataSourceError as exc:
+        msg = f"parcels: cannot read {path}: {exc}; the file is damaged or not a vector file"
+        raise DataFileError(msg) from exc
+    total = int(info["features"])
+    return [
+        Chunk(
+            path=str(checked.source),
+            start=start,
+            rows=min(rows_per_chunk, total - start),
+            skip=start,
+            crs=info["crs"],
+            layer=checked.layer,
+            encoding=checked.encoding,
+            recode=checked.recode,
+        )
+        for start in range(0, total, rows_per_chunk)
+    ]
+
+
+def _parquet_chunks(files: list[Path], rows_per_chunk: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    start = 0
+    for file in files:
+        try:
+            handle = pq.ParquetFile(file)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            msg = f"parcels: cannot read {file}: {exc}; the file is damaged or not GeoParquet"
+            raise DataFileError(msg) from exc
+        crs, geometry, _ = _parquet_batches(file, 1, None)
+        groups: list[int] = []
+        rows = 0
+        for group in range(handle.num_row_groups):
+            size = handle.metadata.row_group(group).num_rows
+            if groups and rows + size > rows_per_chunk:
+                chunks.append(Chunk(str(file), start, rows, tuple(groups), 0, crs, geometry))
+                start, groups, rows = start + rows, [], 0
+            groups.append(group)
+            rows += size
+        if groups:
+            chunks.append(Chunk(str(file), start, rows, tuple(groups), 0, crs, geometry))
+            start += rows
+    return chunks
+
+
+def read_chunk(
+    chunk: Chunk,
+    *,
+    source_crs: str | None = None,
+    map_fields: bool = True,
+    working_crs: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one chunk of a parcel file, in the working CRS with canonical field names.
+
+    Parameters
+    ----------
+    chunk : Chunk
+        From :func:`parcel_chunks`.
+    source_crs : str, optional
+        The CRS the coordinates are really in; required when the file declares none.
+    map_fields : bool, default True
+        Map Chinese / pinyin field names to canonical ones.
+    working_crs : str, optional
+        The working CRS (default: the settings' in this process; a worker
+        process does not see the client's ``settings.override``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The chunk's rows, indexed by their row number in the whole layer.
+        Findings go to the active quality log, as for :func:`iter_parcel_batches`.
+
+    Raises
+    ------
+    CRSError
+        If the file declares no CRS and ``source_crs`` is not given.
+
+    Examples
+    --------
+    >>> from tqspatial import datasets
+    >>> chunks = parcel_chunks(datasets.raw_path("parcels.gpkg"), rows_per_chunk=7000)
+    >>> read_chunk(chunks[1]).index[[0, -1]].tolist()
+    [7000, 13999]
+    """
+    path = Path(chunk.path)
+    if chunk.crs is None and source_crs is None:
+        msg = (
+            f"parcels: {path.name} declares no CRS; pass source_crs='EPSG:...' to read it in "
+            "chunks (tqspatial.io.read_parcels can infer a CRS from a whole file)"
+        )
+        raise CRSError(msg)
+    if chunk.row_groups:
+        batch: pa.Table | pa.RecordBatch = pq.ParquetFile(path).read_row_groups(
+            list(chunk.row_groups)
+        )
+        geometry = chunk.geometry
+    else:
+        meta, batch = pyogrio.raw.read_arrow(
+            chunk.path,
+            layer=chunk.layer,
+            encoding=chunk.encoding,
+            skip_features=chunk.skip,
+            max_features=chunk.rows,
+        )
+        geometry = meta["geometry_name"] or "wkb_geometry"
+    return _finish(
+        _frame(batch, geometry, chunk.crs, chunk.start, path),
+        path,
+        source_crs=source_crs,
+        working=working_crs or get_settings().working_crs,
+        mapped=map_fields,
+        recode=chunk.recode,
+    )
 
 
 def read_parcels_batched(

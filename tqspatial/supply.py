@@ -128,6 +128,7 @@ __all__ = [
     "Phasing",
     "RenewalLimits",
     "cluster_totals",
+    "combine_ledgers",
     "default_targets",
     "ledger_zh",
     "renewal_supply",
@@ -981,6 +982,7 @@ def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
                 rows=out.index[capped],
                 values=rtype[capped],
                 column=f"{name}_check",
+                # per-type counts through {values}: the same text when partitions merge
                 message=(
                     f"{{count}} renewal parcels asked for {what} and were cut to the limit "
                     "(建科〔2021〕63号; types: {values})."
@@ -1122,15 +1124,78 @@ def supply_ledger(
         .groupby(["cluster_id", "renewal_type", "phase"], sort=False, as_index=False)
         .sum()
     )
+    table = _ledger_order(table, structure, phasing)
+    table.insert(3, "phase_years", table["phase"].map(years).fillna(""))
+    for count in LEDGER_COUNTS:
+        table[count] = table[count].astype(int)
+    _add_ratios(
+        table, table.pop("_rebuilt_cleared").to_numpy(dtype=float), limits or RenewalLimits()
+    )
+    return table[LEDGER_COLUMNS]
+
+
+def _ledger_order(table: pd.DataFrame, structure: PlanStructure, phasing: Phasing) -> pd.DataFrame:
+    """Rows ordered by cluster (structure order, then ``unassigned``), type and phase."""
     cluster_order = {c: i for i, c in enumerate([*structure.cluster_ids, UNASSIGNED])}
     type_order = {t: i for i, t in enumerate([*RENEWAL_TYPES, UNDETERMINED])}
     phase_order = {p[0]: i for i, p in enumerate(phasing.phases)}
     phase_order[PHASE_UNDETERMINED] = len(phase_order)
-    table = table.sort_values(
+    return table.sort_values(
         ["cluster_id", "renewal_type", "phase"],
         key=lambda s: s.map({**cluster_order, **type_order, **phase_order}).fillna(99),
     ).reset_index(drop=True)
-    table.insert(3, "phase_years", table["phase"].map(years).fillna(""))
+
+
+def combine_ledgers(
+    ledgers: Sequence[pd.DataFrame],
+    structure: PlanStructure,
+    *,
+    phasing: Phasing | None = None,
+    limits: RenewalLimits | None = None,
+) -> pd.DataFrame:
+    """Add up ledgers of disjoint sets of parcels into the ledger of all of them.
+
+    Sums are summed per cluster x type x phase; the ratios are recomputed
+    from the sums (the 拆建比's rebuilt floor area recovered as ratio x
+    demolished floor area, as in :func:`cluster_totals`).  The dask engine
+    reduces its partitions' ledgers with it.
+
+    Parameters
+    ----------
+    ledgers : sequence of pandas.DataFrame
+        Outputs of :func:`supply_ledger`.
+    structure : PlanStructure
+        For the cluster order.
+    phasing : Phasing, optional
+        For the phase order; default ``Phasing()``.
+    limits : RenewalLimits, optional
+        For the rehousing minimum; default ``RenewalLimits()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LEDGER_COLUMNS`, as :func:`supply_ledger` of all the parcels.
+
+    Examples
+    --------
+    >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
+    ...     {"element_id": ["c"], "kind": ["cluster"], "name_zh": ["组团"], "name_en": ["C"]},
+    ...     geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4548"))
+    >>> empty = supply_ledger(pd.DataFrame(columns=["renewal_type"]), s)
+    >>> len(combine_ledgers([empty, empty], s))
+    0
+    """
+    keys = ["cluster_id", "renewal_type", "phase", "phase_years"]
+    additive = [c for c in LEDGER_COLUMNS if c not in keys and c not in LEDGER_RATIOS]
+    present = [t for t in ledgers if len(t)]
+    if not present:
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    frame = pd.concat(present, ignore_index=True)
+    frame["_rebuilt_cleared"] = pd.to_numeric(frame["rebuild_ratio"], errors="coerce").fillna(
+        0.0
+    ) * pd.to_numeric(frame["demolished_floor_m2"], errors="coerce").fillna(0.0)
+    table = frame.groupby(keys, sort=False, as_index=False)[[*additive, "_rebuilt_cleared"]].sum()
+    table = _ledger_order(table, structure, phasing or Phasing())
     for count in LEDGER_COUNTS:
         table[count] = table[count].astype(int)
     _add_ratios(

@@ -801,16 +801,7 @@ def validate_parcels(
     n = len(parcels)
     ledger = _Ledger(n)
     geoms: ObjArray = np.asarray(parcels.geometry.array, dtype=object).copy()
-    _check_missing(geoms, ledger)
-    _check_polygonal(geoms, ledger)
-    _repair_invalid(geoms, ledger, min_area_m2)
-    areas = shapely.area(geoms)
-    slivers = ledger.ok & (areas < min_area_m2)
-    ledger.reject(
-        np.flatnonzero(slivers),
-        "sliver",
-        np.array([f"area {a:.3g} m² < {min_area_m2} m²" for a in areas[slivers]], dtype=object),
-    )
+    _row_rules(geoms, ledger, min_area_m2)
     ids = _resolve_ids(parcels, id_column, geoms, ledger, _same_geometry)
     outside_area = np.zeros(n)
     if boundary is not None:
@@ -843,6 +834,20 @@ def validate_parcels(
         elapsed,
     )
     return kept, rejects
+
+
+def _row_rules(geoms: ObjArray, ledger: _Ledger, min_area_m2: float) -> None:
+    """Rules 1-4 (missing, non-polygonal, invalid geometry, slivers): each row on its own."""
+    _check_missing(geoms, ledger)
+    _check_polygonal(geoms, ledger)
+    _repair_invalid(geoms, ledger, min_area_m2)
+    areas = shapely.area(geoms)
+    slivers = ledger.ok & (areas < min_area_m2)
+    ledger.reject(
+        np.flatnonzero(slivers),
+        "sliver",
+        np.array([f"area {a:.3g} m² < {min_area_m2} m²" for a in areas[slivers]], dtype=object),
+    )
 
 
 def _uncounted(geoms: ObjArray, ledger: _Ledger, kept: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
