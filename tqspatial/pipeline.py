@@ -503,7 +503,7 @@ def refresh(
         the defaults, which point at the embedded dataset.
     out_dir : str or os.PathLike, optional
         Output folder; overrides ``[output] dir``.  Default
-        ``data/processed`` under the settings' ``data_dir``.
+        ``data/processed`` under the settings' ``data_dir`` (``./data`` in the working directory).
     dry_run : bool, default False
         Read and validate the inputs and the config, write nothing.
     if_changed : bool, default False
