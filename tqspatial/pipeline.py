@@ -581,7 +581,6 @@ def refresh(
         msg = f"engine must be 'single' or 'dask', got {engine!r}"
         raise ConfigError(msg)
     if engine == "dask":  # before any work: say which extra is missing
-        require("dask_geopandas", feature="refresh --engine dask")
         require("distributed", feature="refresh --engine dask")
     if not isinstance(config, Config):
         config = load_config(config)
