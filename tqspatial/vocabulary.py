@@ -182,6 +182,7 @@ COLUMN_NAMES: dict[str, Term] = {
     "name_zh": Term("名称", "Chinese name"),
     "name_en": Term("英文名称", "English name"),
     "parcel_id": Term("地块编号", "Parcel id"),
+    "subdistrict": Term("街道", "Subdistrict (jiedao)"),
     "parcel_count": Term("地块数", "Parcels"),
     "land_area_ha": Term("用地面积（公顷）", "Land area (ha)"),
     "share_of_land": Term("占地块总面积比例", "Share of parcel land"),

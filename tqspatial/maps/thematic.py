@@ -359,7 +359,7 @@ def plot_landuse(
     if by_class:
         _require(parcels, [code_column], "land-use map")
         keys, table, names = _landuse_classes(parcels, code_column, column, language)
-        frame = parcels.assign(_landuse_class=keys)
+        frame = parcels.copy().assign(_landuse_class=keys)  # one block: no fragmentation warning
         draw = "_landuse_class"
     else:
         _require(parcels, [column], "land-use map")
