@@ -198,6 +198,8 @@ COLUMN_NAMES: dict[str, Term] = {
     "floor_area_m2": Term("建筑面积（平方米）", "Floor area (m²)"),
     "is_idle": Term("是否闲置", "Idle"),
     "residents": Term("现状人口", "Residents"),
+    "households": Term("现状户数", "Households"),
+    "dwellings": Term("现状住房（套）", "Dwellings"),
     "jobs": Term("现状就业岗位", "Jobs"),
     "synthetic": Term("合成数据", "Synthetic"),
     "renewal_type": Term("更新类型", "Renewal type"),

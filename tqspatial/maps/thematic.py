@@ -851,7 +851,7 @@ def plot_coverage(
     language = resolve_lang(lang)
     raw = parcels[column].astype(object)
     status = raw.map(lambda v: None if pd.isna(v) else ("yes" if bool(v) else "no"))
-    frame = parcels.assign(_coverage=status)
+    frame = parcels.copy().assign(_coverage=status)  # one block: no fragmentation warning
     return plot_categories(
         frame,
         "_coverage",
