@@ -3,4 +3,5 @@
 # Outputs go to data/processed/. Extra arguments are passed to `tqspatial refresh`.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 install_tqspatial "[all]"
+cd "$ROOT"  # outputs go to ./data/processed, i.e. the repository's
 exec "$VENV/bin/tqspatial" refresh "$@"

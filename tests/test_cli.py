@@ -17,7 +17,10 @@ def test_refresh_exit_code_zero_and_nothing_printed(tmp_path, capsys, caplog, fa
     assert any("stage assign: done" in r.getMessage() for r in caplog.records)
 
 
-def test_bad_input_exits_with_its_own_code(tmp_path, caplog):
+def test_bad_input_exits_with_its_own_code(tmp_path, caplog, monkeypatch):
+    from tqspatial import datasets
+
+    monkeypatch.setattr(datasets, "raw_dir", lambda: tmp_path)  # an install missing its data
     with settings.override(data_dir=tmp_path):
         assert cli.main(["refresh", "--out", str(tmp_path / "out")]) == cli.EXIT_BAD_INPUT
     assert "embedded dataset file missing" in caplog.text

@@ -2,7 +2,7 @@ import tomllib
 
 import pytest
 
-from tqspatial import cli
+from tqspatial import cli, datasets
 from tqspatial.config import Config, default_config_text, load_config, parse_config
 from tqspatial.errors import ConfigError
 
@@ -57,7 +57,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     layers = cfg.layers(cfg.district_profile())
     assert layers["parcels"].path == tmp_path / "sub" / "my" / "地块.gpkg"
     assert layers["parcels"].provenance is None  # the user's file: not labelled for them
-    assert layers["boundary"].path.parent.name == "raw"  # still the profile's (embedded)
+    assert layers["boundary"].path.parent == datasets.raw_dir()  # still the profile's (embedded)
 
 
 def test_load_config_errors_name_the_file(tmp_path):

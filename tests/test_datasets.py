@@ -1,7 +1,7 @@
 """The embedded dataset, checked against public figures and independent computations.
 
-The public figures are read from ``data/raw/calibration.csv`` (the table the data README
-renders, checked below), so a figure cannot differ between the tests and the README.
+The public figures are read from ``tqspatial/datasets/data/calibration.csv`` (the table the
+data README renders, checked below), so a figure cannot differ between the tests and the README.
 Independent tools: pyproj geodesic areas, STRtree overlaps, networkx path lengths,
 osmnx + scipy KD-tree node distances, a geopandas point-in-polygon join of the real
 OpenStreetMap stations.
@@ -55,7 +55,7 @@ def calibration():
 
 
 def render_calibration(rows) -> str:
-    """The Markdown table of ``calibration.csv`` that ``data/raw/README.md`` must contain."""
+    """The Markdown table of ``calibration.csv`` that the dataset's README.md must contain."""
     lines = [
         "| figure | public value | unit | check | year | source | status |",
         "|---|---|---|---|---|---|---|",

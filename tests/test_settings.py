@@ -34,3 +34,15 @@ def test_unknown_setting_lists_valid_names():
 def test_errors_are_also_builtin_errors():
     assert issubclass(ConfigError, ValueError)
     assert issubclass(ConfigError, TqspatialError)
+
+
+def test_default_outputs_go_under_the_working_directory(tmp_path, monkeypatch):
+    """No output path depends on where the package is installed (issue 18)."""
+    from tqspatial import datasets, pipeline
+    from tqspatial.config import Config
+
+    monkeypatch.chdir(tmp_path)
+    assert pipeline._target(Config(), None) == tmp_path.resolve() / "data" / "processed"
+    package = Path(pipeline.__file__).resolve().parent
+    assert datasets.raw_dir().resolve() == package / "datasets" / "data"
+    assert not datasets.raw_dir().resolve().is_relative_to(tmp_path.resolve())

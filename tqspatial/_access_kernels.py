@@ -1,4 +1,11 @@
-"""Numba kernels for the accessibility engine (plumbing; see :mod:`tqspatial.accessibility`).
+"""Kernels of the accessibility engine (plumbing; see :mod:`tqspatial.accessibility`).
+
+With numba installed (the ``[fast]`` extra) the searches are compiled loops
+(:func:`_catchments_numba`, :func:`_propagate_labels_numba`); without it the
+same results come from scipy's ``csgraph.dijkstra`` and numpy
+(:func:`_catchments_scipy`, :func:`_propagate_labels_numpy`).  The names
+:func:`_catchments` and :func:`_propagate_labels` are whichever is available;
+the two paths agree to 1e-12 (tested on the embedded dataset).
 
 Weights (decay) are coded as ``kind``: 0 = none (1 within the catchment),
 1 = step (``steps_upper`` minutes, ``steps_weight``; first threshold >= cost),
@@ -13,7 +20,10 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from tqspatial._jit import HAVE_NUMBA, njit
 
 WEIGHT_NONE = 0
 WEIGHT_STEP = 1
@@ -206,7 +216,7 @@ def _reset(dist: Any, pos: Any, touched: Any, count: int) -> None:  # noqa: ANN4
 
 
 @njit(cache=True, nogil=True)
-def _catchments(  # noqa: PLR0917
+def _catchments_numba(  # noqa: PLR0917
     facilities: Any,  # noqa: ANN401
     fac_node: Any,  # noqa: ANN401
     fac_conn_s: Any,  # noqa: ANN401
@@ -279,7 +289,7 @@ def _catchments(  # noqa: PLR0917
 
 
 @njit(cache=True, nogil=True)
-def _propagate_labels(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: ANN401
+def _propagate_labels_numba(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: ANN401
     """Label every node with the seed (facility) at the root of its shortest-path tree branch."""
     n = seed_label.shape[0]
     label = np.full(n, UNKNOWN, dtype=np.int64)  # -1: unreachable
@@ -309,3 +319,93 @@ def _propagate_labels(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: 
         for i in range(depth):
             label[path[i]] = found
     return label
+
+
+#: Facilities searched together by :func:`_catchments_scipy` (one dense row of distances each).
+SCIPY_BATCH = 64
+
+
+def _weights_of(cost_min: Any, kind: int, params: Any, steps_weight: Any) -> Any:  # noqa: ANN401
+    """Vectorised :func:`_weight` (same operations, so the same floats)."""
+    if kind == WEIGHT_NONE:
+        return np.ones(len(cost_min))
+    if kind == WEIGHT_STEP:
+        slot = np.searchsorted(params, cost_min, side="left")
+        inside = slot < params.shape[0]
+        return np.where(inside, steps_weight[np.minimum(slot, params.shape[0] - 1)], 0.0)
+    sigma = params[0]
+    return np.exp(-cost_min * cost_min / (2.0 * sigma * sigma))
+
+
+def _catchments_scipy(  # noqa: PLR0917
+    facilities: Any,  # noqa: ANN401
+    fac_node: Any,  # noqa: ANN401
+    fac_conn_s: Any,  # noqa: ANN401
+    fac_supply: Any,  # noqa: ANN401
+    indptr: Any,  # noqa: ANN401
+    indices: Any,  # noqa: ANN401
+    weights: Any,  # noqa: ANN401
+    node_ptr: Any,  # noqa: ANN401
+    parcel_conn_s: Any,  # noqa: ANN401
+    parcel_demand: Any,  # noqa: ANN401
+    max_cost_min: float,
+    kind: int,
+    params: Any,  # noqa: ANN401
+    steps_weight: Any,  # noqa: ANN401
+    counts: Any,  # noqa: ANN401
+    supply_within: Any,  # noqa: ANN401
+    access: Any,  # noqa: ANN401
+    fac_demand: Any,  # noqa: ANN401
+    bucket_width: float,  # noqa: ARG001 - the numba kernel's search choice; same result
+) -> None:
+    """:func:`_catchments_numba` with scipy's Dijkstra: same arguments, same outputs.
+
+    Facilities are searched :data:`SCIPY_BATCH` at a time up to the largest
+    limit of the batch; each facility then keeps the nodes within its own
+    limit, exactly the nodes the bounded search settles.  Outputs accumulate
+    facility by facility in the given order, as in the numba kernel.
+    """
+    n = indptr.shape[0] - 1
+    graph = sp.csr_matrix((weights, indices, indptr), shape=(n, n))
+    facilities = np.asarray(facilities, dtype=np.int64)
+    limits = max_cost_min * 60.0 - fac_conn_s[facilities]
+    fac_demand[facilities[limits < 0]] = 0.0
+    todo = facilities[limits >= 0]
+    for start in range(0, len(todo), SCIPY_BATCH):
+        batch = todo[start : start + SCIPY_BATCH]
+        batch_limits = max_cost_min * 60.0 - fac_conn_s[batch]
+        dist = dijkstra(graph, indices=fac_node[batch], limit=float(batch_limits.max()))
+        for row, f in enumerate(batch):
+            d = dist[row]
+            nodes = np.flatnonzero(d <= batch_limits[row])
+            lo, hi = node_ptr[nodes], node_ptr[nodes + 1]
+            sizes = hi - lo
+            parcels = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+            cost = (np.repeat(d[nodes], sizes) + parcel_conn_s[parcels] + fac_conn_s[f]) / 60.0
+            keep = cost <= max_cost_min
+            parcels, cost = parcels[keep], cost[keep]
+            w = _weights_of(cost, kind, params, steps_weight)
+            total = float(np.sum(parcel_demand[parcels] * w))
+            fac_demand[f] = total
+            ratio = fac_supply[f] / total if total > 0.0 else 0.0
+            counts[parcels] += 1
+            supply_within[parcels] += fac_supply[f]
+            access[parcels] += w * ratio
+
+
+def _propagate_labels_numpy(pred: Any, seed_label: Any, source: int) -> Any:  # noqa: ANN401
+    """:func:`_propagate_labels_numba` by pointer doubling (same labels)."""
+    n = seed_label.shape[0]
+    pred = np.asarray(pred, dtype=np.int64)
+    stop = (pred == source) | (pred < 0)
+    root = np.where(stop, np.arange(n), pred)
+    while True:  # each pass halves the distance to the branch root
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    return np.where(pred[root] == source, seed_label[root], -1).astype(np.int64)
+
+
+_catchments = _catchments_numba if HAVE_NUMBA else _catchments_scipy
+_propagate_labels = _propagate_labels_numba if HAVE_NUMBA else _propagate_labels_numpy

@@ -13,7 +13,7 @@ the edges ``r -> s`` with ``s > r``; ``down`` holds, for rank ``r``, the edges
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from tqspatial._jit import njit
 
 from tqspatial._access_kernels import SETTLED, _sift_down, _sift_down_from, _sift_up, _weight
 

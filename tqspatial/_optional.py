@@ -19,7 +19,6 @@ __all__ = ["EXTRAS", "require"]
 #: Import name -> (extra, PyPI name).
 EXTRAS: dict[str, tuple[str, str]] = {
     "numba": ("fast", "numba"),
-    "dask_geopandas": ("dask", "dask-geopandas"),
     "distributed": ("dask", "distributed"),
     "psycopg": ("postgis", "psycopg[binary]"),
     "folium": ("web", "folium"),

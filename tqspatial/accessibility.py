@@ -69,6 +69,7 @@ from tqspatial import _access_kernels as kern
 from tqspatial import _hierarchy_kernels as hkern
 from tqspatial.errors import DataQualityWarning, SchemaError
 from tqspatial.hierarchy import Hierarchy, hierarchy_of
+from tqspatial._jit import HAVE_NUMBA
 from tqspatial.lifecircle import LIFE_CIRCLE_DISTANCE_M, LIFE_CIRCLE_REQUIREMENTS
 from tqspatial.network import WALK_SPEED_MPS, CompiledNetwork
 
@@ -98,8 +99,9 @@ SnapTo = Literal["node", "edge"]
 
 #: Shortest-path engine of the measures: ``"hierarchy"`` (contraction hierarchy,
 #: :mod:`tqspatial.hierarchy`) or ``"dijkstra"`` (scipy / bounded numba Dijkstra, node
-#: snapping only).  Both give the same costs (to 1e-9 s).
-DEFAULT_ENGINE: Engine = "hierarchy"
+#: snapping only).  Both give the same costs (to 1e-9 s).  Without numba (the ``[fast]``
+#: extra) the hierarchy's kernels would run as plain Python: the default is then Dijkstra.
+DEFAULT_ENGINE: Engine = "hierarchy" if HAVE_NUMBA else "dijkstra"
 #: PHAST trees computed per sweep in the catchment kernel.
 TREES_PER_SWEEP = 16
 

@@ -145,7 +145,9 @@ def _parser() -> argparse.ArgumentParser:
         help="publish into a folder holding files tqspatial did not write (they are replaced)",
     )
     build = sub.add_parser("build-dataset", help="regenerate the synthetic embedded data")
-    build.add_argument("--raw", type=Path, default=None, help="target folder (default data/raw)")
+    build.add_argument(
+        "--raw", type=Path, default=None, help="target folder (default: the package's data folder)"
+    )
     _add_diff_parser(sub)
     return parser
 

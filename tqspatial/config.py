@@ -11,8 +11,8 @@ never silently falls back to a default.
 district's layers and planning policy.  The other ``[inputs]`` keys replace
 single layers of the profile for this run (e.g. this month's parcels); empty
 means "the profile's".  Paths are either ``embedded:<name>`` (a file of the
-embedded dataset in ``data/raw/``) or a path, relative to the config file's
-folder.
+embedded dataset, shipped in the package as ``tqspatial/datasets/data/``) or a
+path, relative to the config file's folder.
 
 Examples
 --------
@@ -491,7 +491,7 @@ def default_config_text() -> str:
     """
     lines = [
         "# tqspatial refresh configuration.  Every key is optional; these are the defaults.",
-        '# Input paths: "embedded:<name>" (the embedded Tianqiao dataset in data/raw/) or a path',
+        '# Input paths: "embedded:<name>" (the embedded Tianqiao dataset in the package) or a path',
         "# relative to this file's folder.  [inputs] profile names the district profile (its",
         "# layers and policy; write one with tqspatial init-profile); the other [inputs] keys",
         '# replace single layers of it ("" = the profile\'s).',

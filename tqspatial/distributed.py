@@ -24,7 +24,7 @@ partitioning respects them (see :func:`partition_parcels`):
 * **land-use scheme** - detected from all kept codes at once (one column)
   between validation and supply, then passed to every partition.
 
-Parcels are ordered along a Hilbert curve (``dask_geopandas``'s
+Parcels are ordered along a Hilbert curve (geopandas'
 ``hilbert_distance`` of their bounding-box centres) and cut into
 ``npartitions`` runs of equal size; then every group of rows interacting by
 the rules above (the connected components of the interaction graph, found
@@ -44,17 +44,14 @@ so the log equals the single path's.
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import dataclasses
 import logging
 import os
 import pickle
 import time
 from collections.abc import Callable, Iterator
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import dask_geopandas  # type: ignore[import-untyped]
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -144,13 +141,7 @@ def _hilbert_order(geoms: npt.NDArray[np.object_], present: npt.NDArray[np.bool_
     )
     centre_x[~present], centre_y[~present] = total[0], total[1]
     points = gpd.GeoSeries(gpd.points_from_xy(centre_x, centre_y))
-    chunks = max(1, min(16, len(points) // 250_000))
-    distance = (
-        dask_geopandas.from_geopandas(points, npartitions=chunks)
-        .hilbert_distance(total_bounds=total, level=HILBERT_LEVEL)
-        .compute(scheduler="sync")
-        .to_numpy()
-    )
+    distance = points.hilbert_distance(total_bounds=total, level=HILBERT_LEVEL).to_numpy()
     return np.argsort(distance, kind="stable").astype(np.intp)
 
 
@@ -358,18 +349,6 @@ def _own_copy(context: ParcelContext) -> ParcelContext:
     """
     copied: ParcelContext = pickle.loads(pickle.dumps(context))
     return copied
-
-
-def _mappingproxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(data)
-
-
-def _pickle_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
-    return _mappingproxy, (dict(proxy),)
-
-
-# Read-only tables (supply.Phasing, Capacity) use MappingProxyType, which pickle refuses.
-copyreg.pickle(MappingProxyType, _pickle_mappingproxy)
 
 
 def _validate_part(part: gpd.GeoDataFrame, context: ParcelContext) -> dict[str, Any]:
@@ -617,8 +596,10 @@ def process_parcels_partitioned(
             max(len(g) for g in grouped),
             time.perf_counter() - started,
         )
-        shared = dask.scatter(context, broadcast=True)
-        parts = dask.scatter(grouped)
+        # hash=False: keys without tokenizing (dask cannot tokenize a raster's masked array
+        # unless dask.array is imported; hashing whole partitions is wasted work anyway)
+        shared = dask.scatter(context, broadcast=True, hash=False)
+        parts = dask.scatter(grouped, hash=False)
         validated = [dask.submit(_validate_part, p, shared) for p in parts]
         scheme = context.landuse_scheme
         detected = None

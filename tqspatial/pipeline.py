@@ -511,7 +511,7 @@ def refresh(
         the defaults, which point at the embedded dataset.
     out_dir : str or os.PathLike, optional
         Output folder; overrides ``[output] dir``.  Default
-        ``data/processed`` under the settings' ``data_dir``.
+        ``data/processed`` under the settings' ``data_dir`` (``./data`` in the working directory).
     dry_run : bool, default False
         Read and validate the inputs and the config, write nothing.
     if_changed : bool, default False
@@ -589,7 +589,6 @@ def refresh(
         msg = f"engine must be 'single' or 'dask', got {engine!r}"
         raise ConfigError(msg)
     if engine == "dask":  # before any work: say which extra is missing
-        require("dask_geopandas", feature="refresh --engine dask")
         require("distributed", feature="refresh --engine dask")
     if not isinstance(config, Config):
         config = load_config(config)

@@ -6,7 +6,7 @@ by what rule, how the urban area is defined, the anchors used for linkage, the b
 snapping may not cross, default capacity targets by cluster kind or lead industry, the mapping
 of the district's facility kinds to the GB 50180-2018 vocabulary, and the map's focus, measure
 and credits.  The generic modules take these as arguments; the embedded Tianqiao profile
-(``data/raw/tianqiao_profile.toml``) is the default, not an assumption.
+(``tqspatial/datasets/data/tianqiao_profile.toml``) is the default, not an assumption.
 
 Sections (every key is checked; unknown keys are errors listing the valid ones, and every
 problem of a file is reported in one :class:`~tqspatial.errors.ConfigError`):

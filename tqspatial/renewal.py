@@ -95,6 +95,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tqspatial._frozen import ProxyPickling
 from tqspatial.errors import ConfigError, SchemaError
 from tqspatial.quality import note
 
@@ -194,7 +195,7 @@ def _default_sector_minimums() -> Mapping[str, float]:
 
 
 @dataclasses.dataclass(frozen=True)
-class RenewalRules:
+class RenewalRules(ProxyPickling):
     """Thresholds and code lists of the renewal rules (see the module docstring).
 
     Attributes

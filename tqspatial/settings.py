@@ -32,8 +32,12 @@ WORKING_CRS = "EPSG:4548"
 
 
 def _default_data_dir() -> Path:
-    """Return ``data/`` at the repository root (the package is installed editable)."""
-    return Path(__file__).resolve().parent.parent / "data"
+    """Return ``data`` relative to the working directory (resolved when outputs are written).
+
+    The embedded input dataset is package data (:func:`tqspatial.datasets.raw_dir`),
+    so nothing here depends on where or how the package is installed.
+    """
+    return Path("data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +52,8 @@ class Settings:
         is the zone of Tianqiao; ``EPSG:4527`` is the same zone with the zone
         number ``39`` prefixed to eastings.
     data_dir : pathlib.Path
-        Folder holding ``raw/`` (inputs) and ``processed/`` (outputs).
+        Folder holding the default output folders ``processed/`` (refresh)
+        and ``maps/``; default ``data`` in the working directory.
     """
 
     working_crs: str = WORKING_CRS

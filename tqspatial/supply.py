@@ -107,6 +107,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from tqspatial._frozen import ProxyPickling
 from tqspatial.assign import UNASSIGNED
 from tqspatial.constraints import Constraint, constrained_areas
 from tqspatial.errors import ConfigError, SchemaError
@@ -296,7 +297,7 @@ class RenewalLimits:
 
 
 @dataclasses.dataclass(frozen=True)
-class Capacity:
+class Capacity(ProxyPickling):
     """Coefficients turning net land into floor area, households, residents and jobs.
 
     Attributes
@@ -459,7 +460,7 @@ class Capacity:
 
 
 @dataclasses.dataclass(frozen=True)
-class Phasing:
+class Phasing(ProxyPickling):
     """A transparent phasing rule (近期 / 中期 / 远期).
 
     1. Each renewal type starts in a base phase (``base_phase``, index into

@@ -5,7 +5,7 @@ Run from the repository root::
     python data/examples/make_example.py
 
 It cuts the parcels around the Luokou area (泺口片区) out of the embedded synthetic
-parcels (``data/raw/parcels.gpkg``), gives them the Chinese field names and the dirty
+parcels (``tqspatial/datasets/data/parcels.gpkg``), gives them the Chinese field names and the dirty
 values Chinese land data usually has, and writes them the way many Chinese GIS
 desktops do: EPSG:4527 (CGCS2000 3-degree zone 39 *with* the zone number in the
 easting), attribute text in GBK, no ``.cpg`` file and a zero code-page byte (LDID)
@@ -35,7 +35,7 @@ LDID_OFFSET = 29
 
 def build() -> Path:
     """Write the example shapefile and return the path of its ``.shp``."""
-    parcels = pyogrio.read_dataframe(ROOT / "data" / "raw" / "parcels.gpkg")
+    parcels = pyogrio.read_dataframe(ROOT / "tqspatial" / "datasets" / "data" / "parcels.gpkg")
     x, y = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(*LUOKOU)
     window = box(x - HALF_WIDTH_M, y - HALF_WIDTH_M, x + HALF_WIDTH_M, y + HALF_WIDTH_M)
     cut = parcels[parcels.geometry.centroid.within(window)].sort_values("parcel_id")

@@ -1,7 +1,9 @@
 """The embedded Tianqiao dataset: real boundaries and river, synthetic parcels and networks.
 
-Files live in ``data/raw/`` at the repository root; ``data/raw/README.md``
-gives the provenance and accuracy of each.  Real: district boundaries, the
+Files ship inside the package (``tqspatial/datasets/data/``, found through
+:mod:`importlib.resources`, so a wheel carries them); ``README.md`` beside them
+gives the provenance, licences (ODbL for the OpenStreetMap rows) and accuracy
+of each.  Real: district boundaries, the
 Tianqiao boundary, the 1:4M Yellow River, locality anchors.  Synthetic
 (deterministic, labelled ``synthetic`` in every file): the plan-structure
 geometry (indicative), parcels, roads, facilities, water, rasters.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,7 +37,6 @@ from tqspatial.district import (
 from tqspatial.errors import DataFileError
 from tqspatial.inventory import ParcelContext
 from tqspatial.profile import DistrictProfile, load_profile
-from tqspatial.settings import get_settings
 from tqspatial.structure import PlanStructure
 
 __all__ = [
@@ -73,19 +75,36 @@ RAW_FILES = {
 
 
 def raw_dir() -> Path:
-    """Return the folder of the embedded raw data (``<data_dir>/raw``).
+    """Return the folder of the embedded dataset (``tqspatial/datasets/data``).
+
+    The files are package data, found through :mod:`importlib.resources`, so
+    the dataset works the same from a wheel, an editable install or a source
+    tree, in any working directory.
 
     Returns
     -------
     pathlib.Path
-        The folder; change it with ``settings.override(data_dir=...)``.
+        The folder inside the installed package.
+
+    Raises
+    ------
+    DataFileError
+        If the package is not installed as files on disk (e.g. imported from a
+        zip archive); install it normally with pip.
 
     Examples
     --------
-    >>> raw_dir().name
-    'raw'
+    >>> raw_dir().parent.name, raw_dir().name
+    ('datasets', 'data')
     """
-    return get_settings().data_dir / "raw"
+    folder = resources.files(__name__).joinpath("data")
+    if not isinstance(folder, Path):
+        msg = (
+            f"the embedded dataset is not on disk ({folder!r}); tqspatial must be installed "
+            "as files (pip install tqspatial), not imported from a zip archive"
+        )
+        raise DataFileError(msg)
+    return folder
 
 
 def raw_path(name: str) -> Path:
@@ -117,9 +136,9 @@ def raw_path(name: str) -> Path:
     path = raw_dir() / name
     if not path.exists():
         msg = (
-            f"embedded dataset file missing: {path}. It is committed to the repository; "
-            "restore it with `git checkout data/raw` or regenerate the synthetic files with "
-            "`python -m tqspatial.datasets build`"
+            f"embedded dataset file missing: {path}. It ships with the package; reinstall "
+            "tqspatial (in a source tree: `git checkout tqspatial/datasets/data`), or regenerate "
+            "the synthetic files with `python -m tqspatial.datasets build`"
         )
         raise DataFileError(msg)
     return path
@@ -202,7 +221,7 @@ def tianqiao() -> TianqiaoData:
 
 
 def tianqiao_profile() -> DistrictProfile:
-    """Load the embedded district profile of Tianqiao (``data/raw/tianqiao_profile.toml``).
+    """Load the embedded district profile of Tianqiao (``tianqiao_profile.toml``, :func:`raw_dir`).
 
     Returns
     -------
@@ -279,7 +298,7 @@ def tianqiao_structure() -> PlanStructure:
     -------
     PlanStructure
         One axis, two belts and five clusters from
-        ``data/raw/plan_structure.geojson``, validated against the Tianqiao
+        ``plan_structure.geojson`` in :func:`raw_dir`, validated against the Tianqiao
         boundary (so :attr:`PlanStructure.district` is set and
         :func:`tqspatial.assign.assign_parcels` reports ``district_share``).
 

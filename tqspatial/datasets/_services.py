@@ -1,7 +1,7 @@
 """Residents, households and facilities of the synthetic Tianqiao, calibrated to public figures.
 
 Generator plumbing for :mod:`tqspatial.datasets._synth`.  The public figures come
-from ``data/raw/calibration.csv`` (the same table the tests and the data README
+from ``tqspatial/datasets/data/calibration.csv`` (the same table the tests and the data README
 read):
 
 * residents: housing floor area / floor area per person x occupancy, then scaled so

@@ -2,11 +2,11 @@
 
 Run ``python -m tqspatial.datasets build``.  The real layers (district
 boundaries, the 1:4M Yellow River, locality anchors, OpenStreetMap stations) are
-read from ``data/raw``; everything written here is synthetic or indicative and
+read from ``tqspatial/datasets/data``; everything written here is synthetic or indicative and
 says so in its attributes (``synthetic``, ``provenance``) or tags.  The same
 seed gives byte-identical files.
 
-How the district is laid out (positions indicative; see ``data/raw/README.md``):
+How the district is laid out (positions indicative; see ``tqspatial/datasets/data/README.md``):
 
 * An *indicative Yellow River channel* (500 m wide) follows the 1:4M river but
   passes under the Luokou railway bridge with Que Hill on the north bank; a
@@ -20,7 +20,7 @@ How the district is laid out (positions indicative; see ``data/raw/README.md``):
 * Parcels: road blocks are given to localities (their edges follow the roads),
   natural features (floodplain, villages, parks, the reservoir) cut through them;
   blocks are cut into plots.  Attributes and population are calibrated to public
-  figures (``data/raw/calibration.csv``); facilities follow GB 50180-2018 life
+  figures (``tqspatial/datasets/data/calibration.csv``); facilities follow GB 50180-2018 life
   circles (:mod:`tqspatial.datasets._services`).
 """
 

@@ -8,11 +8,10 @@ output folder safely (staging, swap, ownership) is :mod:`tqspatial.publish`.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
-import re
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -259,8 +258,9 @@ def write_xlsx(
 
     Notes
     -----
-    Excel files embed creation times and zip timestamps; both are pinned so
-    that a re-run on unchanged inputs gives the same bytes.
+    Written with XlsxWriter, whose zip entries carry a fixed date (in-memory
+    mode); the document's creation date is pinned too, so a re-run on
+    unchanged inputs gives the same bytes.
 
     Examples
     --------
@@ -275,7 +275,10 @@ def write_xlsx(
     path = Path(path)
     _prepare_target(path)
     labels = dict(headers or {})
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with pd.ExcelWriter(
+        path, engine="xlsxwriter", engine_kwargs={"options": {"in_memory": True}}
+    ) as writer:
+        writer.book.set_properties({"created": _FIXED_CREATED})
         for name, table in sheets.items():
             frame = pd.DataFrame(table)
             if isinstance(table, gpd.GeoDataFrame):
@@ -283,30 +286,12 @@ def write_xlsx(
             frame = frame.rename(columns=lambda c: labels.get(str(c), str(c)))
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
-            for idx, column in enumerate(frame.columns, start=1):
+            for idx, column in enumerate(frame.columns):
                 width = max([len(str(column)) * 2, *(len(str(v)) for v in frame[column].head(200))])
-                sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(
-                    max(width + 2, 8), 60
-                )
-            sheet.freeze_panes = "A2"
-    _pin_zip(path)
+                sheet.set_column(idx, idx, min(max(width + 2, 8), 60))
+            sheet.freeze_panes(1, 0)
     return path
 
 
-_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_OOXML_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def _pin_zip(path: Path) -> None:
-    """Rewrite an Office zip with fixed entry times and document dates (reproducible bytes)."""
-    with zipfile.ZipFile(path) as src:
-        entries = [(info, src.read(info)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w") as dst:
-        for info, raw in entries:
-            data = raw
-            if info.filename == "docProps/core.xml":
-                data = _OOXML_TIME.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", raw)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, data)
+#: The document date written into every workbook (reproducible bytes).
+_FIXED_CREATED = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)

@@ -359,7 +359,7 @@ def plot_landuse(
     if by_class:
         _require(parcels, [code_column], "land-use map")
         keys, table, names = _landuse_classes(parcels, code_column, column, language)
-        frame = parcels.assign(_landuse_class=keys)
+        frame = parcels.copy().assign(_landuse_class=keys)  # one block: no fragmentation warning
         draw = "_landuse_class"
     else:
         _require(parcels, [column], "land-use map")
@@ -851,7 +851,7 @@ def plot_coverage(
     language = resolve_lang(lang)
     raw = parcels[column].astype(object)
     status = raw.map(lambda v: None if pd.isna(v) else ("yes" if bool(v) else "no"))
-    frame = parcels.assign(_coverage=status)
+    frame = parcels.copy().assign(_coverage=status)  # one block: no fragmentation warning
     return plot_categories(
         frame,
         "_coverage",
