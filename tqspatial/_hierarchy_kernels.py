@@ -13,9 +13,9 @@ the edges ``r -> s`` with ``s > r``; ``down`` holds, for rank ``r``, the edges
 from __future__ import annotations
 
 import numpy as np
-from tqspatial._jit import njit
 
 from tqspatial._access_kernels import SETTLED, _sift_down, _sift_down_from, _sift_up, _weight
+from tqspatial._jit import njit
 
 # ruff: noqa: ANN001, ANN202, PLR0917, PLR0912, PLR0915
 

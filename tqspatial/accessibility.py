@@ -67,9 +67,9 @@ from scipy.spatial import cKDTree
 
 from tqspatial import _access_kernels as kern
 from tqspatial import _hierarchy_kernels as hkern
+from tqspatial._jit import HAVE_NUMBA
 from tqspatial.errors import DataQualityWarning, SchemaError
 from tqspatial.hierarchy import Hierarchy, hierarchy_of
-from tqspatial._jit import HAVE_NUMBA
 from tqspatial.lifecircle import LIFE_CIRCLE_DISTANCE_M, LIFE_CIRCLE_REQUIREMENTS
 from tqspatial.network import WALK_SPEED_MPS, CompiledNetwork
 
