@@ -1238,7 +1238,7 @@ def cost_table(
     >>> s = pd.DataFrame({"node": [0, 2], "connector_m": [0.0, 0.0], "snap_reason": [None, None]},
     ...                  index=["a", "b"])
     >>> cost_table(toy_network(), s, s)["cost_min"].round(3).tolist()
-    [0.0, 2.778, 2.778, 0.0]
+    [0.0, 3.333, 3.333, 0.0]
     """
     _check_engine(engine, origins, destinations)
     onode = origins["node"].to_numpy(dtype=np.int64)
@@ -1337,7 +1337,7 @@ def linkage_table(
     ...                       index=["a", "b"], crs="EPSG:4548")
     >>> an = gpd.GeoDataFrame({"anchor_id": ["c"]}, geometry=[Point(100, 0)], crs="EPSG:4548")
     >>> linkage_table(toy_network(), cl, an, anchor_ids=["c"]).round(2).values.tolist()
-    [[0.0, 2.78, 1.39], [2.78, 0.0, 1.39]]
+    [[0.0, 3.33, 1.67], [3.33, 0.0, 1.67]]
     """
     missing = [a for a in anchor_ids if a not in set(anchors[anchor_id_column])]
     if missing:
@@ -1615,7 +1615,7 @@ def parcel_access_table(
     ...                      geometry=[Point(200, 0)], crs="EPSG:4548")
     >>> t = parcel_access_table(toy_network(), toy_network("drive"), p, f)
     >>> t[["walk_clinic_min", "count15_clinic", "access_clinic"]].round(2).values.tolist()
-    [[3.06, 1.0, 0.5]]
+    [[3.67, 1.0, 0.5]]
     """
     fac_cols = ["facility_id", "kind", "capacity"]
     out = pd.DataFrame({id_column: parcels[id_column]}, index=parcels.index)
@@ -1697,7 +1697,7 @@ def isochrones(
     --------
     >>> from tqspatial.network import toy_network
     >>> o = pd.DataFrame({"node": [0], "connector_m": [0.0], "snap_reason": [None]}, index=["a"])
-    >>> iso = isochrones(toy_network(), o, [2.0, 3.0], buffer_m=10)
+    >>> iso = isochrones(toy_network(), o, [2.0, 4.0], buffer_m=10)
     >>> iso["area_m2"].round(-1).tolist()
     [2310.0, 4310.0]
     """

@@ -760,7 +760,7 @@ def compile_graph(
     0
     >>> net = compile_graph(g, mode="walk")
     >>> net.n_nodes, round(float(net.time_s[0]), 2)
-    (2, 83.33)
+    (2, 100.0)
     >>> compile_graph(g, mode="drive").meta["dropped_nodes"]  # one-way: no cycle
     1
     """
@@ -929,8 +929,8 @@ def read_ways(path: str | os.PathLike[str]) -> OsmWays:
     --------
     >>> from tqspatial import datasets
     >>> ways = read_ways(datasets.raw_path("roads.osm"))
-    >>> len(ways.way_id), int(ways.kept("drive").sum())
-    (3109, 3109)
+    >>> len(ways.way_id) == int(ways.kept("drive").sum())  # the generator writes roads only
+    True
     """
     path = Path(path)
     if not path.is_file():
