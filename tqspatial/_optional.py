@@ -20,6 +20,7 @@ __all__ = ["EXTRAS", "require"]
 EXTRAS: dict[str, tuple[str, str]] = {
     "numba": ("fast", "numba"),
     "distributed": ("dask", "distributed"),
+    "dask_geopandas": ("dask", "dask-geopandas"),
     "psycopg": ("postgis", "psycopg[binary]"),
     "folium": ("web", "folium"),
     "osmium": ("pbf", "osmium"),

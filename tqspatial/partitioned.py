@@ -46,7 +46,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import dask_geopandas  # type: ignore[import-untyped]
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +54,7 @@ import shapely
 from dask.sizeof import sizeof
 
 from tqspatial import halo
+from tqspatial._optional import require
 from tqspatial.distributed import (
     HILBERT_LEVEL,
     _client,
@@ -72,6 +72,8 @@ from tqspatial.settings import get_settings
 from tqspatial.stream import DEFAULT_BATCH_SIZE, Chunk, parcel_chunks, read_chunk
 from tqspatial.supply import Phasing, combine_ledgers, supply_ledger
 from tqspatial.validate import MIN_PARCEL_AREA_M2, _union, validate_parcels
+
+dask_geopandas = require("dask_geopandas", feature="the partitioned (dask) engine")
 
 __all__ = ["PathResult", "process_parcels_path", "read_parts"]
 
