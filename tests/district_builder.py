@@ -307,10 +307,15 @@ dpi = 50
 
 [output]
 dir = "processed"
+
+[changes]
+enabled = {changes}
 """
 
 
-def build_district(folder: Path, *, maps: bool = True, seed: int = 20261204) -> District:
+def build_district(
+    folder: Path, *, maps: bool = True, changes: bool = True, seed: int = 20261204
+) -> District:
     """Write the second district's files, profile and config into ``folder``.
 
     Parameters
@@ -319,6 +324,8 @@ def build_district(folder: Path, *, maps: bool = True, seed: int = 20261204) -> 
         Target folder (created).
     maps : bool, default True
         Whether the config draws maps.
+    changes : bool, default True
+        Whether the refresh writes a change report against the previous inventory.
     seed : int
         Random seed of the synthetic attributes.
 
@@ -351,7 +358,9 @@ def build_district(folder: Path, *, maps: bool = True, seed: int = 20261204) -> 
     profile.write_text(head + PROFILE_BODY, encoding="utf-8")
     tomllib.loads(profile.read_text(encoding="utf-8"))
     config = folder / "tqspatial.toml"
-    config.write_text(CONFIG_BODY.replace("{maps}", "true" if maps else "false"), encoding="utf-8")
+    body = CONFIG_BODY.replace("{maps}", "true" if maps else "false")
+    body = body.replace("{changes}", "true" if changes else "false")
+    config.write_text(body, encoding="utf-8")
     return District(
         folder=folder,
         config=config,

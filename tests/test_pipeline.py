@@ -87,6 +87,7 @@ def test_manifest_records_inputs_counts_and_versions(result):
         "assign",
         "supply",
         "accessibility",
+        "changes",
         "maps",
     }
     assert manifest["versions"]["tqspatial"] == tq.__version__

@@ -37,7 +37,8 @@ FAST = "\n[accessibility]\nenabled = false\n"
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
-    d = build_district(tmp_path_factory.mktemp("safe"), maps=False)
+    # no change report: these tests compare whole output sets across refreshes
+    d = build_district(tmp_path_factory.mktemp("safe"), maps=False, changes=False)
     with d.config.open("a", encoding="utf-8") as handle:
         handle.write(FAST)
     return d

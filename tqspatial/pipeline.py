@@ -871,7 +871,8 @@ def _changes(
     if not config.changes.enabled:
         return None, ""
     if read_owner(target) != "refresh" or not (target / io.INVENTORY_FILES["parcels"]).is_file():
-        return None, f"{heading}首次运行 / first run: no previous inventory in {target}.\n"
+        # no path in the text: the report of a first run is the same in any folder
+        return None, f"{heading}首次运行 / first run: no previous inventory in the output folder.\n"
     try:
         previous = io.read_inventory(target)
         label = f"previous run {str(previous.manifest.get('fingerprint', ''))[:8]}".strip()
