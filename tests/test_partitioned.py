@@ -6,6 +6,8 @@ never overlap (their areas add up to the area of their union, by GEOS), and the
 id rules' outcomes equal ``validate_parcels`` on ids dealt to partitions at random.
 """
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,21 +31,26 @@ def context(tianqiao):
 
 
 @pytest.fixture(scope="module")
-def cluster_client():
+def cluster_client(tmp_path_factory):
     """A scheduler and two worker processes on loopback."""
     from distributed import Client, LocalCluster
 
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=":0",  # None still binds 8787 for the metrics server
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    with warnings.catch_warnings():
+        # a warning about the machine's speed, not about our code
+        warnings.filterwarnings("ignore", "Creating scratch directories", UserWarning)
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                # its own scratch folder: the shared one may be slow to lock on a busy machine
+                local_directory=tmp_path_factory.mktemp("dask"),
+                dashboard_address=":0",  # None still binds 8787 for the metrics server
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
 
 
 def _round_trip(frame: pd.DataFrame, path) -> pd.DataFrame:
