@@ -84,7 +84,7 @@ class InputsSection:
     structure: str = _field("plan structure: axes, belts, clusters", default="")
     parcels: str = _field("land parcels", default="")
     facilities: str = _field("facilities (points with kind, capacity)", default="")
-    roads: str = _field("road network: .osm, .osm.pbf or .graphml", default="")
+    roads: str = _field("road network: .osm(.bz2|.gz), .osm.pbf or .graphml", default="")
     anchors: str = _field("named places (CSV with lon/lat)", default="")
 
 

@@ -1010,7 +1010,7 @@ def profile_template(
         ),
         layer_line("parcels", "parcels.gpkg", "land parcels (required)"),
         layer_line("facilities", "facilities.gpkg", "points with kind and capacity"),
-        layer_line("roads", "roads.osm", "road network: .osm, .osm.pbf or .graphml"),
+        layer_line("roads", "roads.osm", "road network: .osm(.bz2|.gz), .osm.pbf or .graphml"),
         layer_line("anchors", "anchors.csv", "named places: anchor_id, name_zh, lon, lat"),
         layer_line("rivers", "rivers.geojson", "main rivers drawn on the maps"),
         layer_line("water", "water.gpkg", "water polygons (constraints, barriers, maps)"),
