@@ -31,14 +31,19 @@ import dataclasses
 import hashlib
 import json
 import os
-import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tqspatial.errors import ConfigError
-from tqspatial.profile import PROVENANCE_LABELS, DistrictProfile, LayerSpec, load_profile
+from tqspatial.profile import (
+    PROVENANCE_LABELS,
+    DistrictProfile,
+    LayerSpec,
+    load_profile,
+    read_toml,
+)
 
 __all__ = [
     "Config",
@@ -451,14 +456,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if path is None:
         return Config()
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"config file not found: {path} (write one with `tqspatial init-config {path}`)"
-        raise ConfigError(msg) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"config: {path} is not valid TOML: {exc}"
-        raise ConfigError(msg) from exc
+    hint = f" (write one with `tqspatial init-config {path}`)"
+    data = read_toml(path, what="config", hint=hint)
     try:
         return parse_config(data, base_dir=path.resolve().parent)
     except ConfigError as exc:
@@ -486,6 +485,7 @@ def default_config_text() -> str:
 
     Examples
     --------
+    >>> import tomllib
     >>> parse_config(tomllib.loads(default_config_text())) == Config()
     True
     """

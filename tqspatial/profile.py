@@ -93,6 +93,7 @@ __all__ = [
     "load_profile",
     "parse_profile",
     "profile_template",
+    "read_toml",
 ]
 
 #: Layer names with a fixed role (and a fixed reader); any other name is a plain vector/raster.
@@ -927,18 +928,42 @@ def load_profile(path: str | Path) -> DistrictProfile:
         the file and lists every problem.
     """
     path = Path(path)
+    hint = (
+        " (write a starting one with `tqspatial init-profile --district <name or adcode> <folder>`)"
+    )
+    return parse_profile(read_toml(path, what="profile", hint=hint), path=path)
+
+
+def read_toml(path: Path, *, what: str, hint: str = "") -> dict[str, Any]:
+    """Read a TOML file (a profile, config or scenarios file); name the file in every error.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    what : str
+        What the file is, for the messages (``"profile"``, ``"config"`` ...).
+    hint : str, optional
+        Appended to the "not found" message (how to make one).
+
+    Returns
+    -------
+    dict
+        The parsed tables.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or is not valid UTF-8 TOML.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        msg = (
-            f"profile file not found: {path} (write a starting one with "
-            "`tqspatial init-profile --district <name or adcode> <folder>`)"
-        )
+        msg = f"{what} file not found: {path}{hint}"
         raise ConfigError(msg) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"profile {path} is not valid TOML: {exc}"
+        msg = f"{what}: {path} is not valid TOML: {exc}"
         raise ConfigError(msg) from exc
-    return parse_profile(data, path=path)
 
 
 def profile_template(

@@ -45,7 +45,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,7 +73,7 @@ from tqspatial.pipeline import (
     parcel_context,
     read_inputs,
 )
-from tqspatial.profile import TargetSpec, parse_profile
+from tqspatial.profile import TargetSpec, parse_profile, read_toml
 from tqspatial.quality import QualityLog, recording
 from tqspatial.results import Inventory, build_inventory
 from tqspatial.structure import PlanStructure
@@ -324,14 +323,7 @@ def load_scenarios(path: str | os.PathLike[str]) -> ScenarioSet:
         If the file is missing, not TOML, or invalid (the message names the file).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"scenarios file not found: {path}"
-        raise ConfigError(msg) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"scenarios: {path} is not valid TOML: {exc}"
-        raise ConfigError(msg) from exc
+    data = read_toml(path, what="scenarios")
     try:
         return parse_scenarios(data, base_dir=path.resolve().parent)
     except ConfigError as exc:
