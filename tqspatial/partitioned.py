@@ -40,6 +40,7 @@ import functools
 import logging
 import operator
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Callable
@@ -56,6 +57,7 @@ from dask.sizeof import sizeof
 from tqspatial import halo
 from tqspatial._optional import require
 from tqspatial.distributed import (
+    DEFAULT_PARCELS_PER_PARTITION,
     HILBERT_LEVEL,
     _client,
     _codes,
@@ -75,13 +77,25 @@ from tqspatial.validate import MIN_PARCEL_AREA_M2, _union, validate_parcels
 
 dask_geopandas = require("dask_geopandas", feature="the partitioned (dask) engine")
 
-__all__ = ["PathResult", "process_parcels_path", "read_parts"]
+__all__ = [
+    "INPUT_ROW",
+    "PartitionedLayer",
+    "PathResult",
+    "partition_layer",
+    "process_parcels_path",
+    "read_parts",
+]
 
 logger = logging.getLogger(__name__)
 
 #: The Hilbert distance (2 * level bits) is binned on its top 16 bits for the cut points.
 _HIST_BITS = 16
 _PARTS = ("parcels", "rejects", "overlaps")
+#: Scratch folders under ``out``: the partitions' intermediate states, the shuffle's pieces.
+_SCRATCH = ("_spool", "_shuffle")
+_SCRATCH_MARK = ".tqspatial-scratch"
+#: Column of :func:`partition_layer`'s parts: the row's number in the file it was cut from.
+INPUT_ROW = "input_row"
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -135,6 +149,33 @@ class PathResult:
     seconds: dict[str, float]
 
 
+@dataclasses.dataclass(frozen=True)
+class PartitionedLayer:
+    """A layer cut into spatial partitions by :func:`partition_layer`.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The folder of ``part-NNNNN.parquet`` GeoParquet files, one per spatial
+        partition, rows in input order within a part; column ``input_row``
+        is each row's number in the file it was cut from.
+    rows : list of int
+        Rows per part.
+    bounds : list of tuple of float
+        ``(xmin, ymin, xmax, ymax)`` of each part (working CRS).
+    read_log : QualityLog
+        What reading the file found (CRS, field names, closed rings ...).
+    seconds : float
+        Wall time.
+    """
+
+    folder: Path
+    rows: list[int]
+    bounds: list[tuple[float, float, float, float]]
+    read_log: QualityLog
+    seconds: float
+
+
 # ----------------------------------------------------------------------------- memory
 
 #: Bytes of one shapely geometry besides its coordinates (Python object, GEOS parts), and
@@ -180,7 +221,24 @@ for _kind, _size in (
 # ----------------------------------------------------------------------------- tasks
 
 
-def _read(chunk: Chunk, source_crs: str | None, working: str) -> dict[str, Any]:
+def _put(obj: object, path: Path) -> str:
+    """Write a task's intermediate result to the spool folder; return its path."""
+    part = path.with_name(path.name + ".tmp")
+    with part.open("wb") as handle:
+        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    part.replace(path)
+    return str(path)
+
+
+def _get(path: str) -> Any:  # noqa: ANN401 - whatever _put wrote
+    with Path(path).open("rb") as handle:
+        return pickle.load(handle)
+
+
+def _read(
+    chunk: Chunk, source_crs: str | None, working: str, spool: str, number: int
+) -> dict[str, Any]:
+    """Read one chunk, spool its rows to disk; return only what the client and Hilbert step need."""
     with recording() as log:
         frame = read_chunk(chunk, source_crs=source_crs, working_crs=working)
     geoms = np.asarray(frame.geometry.array, dtype=object)
@@ -198,10 +256,12 @@ def _read(chunk: Chunk, source_crs: str | None, working: str) -> dict[str, Any]:
         if present.any()
         else None
     )
-    # what the client and the Hilbert step need, apart from the frame (which may be spilled)
     return {
-        "frame": frame,
-        "small": {"log": log, "bounds": bounds, "centres": centres, "empty": frame.iloc[:0]},
+        "path": _put(frame, Path(spool, f"read-{number:05d}.pkl")),
+        "log": log,
+        "bounds": bounds,
+        "centres": centres,
+        "empty": frame.iloc[:0],
     }
 
 
@@ -229,20 +289,22 @@ def _histogram(bins: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 def _split_rows(
-    read: dict[str, Any],
+    small: dict[str, Any],
     bins: npt.NDArray[np.int64],
     cuts: npt.NDArray[np.int64],
     folder: str,
     number: int,
 ) -> list[int]:
-    """Write a chunk's rows for each spatial partition to ``folder/part-K/chunk-N.parquet``.
+    """Write a chunk's rows for each spatial partition to ``folder/part-K/chunk-N.pkl``.
 
     The shuffle goes through files, not worker memory: a partition later reads
     only its own pieces.  Chunk 0 writes its empty pieces too, so every
     partition has the layer's columns.  Returns the rows per partition.
     """
     label = np.searchsorted(cuts, bins, side="right")
-    frame: gpd.GeoDataFrame = read["frame"]
+    source = Path(small["path"])
+    frame: gpd.GeoDataFrame = _get(str(source))
+    source.unlink()
     counts = []
     for k in range(len(cuts) + 1):
         piece = frame.iloc[np.flatnonzero(label == k)]
@@ -250,36 +312,160 @@ def _split_rows(
         if len(piece) or number == 0:
             target = Path(folder, f"part-{k:05d}")
             target.mkdir(parents=True, exist_ok=True)
-            piece.to_parquet(target / f"chunk-{number:05d}.parquet")
+            _put(piece, target / f"chunk-{number:05d}.pkl")
     return counts
 
 
 def _assemble(
-    folder: str, *_written: list[int], id_column: str, min_area_m2: float
-) -> halo.Partition:
-    """Read one spatial partition's pieces (after every chunk wrote its own) and prepare it."""
-    pieces = [gpd.read_parquet(f) for f in sorted(Path(folder).glob("chunk-*.parquet"))]
+    folder: str,
+    *_written: list[int],
+    spool: str,
+    number: int,
+    nshards: int,
+    id_column: str,
+    min_area_m2: float,
+) -> dict[str, Any]:
+    """Assemble one spatial partition from its pieces, run the per-row rules, spool it.
+
+    Returns the spooled partition's path and its id entries cut into ``nshards``
+    pieces (the global id index's input).
+    """
+    files = sorted(Path(folder).glob("chunk-*.pkl"))
+    pieces = [_get(str(f)) for f in files]
     frames = [p for p in pieces if len(p)] or pieces[:1]
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     frame = frame.sort_index(kind="stable")
-    return halo.prepare(frame, id_column=id_column, min_area_m2=min_area_m2)
+    del pieces, frames
+    shutil.rmtree(folder)
+    part = halo.prepare(frame, id_column=id_column, min_area_m2=min_area_m2)
+    return {
+        "path": _put(part, Path(spool, f"p0-{number:05d}.pkl")),
+        "pieces": halo.id_shard(halo.id_entries(part, id_column=id_column), nshards),
+    }
 
 
-def _id_pieces(part: halo.Partition, nshards: int, id_column: str) -> list[pd.DataFrame]:
-    return halo.id_shard(halo.id_entries(part, id_column=id_column), nshards)
+def _write_partition(
+    folder: str, *_written: list[int], target: str, row_group: int
+) -> tuple[int, Box]:
+    """Join one spatial partition's pieces in input order and write it as GeoParquet."""
+    files = sorted(Path(folder).glob("chunk-*.pkl"))
+    pieces = [_get(str(f)) for f in files]
+    frames = [p for p in pieces if len(p)] or pieces[:1]
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    frame = frame.sort_index(kind="stable")
+    del pieces, frames
+    shutil.rmtree(folder)
+    frame = frame.rename_axis(INPUT_ROW).reset_index()
+    frame.to_parquet(target, row_group_size=row_group)
+    box = tuple(float(v) for v in frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
+    return len(frame), (box[0], box[1], box[2], box[3])
+
+
+def _shard_piece(assembled: dict[str, Any], shard: int) -> pd.DataFrame:
+    piece: pd.DataFrame = assembled["pieces"][shard]
+    return piece
+
+
+def _geometries_of(assembled: dict[str, Any], rows: npt.NDArray[np.int64]) -> dict[int, Any]:
+    if not len(rows):
+        return {}
+    return halo.geometries_of(_get(assembled["path"]), rows)
+
+
+def _apply_ids(
+    assembled: dict[str, Any],
+    *outcomes: pd.DataFrame,
+    area: shapely.Geometry | None,
+    clip: bool,
+    min_area_m2: float,
+) -> dict[str, Any]:
+    """Apply the id outcomes and clip; spool the partition; return its path, box and row boxes."""
+    source = Path(assembled["path"])
+    part = halo.apply_ids(
+        _get(str(source)), *outcomes, area=area, clip=clip, min_area_m2=min_area_m2
+    )
+    source.unlink()
+    return {
+        "path": _put(part, source.with_name(source.name.replace("p0-", "p1-"))),
+        "bounds": halo.bounds(part),
+        "boxes": halo.boxes(part),
+    }
+
+
+def _bounds(spooled: dict[str, Any]) -> Box | None:
+    box: Box | None = spooled["bounds"]
+    return box
+
+
+def _boxes(spooled: dict[str, Any]) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = spooled["boxes"]
+    return out
+
+
+def _halos_from(
+    spooled: dict[str, Any], *reaches: npt.NDArray[np.float64], targets: tuple[int, ...]
+) -> dict[int, dict[str, Any]]:
+    """One partition's halo rows for each adjacent partition (the partition is read once)."""
+    part: halo.Partition = _get(spooled["path"])
+    return {t: halo.halo(part, reach) for t, reach in zip(targets, reaches, strict=True)}
+
+
+def _settle(
+    spooled: dict[str, Any], *halos: dict[int, dict[str, Any]], number: int, min_area_m2: float
+) -> dict[str, Any]:
+    """Settle a partition's overlaps against its halo; spool it; return its rejects' boxes."""
+    source = Path(spooled["path"])
+    part = halo.settle_overlaps(
+        _get(str(source)), *[h[number] for h in halos], min_area_m2=min_area_m2
+    )
+    return {
+        "path": _put(part, source.with_name(source.name.replace("p1-", "p2-"))),
+        "bounds": halo.bounds(part, kept=False),
+        "boxes": halo.boxes(part, kept=False),
+    }
+
+
+def _kept_from(
+    spooled: dict[str, Any], *reaches: npt.NDArray[np.float64], targets: tuple[int, ...]
+) -> dict[int, npt.NDArray[np.object_]]:
+    """One settled partition's kept geometries near each adjacent partition's rejects."""
+    part: halo.Partition = _get(spooled["path"])
+    return {t: halo.kept_near(part, reach) for t, reach in zip(targets, reaches, strict=True)}
 
 
 def _finish(
-    part: halo.Partition, *kept: npt.NDArray[np.object_], boundary: bool, started: float
+    spooled: dict[str, Any],
+    *kept: dict[int, npt.NDArray[np.object_]],
+    number: int,
+    boundary: bool,
+    started: float,
 ) -> dict[str, Any]:
+    """Split a settled partition into kept rows and rejects; spool them; return the code counts."""
+    source = Path(spooled["path"])
     with recording() as log:
-        kept_rows, rejects = halo.finish(part, *kept, boundary=boundary)
-    return {
+        kept_rows, rejects = halo.finish(
+            _get(str(source)), *[k[number] for k in kept], boundary=boundary
+        )
+    validated = {
         "kept": kept_rows,
         "rejects": rejects,
         "log": log,
         "seconds": time.perf_counter() - started,
     }
+    return {
+        "path": _put(validated, source.with_name(source.name.replace("p2-", "v-"))),
+        "codes": _code_counts(validated),
+    }
+
+
+def _supply_write(
+    finished: dict[str, Any], context: ParcelContext, scheme: str | None, out: str, number: int
+) -> dict[str, Any]:
+    """Assign, supply and write one partition read back from the spool; return its small results."""
+    source = Path(finished["path"])
+    result = _supply_part(_get(str(source)), context, scheme)
+    source.unlink()
+    return _write(result, out, number, context)
 
 
 def _write(result: dict[str, Any], out: str, number: int, context: ParcelContext) -> dict[str, Any]:
@@ -299,6 +485,11 @@ def _write(result: dict[str, Any], out: str, number: int, context: ParcelContext
         "log": result["log"],
         "seconds": result["seconds"],
     }
+
+
+def _codes_of(finished: dict[str, Any]) -> pd.Series | None:
+    codes: pd.Series | None = finished["codes"]
+    return codes
 
 
 def _code_counts(validated: dict[str, Any]) -> pd.Series | None:
@@ -404,6 +595,128 @@ def _prepare_out(out: Path) -> None:
         (out / name).mkdir(parents=True, exist_ok=True)
 
 
+def partition_layer(
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    rows_per_part: int = DEFAULT_PARCELS_PER_PARTITION,
+    rows_per_chunk: int = DEFAULT_BATCH_SIZE,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    layer: str | None = None,
+    source_crs: str | None = None,
+    encoding: str | None = None,
+) -> PartitionedLayer:
+    """Cut a parcel file into spatially sorted GeoParquet parts, in one pass on the workers.
+
+    The rows are read in chunks, ordered along a Hilbert curve of their box
+    centres and cut into parts of about ``rows_per_part`` rows; no process
+    holds more than a chunk or a part.  Reading the folder with
+    :func:`process_parcels_path` then starts from compact partitions.  The
+    folder is written beside ``out`` and renamed into place when complete, so
+    an interrupted run leaves no half-written folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoParquet file or folder, GeoPackage, shapefile or other GDAL vector file.
+    out : str or os.PathLike
+        New (or empty) folder for the parts.
+    rows_per_part : int, default 100,000
+        Target rows per part.
+    rows_per_chunk : int, default 100,000
+        Rows each read task reads (also the parts' row-group size).
+    scheduler : str, optional
+        As :func:`tqspatial.distributed.process_parcels_partitioned`.
+    client : distributed.Client, optional
+        An open client (left open).
+    layer : str, optional
+        Layer of a GeoPackage.
+    source_crs : str, optional
+        The CRS the coordinates are really in, if the file declares none.
+    encoding : str, optional
+        Text encoding of a shapefile's ``.dbf``.
+
+    Returns
+    -------
+    PartitionedLayer
+        The folder, rows and bounds per part, and the reader's findings.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or unreadable.
+    OutputError
+        If ``out`` exists and is not an empty folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import tqspatial as tq
+    >>> d = tq.datasets.tianqiao()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     d.parcels.head(300).to_parquet(f"{tmp}/in.parquet")
+    ...     cut = partition_layer(f"{tmp}/in.parquet", f"{tmp}/parts", rows_per_part=100,
+    ...                           scheduler="sync")
+    >>> sum(cut.rows), len(cut.rows)
+    (300, 3)
+    """
+    started = time.perf_counter()
+    if rows_per_part < 1 or rows_per_chunk < 1:
+        msg = (
+            f"rows_per_part and rows_per_chunk must be positive: {rows_per_part}, {rows_per_chunk}"
+        )
+        raise ValueError(msg)
+    target = Path(out)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        msg = f"{target} exists and is not an empty folder; choose a new folder for the parts"
+        raise OutputError(msg)
+    with recording() as read_log:
+        chunks = parcel_chunks(path, rows_per_chunk=rows_per_chunk, layer=layer, encoding=encoding)
+    rows = sum(c.rows for c in chunks)
+    staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        with _client(scheduler, client) as dask:
+            parts = max(1, -(-rows // rows_per_part))
+            count, split = _cut(
+                dask,
+                chunks,
+                scratch=staging,
+                npartitions=parts,
+                source_crs=source_crs,
+                read_log=read_log,
+            )
+            written = dask.gather(
+                [
+                    dask.submit(
+                        _write_partition,
+                        str(staging / _SCRATCH[1] / f"part-{k:05d}"),
+                        *split,
+                        target=str(staging / f"part-{k:05d}.parquet"),
+                        row_group=rows_per_chunk,
+                    )
+                    for k in range(count)
+                ]
+            )
+        for scratch in _SCRATCH:
+            shutil.rmtree(staging / scratch)
+        if target.exists():
+            target.rmdir()  # empty (checked above)
+        staging.replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    logger.info("partition: %d rows into %d parts in %s (%.1f s)", rows, count, target, seconds)
+    return PartitionedLayer(
+        folder=target,
+        rows=[w[0] for w in written],
+        bounds=[w[1] for w in written],
+        read_log=read_log,
+        seconds=seconds,
+    )
+
+
 def process_parcels_path(
     path: str | os.PathLike[str],
     context: ParcelContext,
@@ -475,31 +788,36 @@ def process_parcels_path(
     seconds: dict[str, float] = {}
     with recording() as read_log:
         chunks = parcel_chunks(path, rows_per_chunk=rows_per_chunk, layer=layer, encoding=encoding)
-    with _client(scheduler, client) as dask:
-        parts, first, district = _read_and_shuffle(
-            dask,
-            chunks,
-            context=context,
-            npartitions=npartitions,
-            source_crs=source_crs,
-            read_log=read_log,
-            out=out,
-        )
-        seconds["read+shuffle"] = time.perf_counter() - started
-        tick = time.perf_counter()
-        validated = _validate(dask, parts, context, district, tick)
-        del parts
-        scheme, detected = _scheme(dask, validated, context)
-        seconds["validate"] = time.perf_counter() - tick
-        tick = time.perf_counter()
-        shared = dask.scatter(context, broadcast=True)
-        supplied = [dask.submit(_supply_part, v, shared, scheme) for v in validated]
-        del validated
-        written = dask.gather(
-            [dask.submit(_write, s, str(out), k, shared) for k, s in enumerate(supplied)]
-        )
+    try:
+        with _client(scheduler, client) as dask:
+            parts, first, district = _read_and_shuffle(
+                dask,
+                chunks,
+                context=context,
+                npartitions=npartitions,
+                source_crs=source_crs,
+                read_log=read_log,
+                out=out,
+            )
+            seconds["read+shuffle"] = time.perf_counter() - started
+            tick = time.perf_counter()
+            finished = _validate(dask, parts, context, district, tick)
+            scheme, detected = _scheme(dask, finished, context)
+            seconds["validate"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            shared = dask.scatter(context, broadcast=True)
+            written = dask.gather(
+                [
+                    dask.submit(_supply_write, f, shared, scheme, str(out), k)
+                    for k, f in enumerate(finished)
+                ]
+            )
+            del finished
+    finally:
+        if (out / _SCRATCH[0] / _SCRATCH_MARK).exists():  # ours: the folder was new or empty
+            for scratch in _SCRATCH:
+                shutil.rmtree(out / scratch, ignore_errors=True)
     seconds["supply+write"] = time.perf_counter() - tick
-    shutil.rmtree(out / "_shuffle", ignore_errors=True)
     ledger = combine_ledgers(
         [w["ledger"] for w in written], context.structure, phasing=context.phasing or Phasing()
     )
@@ -539,17 +857,61 @@ def _read_and_shuffle(
     read_log: QualityLog,
     out: Path,
 ) -> tuple[list[Any], gpd.GeoDataFrame, shapely.Geometry | None]:
-    """Read the chunks on the workers and cut them into spatial partitions (futures)."""
+    """Read the chunks on the workers and cut them into spatial partitions (futures).
+
+    Each read task spools its rows to ``out/_spool`` and returns only their box
+    centres, so no worker holds more than a few chunks or partitions at a time;
+    each partition is spooled again after its per-row rules.
+    """
     working = get_settings().working_crs
-    reads, smalls = [], []
-    for chunk in chunks:  # each chunk's small part is taken at once, while it is in memory
-        reads.append(dask.submit(_read, chunk, source_crs, working))
-        smalls.append(dask.submit(operator.getitem, reads[-1], "small"))
-    first: gpd.GeoDataFrame = dask.gather([dask.submit(operator.getitem, smalls[0], "empty")])[0]
+    first: gpd.GeoDataFrame = dask.gather(
+        [dask.submit(_empty_frame, chunks[0], source_crs, working)]
+    )[0]
     validate_parcels(first, outside=context.outside)  # layer-level checks first
     district = None if context.boundary is None else _union(context.boundary, first, "parcels")
     _prepare_out(out)
-    boxes = [b for b in dask.gather([dask.submit(_bounds_of, m) for m in smalls]) if b]
+    count, split = _cut(
+        dask, chunks, scratch=out, npartitions=npartitions, source_crs=source_crs, read_log=read_log
+    )
+    parts = [
+        dask.submit(
+            _assemble,
+            str(out / _SCRATCH[1] / f"part-{k:05d}"),
+            *split,
+            spool=str(out / _SCRATCH[0]),
+            number=k,
+            nshards=count,
+            id_column="parcel_id",
+            min_area_m2=MIN_PARCEL_AREA_M2,
+        )
+        for k in range(count)
+    ]
+    return parts, first, district
+
+
+def _cut(
+    dask: _Dask,
+    chunks: list[Chunk],
+    *,
+    scratch: Path,
+    npartitions: int | None,
+    source_crs: str | None,
+    read_log: QualityLog,
+) -> tuple[int, list[Any]]:
+    """Read the chunks and write each one's rows per spatial partition under ``scratch``.
+
+    Returns the number of partitions and the split tasks (futures); partition
+    ``k``'s pieces are in ``scratch/_shuffle/part-K`` once they are done.
+    """
+    working = get_settings().working_crs
+    spool = scratch / _SCRATCH[0]
+    spool.mkdir(parents=True)
+    (spool / _SCRATCH_MARK).touch()
+    smalls = [
+        dask.submit(_read, chunk, source_crs, working, str(spool), number)
+        for number, chunk in enumerate(chunks)
+    ]
+    boxes = [b for b in dask.gather([dask.submit(_bounds, m) for m in smalls]) if b]
     total: Box = (
         (
             min(b[0] for b in boxes),
@@ -566,35 +928,33 @@ def _read_and_shuffle(
     for log in dask.gather([dask.submit(_log_of, m) for m in smalls]):
         read_log.extend(log)
     cuts = _cuts(histogram, npartitions or _default_partitions(rows, dask))
-    logger.info(
-        "dask (path): %d rows read in %d chunks; %d partitions", rows, len(chunks), len(cuts) + 1
-    )
-    shuffle = out / "_shuffle"
+    count = len(cuts) + 1
+    logger.info("dask (path): %d rows read in %d chunks; %d partitions", rows, len(chunks), count)
     split = [
-        dask.submit(_split_rows, r, b, cuts, str(shuffle), number)
-        for number, (r, b) in enumerate(zip(reads, bins, strict=True))
+        dask.submit(_split_rows, m, b, cuts, str(scratch / _SCRATCH[1]), number)
+        for number, (m, b) in enumerate(zip(smalls, bins, strict=True))
     ]
-    parts = [
-        dask.submit(
-            _assemble,
-            str(shuffle / f"part-{k:05d}"),
-            *split,
-            id_column="parcel_id",
-            min_area_m2=MIN_PARCEL_AREA_M2,
-        )
-        for k in range(len(cuts) + 1)
-    ]
-    return parts, first, district
+    return count, split
 
 
-def _bounds_of(small: dict[str, Any]) -> Box | None:
-    box: Box | None = small["bounds"]
-    return box
+def _empty_frame(chunk: Chunk, source_crs: str | None, working: str) -> gpd.GeoDataFrame:
+    """Return the layer's columns and CRS (the first chunk read, no rows kept)."""
+    with recording():
+        frame = read_chunk(chunk, source_crs=source_crs, working_crs=working)
+    return frame.iloc[:0]
 
 
 def _log_of(small: dict[str, Any]) -> QualityLog:
     log: QualityLog = small["log"]
     return log
+
+
+def _neighbours(boxes: list[Box | None], reach: list[Box | None]) -> list[list[int]]:
+    """For each partition t, the partitions s != t whose ``reach`` box meets t's box."""
+    return [
+        [s for s in range(len(reach)) if s != t and _meet(reach[s], boxes[t])]
+        for t in range(len(boxes))
+    ]
 
 
 def _validate(
@@ -604,22 +964,26 @@ def _validate(
     district: shapely.Geometry | None,
     started: float,
 ) -> list[Any]:
-    """Validate the partitions: the id index, then the overlap halo, then the uncounted area."""
+    """Validate the partitions: the id index, then the overlap halo, then the uncounted area.
+
+    Every stage reads its partition from the spool and writes the next state
+    there, returning only small results (boxes, halos, id outcomes), so a
+    worker's memory follows the partition size, not the layer's.
+    """
     count = len(parts)
-    pieces = [dask.submit(_id_pieces, p, count, "parcel_id") for p in parts]
     chosen = [
-        dask.submit(halo.repeated_ids, *[dask.submit(operator.getitem, p, k) for p in pieces])
+        dask.submit(halo.repeated_ids, *[dask.submit(_shard_piece, p, k) for p in parts])
         for k in range(count)
     ]
     needed = np.concatenate(
         [c["row"].to_numpy(np.int64) for c in dask.gather(chosen)] or [np.empty(0, np.int64)]
     )
     logger.info("dask (path): id index: %d rows share an id or take its <id>#<n>", len(needed))
-    geoms = [dask.submit(halo.geometries_of, p, needed) for p in parts]
+    geoms = [dask.submit(_geometries_of, p, needed) for p in parts]
     outcomes = [dask.submit(halo.settle_ids, c, *geoms) for c in chosen]
     applied = [
         dask.submit(
-            halo.apply_ids,
+            _apply_ids,
             p,
             *outcomes,
             area=district,
@@ -628,38 +992,48 @@ def _validate(
         )
         for p in parts
     ]
-    del pieces, chosen, geoms, outcomes
-    parts.clear()  # the caller's futures too: each partition's first stage is freed when done
+    del chosen, geoms, outcomes
+    parts.clear()  # the caller's futures too
     # overlaps: a halo of the usable rows of adjacent partitions (boxes meet)
-    kept_boxes = dask.gather([dask.submit(halo.bounds, a) for a in applied])
+    kept_boxes = dask.gather([dask.submit(_bounds, a) for a in applied])
     logger.info("dask (path): ids settled and rows clipped in every partition")
-    kept_reach = [dask.submit(halo.boxes, a) for a in applied]
+    kept_reach = [dask.submit(_boxes, a) for a in applied]
+    # halo rows for s come from each t whose kept rows' box meets s's
+    sources = _neighbours(kept_boxes, kept_boxes)
+    halos = [
+        dask.submit(
+            _halos_from, applied[t], *[kept_reach[s] for s in sources[t]], targets=tuple(sources[t])
+        )
+        for t in range(count)
+    ]
     settled = [
         dask.submit(
-            halo.settle_overlaps,
+            _settle,
             applied[s],
-            *[
-                dask.submit(halo.halo, applied[t], kept_reach[s])
-                for t in range(count)
-                if t != s and _meet(kept_boxes[s], kept_boxes[t])
-            ],
+            *[halos[t] for t in range(count) if s in sources[t]],
+            number=s,
             min_area_m2=MIN_PARCEL_AREA_M2,
         )
         for s in range(count)
     ]
-    del applied, kept_reach
-    reject_boxes = dask.gather([dask.submit(halo.bounds, p, kept=False) for p in settled])
+    del applied, kept_reach, halos
+    reject_boxes = dask.gather([dask.submit(_bounds, p) for p in settled])
     logger.info("dask (path): overlaps settled in every partition")
-    reject_reach = [dask.submit(halo.boxes, p, kept=False) for p in settled]
+    reject_reach = [dask.submit(_boxes, p) for p in settled]
+    # kept geometries for s's rejects come from each t whose kept box meets s's rejects' box
+    givers = _neighbours(kept_boxes, reject_boxes)
+    kept = [
+        dask.submit(
+            _kept_from, settled[t], *[reject_reach[s] for s in givers[t]], targets=tuple(givers[t])
+        )
+        for t in range(count)
+    ]
     return [
         dask.submit(
             _finish,
             settled[s],
-            *[
-                dask.submit(halo.kept_near, settled[t], reject_reach[s])
-                for t in range(count)
-                if t != s and _meet(reject_boxes[s], kept_boxes[t])
-            ],
+            *[kept[t] for t in range(count) if s in givers[t]],
+            number=s,
             boundary=context.boundary is not None,
             started=started,
         )
@@ -674,7 +1048,7 @@ def _scheme(
     if context.landuse_scheme is not None:
         return context.landuse_scheme, None
     counts = [
-        c for c in dask.gather([dask.submit(_code_counts, v) for v in validated]) if c is not None
+        c for c in dask.gather([dask.submit(_codes_of, v) for v in validated]) if c is not None
     ]
     if not counts:
         return None, None
