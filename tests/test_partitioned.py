@@ -6,6 +6,7 @@ never overlap (their areas add up to the area of their union, by GEOS), and the
 id rules' outcomes equal ``validate_parcels`` on ids dealt to partitions at random.
 """
 
+import itertools
 import warnings
 
 import geopandas as gpd
@@ -18,9 +19,16 @@ from shapely.geometry import box
 import tqspatial as tq
 from tests.test_distributed import _tricky
 from tqspatial import halo
+from tqspatial.cli import main
 from tqspatial.errors import DataFileError, OutputError, SchemaError
 from tqspatial.inventory import ParcelResult, process_parcels
-from tqspatial.partitioned import PathResult, process_parcels_path, read_parts
+from tqspatial.partitioned import (
+    INPUT_ROW,
+    PathResult,
+    partition_layer,
+    process_parcels_path,
+    read_parts,
+)
 from tqspatial.stream import read_parcels_batched
 from tqspatial.validate import validate_parcels
 
@@ -227,3 +235,72 @@ def test_geopackage_input_and_errors(tianqiao, context, tmp_path):
         )
     with pytest.raises(DataFileError, match="nothing at"):
         process_parcels_path(tmp_path / "absent.parquet", context, out=tmp_path / "o3")
+
+
+def test_partition_then_process_equals_single_on_the_original(
+    tianqiao, context, cluster_client, tmp_path
+):
+    """``partition_layer`` cuts along the Hilbert curve; the engine restores the input order."""
+    parcels = _tricky(tianqiao)
+    source = tmp_path / "tricky.parquet"
+    parcels.to_parquet(source, row_group_size=400)
+    cut = partition_layer(
+        source, tmp_path / "parts", rows_per_part=len(parcels) // 4, rows_per_chunk=400,
+        client=cluster_client,
+    )  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        f"part-{k:05d}.parquet" for k in range(len(cut.rows))
+    ]  # no scratch or staging folder left
+    assert not list(tmp_path.glob(".parts.partial-*"))
+    parts = [gpd.read_parquet(f) for f in sorted((tmp_path / "parts").glob("part-*.parquet"))]
+    assert [len(p) for p in parts] == cut.rows
+    assert 4 <= len(parts) <= 5
+    # every input row exactly once, in input order within a part, with its own attributes
+    rows = np.concatenate([p[INPUT_ROW].to_numpy() for p in parts])
+    assert np.array_equal(np.sort(rows), np.arange(len(parcels)))
+    assert all(np.all(np.diff(p[INPUT_ROW].to_numpy()) > 0) for p in parts)
+    joined = pd.concat(parts).set_index(INPUT_ROW).sort_index()
+    assert joined["parcel_id"].tolist() == parcels["parcel_id"].tolist()
+    assert shapely.equals(joined.geometry.array, parcels.geometry.array).all()
+    # independent: the parts are consecutive runs of geopandas' Hilbert distance of box centres
+    geoms = parcels.geometry.array
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    box_ = shapely.bounds(geoms[present])
+    centres = gpd.GeoSeries(
+        gpd.points_from_xy((box_[:, 0] + box_[:, 2]) / 2, (box_[:, 1] + box_[:, 3]) / 2)
+    )
+    total = (box_[:, 0].min(), box_[:, 1].min(), box_[:, 2].max(), box_[:, 3].max())
+    curve = pd.Series(
+        centres.hilbert_distance(total_bounds=total, level=16).to_numpy() >> 16,
+        index=np.flatnonzero(present),
+    )
+    ranges = [curve.reindex(p[INPUT_ROW]).dropna() for p in parts]
+    assert all(a.max() <= b.min() for a, b in itertools.pairwise(ranges))
+    # the engine on the parts settles ids and overlaps in the original order: equal to the
+    # single path on the original file, source rows included
+    single = process_parcels(read_parcels_batched(source), context)
+    res = process_parcels_path(
+        tmp_path / "parts", context, out=tmp_path / "out", client=cluster_client
+    )
+    assert sorted(p.name for p in res.out.iterdir()) == ["overlaps", "parcels", "rejects"]
+    assert_same_as_single(single, res, tmp_path)
+
+
+def test_partition_command(tianqiao, tmp_path, capsys):
+    source = tmp_path / "in.parquet"
+    tianqiao.parcels.iloc[:1200].to_parquet(source)
+    argv = ["partition", str(source), str(tmp_path / "parts"), "--rows-per-part", "500"]
+    assert main([*argv, "--rows-per-chunk", "300"]) == 0
+    parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
+    assert len(parts) == 3
+    assert sum(len(gpd.read_parquet(p)) for p in parts) == 1200
+    # a folder with files, a missing input, a bad number: exit 2 with the reason, nothing lost
+    assert main(argv) == 2
+    assert "not an empty folder" in capsys.readouterr().err
+    assert len(list((tmp_path / "parts").iterdir())) == 3
+    assert main(["partition", str(tmp_path / "absent.parquet"), str(tmp_path / "p2")]) == 2
+    assert "nothing at" in capsys.readouterr().err
+    assert not (tmp_path / "p2").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["partition", str(source), str(tmp_path / "p3"), "--rows-per-part", "0"])
+    assert exc.value.code == 2

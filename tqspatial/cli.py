@@ -19,12 +19,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tqspatial import datasets
+from tqspatial._optional import require
 from tqspatial.changes import RENAME_IOU_MIN
 from tqspatial.config import default_config_text
+from tqspatial.distributed import DEFAULT_PARCELS_PER_PARTITION
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
 from tqspatial.pipeline import diff_inventories, draw_maps, init_profile, refresh
 from tqspatial.publish import PUBLISHED, OutputLockedError
+from tqspatial.stream import DEFAULT_BATCH_SIZE
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -149,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         "--raw", type=Path, default=None, help="target folder (default: the package's data folder)"
     )
     _add_diff_parser(sub)
+    _add_partition_parser(sub)
     return parser
 
 
@@ -291,6 +295,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         datasets.build(args.raw)
     elif args.command == "diff":
         _diff(args)
+    elif args.command == "partition":
+        _partition(args)
     return EXIT_OK
 
 
@@ -335,6 +341,72 @@ def _add_diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--force",
         action="store_true",
         help="publish into --out even if it holds files tqspatial did not write (replaced)",
+    )
+
+
+def _add_partition_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    part = sub.add_parser(
+        "partition",
+        help="cut a big parcel file into spatially sorted GeoParquet parts (for --engine dask)",
+        description=(
+            "Read a parcel file in chunks on a dask cluster (default: a local one), order its "
+            "rows along a Hilbert curve and write parts of about --rows-per-part rows as "
+            "GeoParquet files part-NNNNN.parquet into a new folder. Column input_row keeps "
+            "each row's number in the input, so the dask engine run on the folder settles "
+            "duplicate ids and overlaps in the input's order, as on the original file."
+        ),
+    )
+    part.add_argument("input", type=Path, help="GeoParquet file or folder, GeoPackage, shapefile")
+    part.add_argument("out", type=Path, help="new (or empty) folder for the parts")
+    part.add_argument(
+        "--rows-per-part",
+        type=_positive_int,
+        default=DEFAULT_PARCELS_PER_PARTITION,
+        help=f"rows per part (default {DEFAULT_PARCELS_PER_PARTITION:,})",
+    )
+    part.add_argument(
+        "--rows-per-chunk",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"rows per read task and row group of the parts (default {DEFAULT_BATCH_SIZE:,})",
+    )
+    part.add_argument("--layer", default=None, help="layer of a GeoPackage")
+    part.add_argument(
+        "--source-crs", default=None, help="CRS of the coordinates if the file declares none"
+    )
+    part.add_argument("--encoding", default=None, help="text encoding of a shapefile's .dbf")
+    part.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        default=None,
+        help="an existing dask scheduler (tcp://host:8786); default a local cluster",
+    )
+
+
+def _partition(args: argparse.Namespace) -> None:
+    require("distributed", feature="tqspatial partition")
+    from tqspatial.partitioned import partition_layer  # noqa: PLC0415 - dask only when used
+
+    cut = partition_layer(
+        args.input,
+        args.out,
+        rows_per_part=args.rows_per_part,
+        rows_per_chunk=args.rows_per_chunk,
+        scheduler=args.scheduler,
+        layer=args.layer,
+        source_crs=args.source_crs,
+        encoding=args.encoding,
+    )
+    for finding in cut.read_log.table().itertuples():
+        logger.info("read: %s", finding.message)
+    logger.info(
+        "partition: %s rows in %d parts (%s to %s rows) written to %s in %.1f s",
+        f"{sum(cut.rows):,}",
+        len(cut.rows),
+        f"{min(cut.rows):,}",
+        f"{max(cut.rows):,}",
+        cut.folder,
+        cut.seconds,
     )
 
 

@@ -3,12 +3,16 @@
 :func:`process_parcels_path` runs the parcel stages of
 :func:`tqspatial.inventory.process_parcels` on a parcel file that the client
 never reads: GeoParquet (a file or a folder of files, e.g. one written by
-``tqspatial partition``), GeoPackage, shapefile or any GDAL vector file.
+:func:`partition_layer` / ``tqspatial partition``), GeoPackage, shapefile or
+any GDAL vector file.
 
 1. **Read** - the client lists chunks of rows from the file's metadata
    (:func:`tqspatial.stream.parcel_chunks`: GeoParquet row groups, or runs of
    GDAL features); each worker task reads one chunk
-   (:func:`tqspatial.stream.read_chunk`), numbering rows across the layer.
+   (:func:`tqspatial.stream.read_chunk`), numbering rows across the layer
+   (or by the ``input_row`` column of a folder written by
+   :func:`partition_layer`, so rules keep the original file's order), and
+   spools it to ``out/_spool``, keeping only its box centres.
 2. **Spatial shuffle** - each chunk computes the Hilbert distance of its
    parcels' box centres (``dask_geopandas``, level 16, over the layer's
    total bounds reduced from chunk bounds) and a histogram of it; the client
@@ -16,12 +20,17 @@ never reads: GeoParquet (a file or a folder of files, e.g. one written by
    counts; each chunk writes its rows for each partition to
    ``out/_shuffle/part-K/`` (a shuffle through files, so no worker holds
    more than a chunk for it), and each spatial partition is assembled from
-   its pieces, rows in input order (the folder is removed at the end).
+   its pieces, rows in input order.
 3. **Validation without gathering** (:mod:`tqspatial.halo`) - per-row
    rules per partition; ids through a global id index (entries shuffled on
    the normalised id, so an id's rows and its ``<id>#<n>`` renames meet in
    one shard); overlaps and the rejects' uncounted area from a halo of the
    rows of spatially adjacent partitions (partitions whose boxes meet).
+   Between stages each partition lives in the spool, not in worker memory:
+   a task reads its partition, writes the next state and returns only small
+   results (boxes, halo rows, id outcomes), so a worker's memory follows the
+   partition size, not the layer's (the scratch folders are removed at the
+   end).
 4. **Land-use scheme** detected once from the code counts of all partitions.
 5. **Assign, supply, write** per partition: ``parcels/``, ``rejects/`` and
    ``overlaps/`` folders of GeoParquet / Parquet parts under ``out``; each
@@ -240,7 +249,7 @@ def _read(
 ) -> dict[str, Any]:
     """Read one chunk, spool its rows to disk; return only what the client and Hilbert step need."""
     with recording() as log:
-        frame = read_chunk(chunk, source_crs=source_crs, working_crs=working)
+        frame = _input_order(read_chunk(chunk, source_crs=source_crs, working_crs=working))
     geoms = np.asarray(frame.geometry.array, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     box = shapely.bounds(geoms)
@@ -940,8 +949,17 @@ def _cut(
 def _empty_frame(chunk: Chunk, source_crs: str | None, working: str) -> gpd.GeoDataFrame:
     """Return the layer's columns and CRS (the first chunk read, no rows kept)."""
     with recording():
-        frame = read_chunk(chunk, source_crs=source_crs, working_crs=working)
+        frame = _input_order(read_chunk(chunk, source_crs=source_crs, working_crs=working))
     return frame.iloc[:0]
+
+
+def _input_order(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give the rows of a :func:`partition_layer` part their numbers in its input."""
+    if INPUT_ROW not in frame.columns:
+        return frame
+    frame = frame.set_index(INPUT_ROW)
+    frame.index = pd.Index(frame.index.to_numpy(np.int64))
+    return frame
 
 
 def _log_of(small: dict[str, Any]) -> QualityLog:
