@@ -336,8 +336,9 @@ def _assemble(
 ) -> dict[str, Any]:
     """Assemble one spatial partition from its pieces, run the per-row rules, spool it.
 
-    Returns the spooled partition's path and its id entries cut into ``nshards``
-    pieces (the global id index's input).
+    Its id entries, cut into ``nshards`` pieces for the global id index, are
+    written to ``spool/ids/shard-K/`` (a shuffle through files too).  Returns
+    the spooled partition's path.
     """
     files = sorted(Path(folder).glob("chunk-*.pkl"))
     pieces = [_get(str(f)) for f in files]
@@ -347,10 +348,19 @@ def _assemble(
     del pieces, frames
     shutil.rmtree(folder)
     part = halo.prepare(frame, id_column=id_column, min_area_m2=min_area_m2)
-    return {
-        "path": _put(part, Path(spool, f"p0-{number:05d}.pkl")),
-        "pieces": halo.id_shard(halo.id_entries(part, id_column=id_column), nshards),
-    }
+    shards = halo.id_shard(halo.id_entries(part, id_column=id_column), nshards)
+    for shard, entries in enumerate(shards):
+        target = Path(spool, "ids", f"shard-{shard:05d}")
+        target.mkdir(parents=True, exist_ok=True)
+        _put(entries, target / f"from-{number:05d}.pkl")
+    return {"path": _put(part, Path(spool, f"p0-{number:05d}.pkl"))}
+
+
+def _repeated_ids(folder: str, *_assembled: dict[str, Any]) -> pd.DataFrame:
+    """Settle which entries of one id shard the rules compare (after every partition wrote)."""
+    pieces = [_get(str(f)) for f in sorted(Path(folder).glob("from-*.pkl"))]
+    shutil.rmtree(folder)
+    return halo.repeated_ids(*pieces)
 
 
 def _write_partition(
@@ -370,9 +380,9 @@ def _write_partition(
     return len(frame), (box[0], box[1], box[2], box[3])
 
 
-def _shard_piece(assembled: dict[str, Any], shard: int) -> pd.DataFrame:
-    piece: pd.DataFrame = assembled["pieces"][shard]
-    return piece
+def _path_of(spooled: dict[str, Any]) -> str:
+    path: str = spooled["path"]
+    return path
 
 
 def _geometries_of(assembled: dict[str, Any], rows: npt.NDArray[np.int64]) -> dict[int, Any]:
@@ -989,8 +999,9 @@ def _validate(
     worker's memory follows the partition size, not the layer's.
     """
     count = len(parts)
+    spool = Path(dask.gather([dask.submit(_path_of, parts[0])])[0]).parent
     chosen = [
-        dask.submit(halo.repeated_ids, *[dask.submit(_shard_piece, p, k) for p in parts])
+        dask.submit(_repeated_ids, str(spool / "ids" / f"shard-{k:05d}"), *parts)
         for k in range(count)
     ]
     needed = np.concatenate(
