@@ -404,10 +404,11 @@ def _apply_ids(
         _get(str(source)), *outcomes, area=area, clip=clip, min_area_m2=min_area_m2
     )
     source.unlink()
+    target = source.with_name(source.name.replace("p0-", "p1-"))
     return {
-        "path": _put(part, source.with_name(source.name.replace("p0-", "p1-"))),
+        "path": _put(part, target),
         "bounds": halo.bounds(part),
-        "boxes": halo.boxes(part),
+        "boxes": _put_boxes(halo.boxes(part), target),
     }
 
 
@@ -416,17 +417,29 @@ def _bounds(spooled: dict[str, Any]) -> Box | None:
     return box
 
 
-def _boxes(spooled: dict[str, Any]) -> npt.NDArray[np.float64]:
-    out: npt.NDArray[np.float64] = spooled["boxes"]
+def _put_boxes(boxes: npt.NDArray[np.float64], beside: Path) -> str:
+    """Spool a partition's row boxes (its neighbours' halo reach) next to it."""
+    path = beside.with_suffix(".boxes.npy")
+    np.save(path, boxes)
+    return str(path)
+
+
+def _boxes(spooled: dict[str, Any]) -> str:
+    path: str = spooled["boxes"]
+    return path
+
+
+def _reach(path: str) -> npt.NDArray[np.float64]:
+    out: npt.NDArray[np.float64] = np.load(path)
     return out
 
 
 def _halos_from(
-    spooled: dict[str, Any], *reaches: npt.NDArray[np.float64], targets: tuple[int, ...]
+    spooled: dict[str, Any], *reaches: str, targets: tuple[int, ...]
 ) -> dict[int, dict[str, Any]]:
     """One partition's halo rows for each adjacent partition (the partition is read once)."""
     part: halo.Partition = _get(spooled["path"])
-    return {t: halo.halo(part, reach) for t, reach in zip(targets, reaches, strict=True)}
+    return {t: halo.halo(part, _reach(r)) for t, r in zip(targets, reaches, strict=True)}
 
 
 def _settle(
@@ -437,19 +450,20 @@ def _settle(
     part = halo.settle_overlaps(
         _get(str(source)), *[h[number] for h in halos], min_area_m2=min_area_m2
     )
+    target = source.with_name(source.name.replace("p1-", "p2-"))
     return {
-        "path": _put(part, source.with_name(source.name.replace("p1-", "p2-"))),
+        "path": _put(part, target),
         "bounds": halo.bounds(part, kept=False),
-        "boxes": halo.boxes(part, kept=False),
+        "boxes": _put_boxes(halo.boxes(part, kept=False), target),
     }
 
 
 def _kept_from(
-    spooled: dict[str, Any], *reaches: npt.NDArray[np.float64], targets: tuple[int, ...]
+    spooled: dict[str, Any], *reaches: str, targets: tuple[int, ...]
 ) -> dict[int, npt.NDArray[np.object_]]:
     """One settled partition's kept geometries near each adjacent partition's rejects."""
     part: halo.Partition = _get(spooled["path"])
-    return {t: halo.kept_near(part, reach) for t, reach in zip(targets, reaches, strict=True)}
+    return {t: halo.kept_near(part, _reach(r)) for t, r in zip(targets, reaches, strict=True)}
 
 
 def _finish(
