@@ -230,6 +230,36 @@ for _kind, _size in (
 # ----------------------------------------------------------------------------- tasks
 
 
+@dataclasses.dataclass(frozen=True)
+class _Encoded:
+    """Rows on their way through the shuffle: geometries as WKB, decoded once at the end."""
+
+    rows: pd.DataFrame
+    geometry: str
+    crs: Any
+
+    @classmethod
+    def of(cls, frame: gpd.GeoDataFrame) -> _Encoded:
+        name = frame.geometry.name
+        rows = pd.DataFrame(frame, copy=False)
+        rows[name] = shapely.to_wkb(np.asarray(frame.geometry.array, dtype=object))
+        return cls(rows, name, frame.crs)
+
+    def take(self, positions: npt.NDArray[np.intp]) -> _Encoded:
+        return _Encoded(self.rows.iloc[positions], self.geometry, self.crs)
+
+    @classmethod
+    def join(cls, pieces: list[_Encoded]) -> _Encoded:
+        rows = [p.rows for p in pieces if len(p.rows)] or [pieces[0].rows]
+        joined = pd.concat(rows) if len(rows) > 1 else rows[0]
+        return cls(joined.sort_index(kind="stable"), pieces[0].geometry, pieces[0].crs)
+
+    def decode(self) -> gpd.GeoDataFrame:
+        rows = self.rows.copy()
+        rows[self.geometry] = shapely.from_wkb(rows[self.geometry].to_numpy(dtype=object))
+        return gpd.GeoDataFrame(rows, geometry=self.geometry, crs=self.crs)
+
+
 def _put(obj: object, path: Path) -> str:
     """Write a task's intermediate result to the spool folder; return its path."""
     part = path.with_name(path.name + ".tmp")
@@ -266,7 +296,7 @@ def _read(
         else None
     )
     return {
-        "path": _put(frame, Path(spool, f"read-{number:05d}.pkl")),
+        "path": _put(_Encoded.of(frame), Path(spool, f"read-{number:05d}.pkl")),
         "log": log,
         "bounds": bounds,
         "centres": centres,
@@ -312,17 +342,24 @@ def _split_rows(
     """
     label = np.searchsorted(cuts, bins, side="right")
     source = Path(small["path"])
-    frame: gpd.GeoDataFrame = _get(str(source))
+    encoded: _Encoded = _get(str(source))
     source.unlink()
     counts = []
     for k in range(len(cuts) + 1):
-        piece = frame.iloc[np.flatnonzero(label == k)]
-        counts.append(len(piece))
-        if len(piece) or number == 0:
+        piece = encoded.take(np.flatnonzero(label == k))
+        counts.append(len(piece.rows))
+        if len(piece.rows) or number == 0:
             target = Path(folder, f"part-{k:05d}")
             target.mkdir(parents=True, exist_ok=True)
             _put(piece, target / f"chunk-{number:05d}.pkl")
     return counts
+
+
+def _join_pieces(folder: str) -> gpd.GeoDataFrame:
+    """Join a partition's pieces (written by every chunk) in input order; remove them."""
+    pieces: list[_Encoded] = [_get(str(f)) for f in sorted(Path(folder).glob("chunk-*.pkl"))]
+    shutil.rmtree(folder)
+    return _Encoded.join(pieces).decode()
 
 
 def _assemble(
@@ -340,13 +377,7 @@ def _assemble(
     written to ``spool/ids/shard-K/`` (a shuffle through files too).  Returns
     the spooled partition's path.
     """
-    files = sorted(Path(folder).glob("chunk-*.pkl"))
-    pieces = [_get(str(f)) for f in files]
-    frames = [p for p in pieces if len(p)] or pieces[:1]
-    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
-    frame = frame.sort_index(kind="stable")
-    del pieces, frames
-    shutil.rmtree(folder)
+    frame = _join_pieces(folder)
     part = halo.prepare(frame, id_column=id_column, min_area_m2=min_area_m2)
     shards = halo.id_shard(halo.id_entries(part, id_column=id_column), nshards)
     for shard, entries in enumerate(shards):
@@ -367,14 +398,7 @@ def _write_partition(
     folder: str, *_written: list[int], target: str, row_group: int
 ) -> tuple[int, Box]:
     """Join one spatial partition's pieces in input order and write it as GeoParquet."""
-    files = sorted(Path(folder).glob("chunk-*.pkl"))
-    pieces = [_get(str(f)) for f in files]
-    frames = [p for p in pieces if len(p)] or pieces[:1]
-    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
-    frame = frame.sort_index(kind="stable")
-    del pieces, frames
-    shutil.rmtree(folder)
-    frame = frame.rename_axis(INPUT_ROW).reset_index()
+    frame = _join_pieces(folder).rename_axis(INPUT_ROW).reset_index()
     frame.to_parquet(target, row_group_size=row_group)
     box = tuple(float(v) for v in frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
     return len(frame), (box[0], box[1], box[2], box[3])
