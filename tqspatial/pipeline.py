@@ -575,8 +575,9 @@ def refresh(
     ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md``,
     ``quality_notes.csv`` (the quality log, one row per finding) and
     ``quality_notes.parquet`` (its source rows, one row per finding and
-    row), ``tqspatial_inventory.xlsx`` (the tables with
-    Chinese sheet names and headers) and ``manifest.json`` (inputs with
+    row), ``tqspatial_inventory.xlsx`` (the tables in Chinese, with
+    number formats by unit and a first sheet 说明 on contents, sources,
+    assumptions and synthetic data; see :func:`workbook_sheets`) and ``manifest.json`` (inputs with
     SHA-256, config, package versions, counts, timings and warnings).  A run
     that stops on bad input writes only ``quality_report.failed.md``.
 

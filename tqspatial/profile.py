@@ -1054,6 +1054,7 @@ def profile_template(
         "# setback (buffer_m) or, for a raster, a threshold.  Cite the rule in source.",
         "# [[constraints]]",
         '# name = "river"',
+        '# name_zh = "河道及退让带"  # how tables name it (default: the layer\'s name)',
         '# layer = "water"',
         '# where = { name_zh = { contains = "河" }, feature = { in = ["channel"] } }',
         "# buffer_m = 30.0",
