@@ -185,7 +185,7 @@ def test_ledger_csv_is_reproduced_by_the_written_parcels(result):
 
 def test_workbook_has_chinese_sheets_and_headers(result):
     sheets = pd.read_excel(result.out_dir / "tqspatial_inventory.xlsx", sheet_name=None)
-    assert list(sheets)[:3] == ["组团汇总", "更新用地供给", "更新用地台账"]
+    assert list(sheets)[:4] == ["说明", "组团汇总", "更新用地供给", "更新用地台账"]
     assert "用地面积（公顷）" in sheets["组团汇总"].columns
     summary = pd.read_csv(result.out_dir / "cluster_summary.csv", encoding="utf-8-sig")
     assert sheets["组团汇总"]["用地面积（公顷）"].sum() == pytest.approx(

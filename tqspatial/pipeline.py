@@ -63,14 +63,26 @@ from tqspatial.quality import QualityLog, quality_report, recording
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
 from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
-from tqspatial.supply import Capacity, Phasing, ledger_zh
-from tqspatial.vocabulary import zh_table
+from tqspatial.supply import Capacity, Phasing
+from tqspatial.vocabulary import (
+    CLUSTER_SPECIAL_NAMES,
+    COLUMN_NAMES,
+    CONSTRAINT_SPECIAL_NAMES,
+    LINKAGE_HEADER,
+    NOTE_SECTION_NAMES,
+    PHASE_NAMES,
+    PROVENANCE_NAMES,
+    SHEET_NAMES,
+    SHEET_NOTES,
+    term,
+)
 
 __all__ = [
     "DistrictInputs",
     "InputQualityError",
     "RefreshResult",
     "accessibility_stage",
+    "constraint_names",
     "diff_inventories",
     "district_networks",
     "draw_maps",
@@ -79,6 +91,7 @@ __all__ = [
     "parcel_context",
     "read_inputs",
     "refresh",
+    "workbook_sheets",
 ]
 
 logger = logging.getLogger(__name__)
@@ -562,8 +575,9 @@ def refresh(
     ``constraints_summary.csv``, ``rejects.csv``, ``quality_report.md``,
     ``quality_notes.csv`` (the quality log, one row per finding) and
     ``quality_notes.parquet`` (its source rows, one row per finding and
-    row), ``tqspatial_inventory.xlsx`` (the tables with
-    Chinese sheet names and headers) and ``manifest.json`` (inputs with
+    row), ``tqspatial_inventory.xlsx`` (the tables in Chinese, with
+    number formats by unit and a first sheet 说明 on contents, sources,
+    assumptions and synthetic data; see :func:`workbook_sheets`) and ``manifest.json`` (inputs with
     SHA-256, config, package versions, counts, timings and warnings).  A run
     that stops on bad input writes only ``quality_report.failed.md``.
 
@@ -923,28 +937,287 @@ def _table_writers(
         "quality_notes.csv": lambda p: io.write_csv(p, inventory.log.table()),
         "quality_notes.parquet": lambda p: io.write_geoparquet(p, inventory.log.details()),
     }
-    names = data.structure.elements["name_zh"].to_dict()
-    sheets = {
-        "组团汇总": zh_table(inventory.summary, element_names=names),
-        "更新用地供给": ledger_zh(inventory.totals, data.structure),
-        "更新用地台账": ledger_zh(inventory.ledger, data.structure),
-        "约束条件": zh_table(inventory.constraints),
-        "剔除记录": zh_table(inventory.rejects),
-    }
     access = inventory.access
     if access is not None:
         linkage = access.linkage.rename_axis("cluster_id").reset_index()
         tables["accessibility_parcels.csv"] = lambda p: io.write_csv(p, access.parcels)
         tables["accessibility_clusters.csv"] = lambda p: io.write_csv(p, access.clusters)
         tables["cluster_linkage.csv"] = lambda p: io.write_csv(p, linkage)
-        sheets["可达性"] = zh_table(access.clusters, element_names=names)
-        sheets["组团联系"] = zh_table(linkage, element_names=names)
-    if changes is not None:  # the files come from io.write_changes (see _run)
-        sheets["变化"] = zh_table(changes.parcels.drop(columns="geometry"), element_names=names)
-        sheets["组团变化"] = zh_table(changes.clusters, element_names=names)
     if config.output.xlsx:
+        sheets = workbook_sheets(config, data, inventory, changes=changes)
         tables["tqspatial_inventory.xlsx"] = lambda p: io.write_xlsx(p, sheets)
     return tables
+
+
+# --------------------------------------------------------------------------- workbook
+
+#: Prefix of the linkage table's bridge columns (:func:`tqspatial.accessibility.linkage_table`).
+_BRIDGE_PREFIX = "bridge:"
+
+
+def workbook_sheets(
+    config: Config,
+    data: DistrictInputs,
+    inventory: Inventory,
+    *,
+    changes: InventoryChanges | None = None,
+) -> dict[str, io.Sheet]:
+    """Return the sheets of ``tqspatial_inventory.xlsx``: Chinese names, headers and values.
+
+    Every header and categorical value comes from :mod:`tqspatial.vocabulary` or, for
+    what only the district knows (plan elements, anchors, constraints), from its
+    structure, anchors layer and profile.  The first sheet, 说明, says what each sheet
+    holds, where the inputs come from, the assumptions and what is synthetic.
+
+    Parameters
+    ----------
+    config : Config
+        The refresh configuration (phases, assignment share, accessibility settings).
+    data : DistrictInputs
+        The inputs (profile, layers, structure, anchors).
+    inventory : Inventory
+        The results.
+    changes : InventoryChanges, optional
+        The comparison with the previous inventory (sheets 变化 and 组团变化).
+
+    Returns
+    -------
+    dict of str to Sheet
+        Sheet name -> sheet, in workbook order.
+    """
+    names = data.structure.elements["name_zh"].astype(str).to_dict()
+    sheets: dict[str, io.Sheet] = {
+        "summary": io.zh_sheet(inventory.summary, element_names=names),
+        "supply": io.zh_sheet(inventory.totals, element_names=names),
+        "ledger": io.zh_sheet(inventory.ledger, element_names=names),
+        "constraints": io.zh_sheet(
+            # the inventory totals constraints over renewal candidates only: the header says so
+            inventory.constraints.rename(columns={"area_ha": "candidate_constrained_ha"}),
+            value_names={"constraint": constraint_names(data.profile)},
+        ),
+        "rejects": io.zh_sheet(inventory.rejects),
+    }
+    access = inventory.access
+    if access is not None:
+        sheets["access"] = io.zh_sheet(
+            access.clusters,
+            element_names=names,
+            by_row=dict.fromkeys(("mean", "median", "p85"), "measure"),
+        )
+        sheets["linkage"] = _linkage_sheet(access.linkage, data, names)
+    if changes is not None:
+        sheets["changes"] = io.zh_sheet(
+            changes.parcels.drop(columns="geometry"), element_names=names
+        )
+        sheets["cluster_changes"] = io.zh_sheet(changes.clusters, element_names=names)
+    notes = _notes_sheet(config, data, inventory, list(sheets))
+    return {SHEET_NAMES[key].zh: sheet for key, sheet in {"notes": notes, **sheets}.items()}
+
+
+def constraint_names(profile: DistrictProfile) -> dict[str, str]:
+    """Return the Chinese name of each constraint of a profile.
+
+    Parameters
+    ----------
+    profile : DistrictProfile
+        The profile.
+
+    Returns
+    -------
+    dict of str to str
+        Constraint name -> its ``name_zh``; else the name of its layer (numbered when
+        several constraints share the layer); else the constraint's name.
+
+    Examples
+    --------
+    >>> from tqspatial.profile import parse_profile
+    >>> p = parse_profile({"layers": {"w": {"path": "w.gpkg", "name_zh": "水系"}},
+    ...                    "constraints": [{"name": "river", "layer": "w"}]})
+    >>> constraint_names(p)
+    {'river': '水系'}
+    """
+    per_layer = {spec.layer: 0 for spec in profile.constraints}
+    for spec in profile.constraints:
+        per_layer[spec.layer] += 1
+    out: dict[str, str] = {}
+    seen = dict.fromkeys(per_layer, 0)
+    for spec in profile.constraints:
+        seen[spec.layer] += 1
+        layer = profile.layers.get(spec.layer)
+        label = layer.name_zh if layer is not None and layer.name_zh else ""
+        label = label or term("layer", spec.layer).zh
+        if spec.name_zh:
+            out[spec.name] = spec.name_zh
+        elif per_layer[spec.layer] > 1:
+            out[spec.name] = f"{label}（{seen[spec.layer]}）"
+        else:
+            out[spec.name] = label
+    return out
+
+
+def _linkage_sheet(linkage: pd.DataFrame, data: DistrictInputs, names: dict[str, str]) -> io.Sheet:
+    """Return the linkage matrix with one "车行至<destination>（分钟）" header per destination."""
+    anchors: dict[str, str] = {}
+    if data.anchors is not None and {"anchor_id", "name_zh"} <= set(data.anchors.columns):
+        anchors = {
+            str(a): str(n)
+            for a, n in zip(data.anchors["anchor_id"], data.anchors["name_zh"], strict=True)
+            if isinstance(n, str) and n.strip()
+        }
+
+    def destination(column: str) -> str:
+        return names.get(column) or anchors.get(column) or column.removeprefix(_BRIDGE_PREFIX)
+
+    headers = {c: LINKAGE_HEADER.zh.format(destination(str(c))) for c in linkage.columns}
+    table = linkage.rename(columns=headers).rename_axis("cluster_id").reset_index()
+    return io.zh_sheet(
+        table, element_names=names, formats=dict.fromkeys(headers.values(), "minutes")
+    )
+
+
+def _layer_label(name: str, spec: LayerSpec) -> str:
+    return spec.name_zh or term("layer", name).zh
+
+
+#: A row of the 说明 sheet: section key, item, text.
+_NoteRow = tuple[str, str, str]
+
+
+def _notes_sheet(
+    config: Config, data: DistrictInputs, inventory: Inventory, sheets: list[str]
+) -> io.Sheet:
+    """Return the 说明 sheet: contents, sources, synthetic data, constraints, assumptions, log."""
+    rows = [
+        *_notes_district(data, inventory),
+        *(("sheets", SHEET_NAMES[key].zh, SHEET_NOTES[key].zh) for key in ["notes", *sheets]),
+        *_notes_sources(data, inventory),
+        *_notes_constraints(data.profile),
+        *_notes_assumptions(config, data.profile, inventory),
+        *(
+            ("quality", term("severity", str(r.severity)).zh, str(r.message))
+            for r in inventory.log.table().itertuples(index=False)
+        ),
+    ]
+    table = pd.DataFrame(
+        [(NOTE_SECTION_NAMES[section].zh, item, text) for section, item, text in rows],
+        columns=["section", "item", "note"],
+    )
+    return io.zh_sheet(table)
+
+
+def _notes_district(data: DistrictInputs, inventory: Inventory) -> list[_NoteRow]:
+    profile = data.profile
+    district = f"{profile.city_zh}{profile.name_zh}"
+    if profile.name_en:
+        district += f"（{profile.name_en}）"
+    if profile.adcode:
+        district += f"，行政区划代码 {profile.adcode}"
+    rows = [("district", "区域", district)]
+    crs = inventory.parcels.crs
+    if crs is not None:
+        code = crs.to_epsg()
+        rows.append(("district", "坐标系", f"{crs.name}（EPSG:{code}）" if code else str(crs.name)))
+    rows.append(
+        (
+            "district",
+            "数值与格式",
+            "单元格保存未经舍入的数值（与同名 CSV 文件一致），仅显示格式不同：面积（公顷）两位"
+            "小数，面积（平方米）、人数、户数、套数、地块数取整并加千位分隔符，比例以小数保存、"
+            "按百分比显示，时间（分钟）一位小数",
+        )
+    )
+    return rows
+
+
+def _notes_sources(data: DistrictInputs, inventory: Inventory) -> list[_NoteRow]:
+    rows: list[_NoteRow] = []
+    for name, spec in data.layers.items():
+        provenance = PROVENANCE_NAMES.get(spec.provenance or "")
+        parts = [
+            provenance.zh if provenance else "区配置文件未说明数据性质",
+            f"文件 {spec.path.name}",
+            spec.attribution,
+        ]
+        rows.append(("sources", _layer_label(name, spec), "；".join(p for p in parts if p)))
+    if data.profile.path is not None:
+        text = f"文件 {data.profile.path.name}：图层、约束条件、城镇范围及开发容量目标"
+        rows.append(("sources", "区配置文件", text))
+    for kind in ("synthetic", "indicative"):
+        layers = [_layer_label(n, s) for n, s in data.layers.items() if s.provenance == kind]
+        if layers:
+            rows.append(("synthetic", PROVENANCE_NAMES[kind].zh, "、".join(layers)))
+    if "synthetic" in inventory.parcels.columns:
+        flagged = int(inventory.parcels["synthetic"].astype("boolean").fillna(value=False).sum())
+        rows.append(
+            (
+                "synthetic",
+                COLUMN_NAMES["synthetic"].zh,
+                f"{flagged} / {len(inventory.parcels)} 个地块标记为合成数据（列“合成数据”）",
+            )
+        )
+    return rows
+
+
+def _notes_constraints(profile: DistrictProfile) -> list[_NoteRow]:
+    labels = constraint_names(profile)
+    rows: list[_NoteRow] = []
+    for spec in profile.constraints:
+        rule = []
+        if spec.buffer_m:
+            rule.append(f"外扩 {spec.buffer_m:g} 米")
+        if spec.threshold is not None:
+            rule.append(f"栅格值{'≥' if spec.inclusive else '>'}{spec.threshold:g}")
+        text = "；".join([*rule, spec.source] if spec.source else rule)
+        rows.append(("constraints", labels[spec.name], text))
+    union = CONSTRAINT_SPECIAL_NAMES["all (union)"].zh
+    rows.append(
+        (
+            "constraints",
+            SHEET_NAMES["constraints"].zh,
+            "仅统计更新候选地块（有更新类型的地块）的受限面积；各约束可能重叠，"
+            f"“{union}”按并集计算，即供给中扣除的面积",
+        )
+    )
+    return rows
+
+
+def _notes_assumptions(
+    config: Config, profile: DistrictProfile, inventory: Inventory
+) -> list[_NoteRow]:
+    rows: list[_NoteRow] = []
+    if profile.urban_area.source:
+        rows.append(("assumptions", "城镇范围（城中村认定）", profile.urban_area.source))
+    years = config.supply.phase_years
+    phases = (
+        ("near", config.supply.first_year, years[0]),
+        ("mid", years[0] + 1, years[1]),
+        ("long", years[1] + 1, years[2]),
+    )
+    rows.append(
+        (
+            "assumptions",
+            COLUMN_NAMES["phase"].zh,
+            "，".join(f"{PHASE_NAMES[k].zh} {a}–{b} 年" for k, a, b in phases),
+        )
+    )
+    rows.append(
+        (
+            "assumptions",
+            COLUMN_NAMES["cluster_id"].zh,
+            f"地块在某组团内的面积占比不低于 {config.assign.min_cluster_share:.0%} 时归入该组团，"
+            f"否则为“{CLUSTER_SPECIAL_NAMES['unassigned'].zh}”",
+        )
+    )
+    if profile.capacity:
+        text = f"区配置文件中 {len(profile.capacity)} 条目标容积率与用途构成（规划假设）"
+        rows.append(("assumptions", "开发容量目标", text))
+    if inventory.access is not None:
+        text = (
+            "沿路网计算的步行、车行时间；距道路超过 "
+            f"{config.accessibility.max_snap_m:g} 米的地块不计（计入“无数值地块数”）"
+        )
+        rows.append(("assumptions", SHEET_NAMES["access"].zh, text))
+    return rows
 
 
 def district_networks(config: Config, data: DistrictInputs) -> dict[str, CompiledNetwork]:

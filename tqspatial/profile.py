@@ -23,7 +23,8 @@ problem of a file is reported in one :class:`~tqspatial.errors.ConfigError`):
     district.
 ``[[constraints]]``
     ``name``, ``layer``, ``where`` (a row filter, see :class:`RowFilter`), ``buffer_m``,
-    ``threshold`` and ``inclusive`` (raster layers: cells above the threshold), ``source``.
+    ``threshold`` and ``inclusive`` (raster layers: cells above the threshold), ``source``,
+    ``name_zh`` / ``name_en`` (how tables name it; default: the layer's name).
 ``[urban_area]``
     ``rule`` = ``"side_of_barrier"`` (the part of the district on the side of ``layer`` /
     ``where`` that holds the anchor ``reference_anchor``), ``"layer"`` (the union of the
@@ -358,6 +359,8 @@ class ConstraintSpec:
         Raster layers: ``>=`` instead of ``>``.
     source : str
         Basis of the rule (law, plan, assumption), shown in reports.
+    name_zh, name_en : str
+        How tables and reports name the constraint ("" = the layer's name).
     """
 
     name: str
@@ -367,6 +370,8 @@ class ConstraintSpec:
     threshold: float | None = None
     inclusive: bool = False
     source: str = ""
+    name_zh: str = ""
+    name_en: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -557,7 +562,9 @@ _SECTIONS = (
 )
 _DISTRICT_KEYS = ("name_zh", "name_en", "adcode", "city_zh", "city_en")
 _LAYER_KEYS = ("path", "provenance", "name_zh", "name_en", "attribution")
-_CONSTRAINT_KEYS = ("name", "layer", "where", "buffer_m", "threshold", "inclusive", "source")
+_CONSTRAINT_KEYS = (
+    "name", "layer", "where", "buffer_m", "threshold", "inclusive", "source", "name_zh", "name_en"
+)  # fmt: skip
 _URBAN_KEYS = ("rule", "layer", "where", "reference_anchor", "source")
 _LINKAGE_KEYS = ("anchors", "bridges")
 _SNAPPING_KEYS = ("barriers",)
@@ -725,6 +732,8 @@ def _constraints(reader: _Reader, raw: object) -> tuple[ConstraintSpec, ...]:
                 threshold=reader.number(entry, "threshold", where, None),
                 inclusive=reader.flag(entry, "inclusive", where, default=False),
                 source=reader.text(entry, "source", where),
+                name_zh=reader.text(entry, "name_zh", where),
+                name_en=reader.text(entry, "name_en", where),
             )
         )
     names = [c.name for c in out]
@@ -1045,6 +1054,7 @@ def profile_template(
         "# setback (buffer_m) or, for a raster, a threshold.  Cite the rule in source.",
         "# [[constraints]]",
         '# name = "river"',
+        '# name_zh = "河道及退让带"  # how tables name it (default: the layer\'s name)',
         '# layer = "water"',
         '# where = { name_zh = { contains = "河" }, feature = { in = ["channel"] } }',
         "# buffer_m = 30.0",

@@ -69,14 +69,16 @@ from tqspatial.network import CompiledNetwork
 from tqspatial.pipeline import (
     DistrictInputs,
     accessibility_stage,
+    constraint_names,
     district_networks,
     parcel_context,
     read_inputs,
 )
-from tqspatial.profile import TargetSpec, parse_profile, read_toml
+from tqspatial.profile import DistrictProfile, TargetSpec, parse_profile, read_toml
 from tqspatial.quality import QualityLog, recording
 from tqspatial.results import Inventory, build_inventory
 from tqspatial.structure import PlanStructure
+from tqspatial.vocabulary import NOTE_SECTION_NAMES, SCENARIO_DELTA_HEADER, SHEET_NAMES, SHEET_NOTES
 
 __all__ = [
     "INDICATORS",
@@ -87,6 +89,7 @@ __all__ = [
     "load_scenarios",
     "parse_scenarios",
     "run_scenarios",
+    "scenario_sheets",
 ]
 
 logger = logging.getLogger(__name__)
@@ -518,6 +521,99 @@ def _table(inventories: Mapping[str, Inventory], scenarios: Sequence[Scenario]) 
     return pd.DataFrame(rows, columns=["cluster_id", "name_zh", "indicator", "scenario", "value"])
 
 
+def _scenario_headers(scenarios: Sequence[Scenario]) -> dict[str, str]:
+    """Column -> header: each scenario by its title, each difference to the first."""
+    titles: dict[str, str] = {}
+    for scenario in scenarios:
+        title = scenario.title or f"方案 {scenario.name}"
+        titles[scenario.name] = (
+            title if title not in titles.values() else f"{title}（{scenario.name}）"
+        )
+    first = scenarios[0].name
+    headers = dict(titles)
+    for scenario in scenarios[1:]:
+        headers[f"{scenario.name}_minus_{first}"] = SCENARIO_DELTA_HEADER.zh.format(
+            titles[scenario.name], titles[first]
+        )
+    return headers
+
+
+def _describe(scenario: Scenario, constraints: Mapping[str, str]) -> str:
+    """Return what a scenario changes, in words (for the 说明 sheet)."""
+    parts = []
+    if scenario.capacity:
+        parts.append(f"{len(scenario.capacity)} 条开发容量目标优先于区配置文件")
+    if scenario.constraints_off:
+        off = "、".join(constraints.get(c, c) for c in scenario.constraints_off)
+        parts.append(f"不计约束条件：{off}")
+    if scenario.first_year is not None:
+        parts.append(f"近期自 {scenario.first_year} 年起")
+    if scenario.phase_years is not None:
+        parts.append("各期末年：" + "、".join(str(y) for y in scenario.phase_years))
+    if scenario.structure is not None:
+        parts.append(f"规划结构文件 {scenario.structure.name}")
+    if scenario.facilities_add is not None:
+        parts.append(f"新增设施文件 {scenario.facilities_add.name}")
+    return "；".join(parts) or "无调整（基准）"
+
+
+def scenario_sheets(
+    comparison: ScenarioComparison, profile: DistrictProfile
+) -> dict[str, io.Sheet]:
+    """Return the sheets of ``scenarios.xlsx``: 说明 and 方案比较, in Chinese.
+
+    Parameters
+    ----------
+    comparison : ScenarioComparison
+        The comparison.
+    profile : DistrictProfile
+        The base run's profile (names of the constraints a scenario leaves out).
+
+    Returns
+    -------
+    dict of str to Sheet
+        Sheet name -> sheet.  Clusters and indicators carry their Chinese names, each
+        scenario column its title, and every value the number format of its indicator.
+
+    Examples
+    --------
+    >>> from tqspatial.config import parse_config
+    >>> from tqspatial.datasets import tianqiao_profile
+    >>> quick = parse_config({"accessibility": {"enabled": False}})
+    >>> out = compare_scenarios([Scenario("plan", title="规划")], config=quick)
+    >>> sheets = scenario_sheets(out, tianqiao_profile())
+    >>> list(sheets), sheets["方案比较"].table.columns.tolist()[:3]
+    (['说明', '方案比较'], ['组团', '比较指标', '规划'])
+    """
+    scenarios = comparison.scenarios
+    headers = _scenario_headers(scenarios)
+    wide = comparison.wide().rename(columns=headers)
+    first = comparison.inventories[scenarios[0].name]
+    names = first.structure.elements["name_zh"].astype(str).to_dict()
+    table = io.zh_sheet(
+        wide, element_names=names, by_row=dict.fromkeys(headers.values(), "indicator")
+    )
+    constraints = constraint_names(profile)
+    rows = [
+        (NOTE_SECTION_NAMES["sheets"].zh, SHEET_NAMES[key].zh, SHEET_NOTES[key].zh)
+        for key in ("notes", "scenarios")
+    ]
+    rows.extend(
+        (NOTE_SECTION_NAMES["scenarios"].zh, headers[s.name], _describe(s, constraints))
+        for s in scenarios
+    )
+    rows.append(
+        (
+            NOTE_SECTION_NAMES["assumptions"].zh,
+            SHEET_NAMES["scenarios"].zh,
+            "各方案使用相同的输入数据；生活圈覆盖率按现状人口加权；"
+            f"差值为各方案减去“{headers[scenarios[0].name]}”",
+        )
+    )
+    notes = io.zh_sheet(pd.DataFrame(rows, columns=["section", "item", "note"]))
+    return {SHEET_NAMES["notes"].zh: notes, SHEET_NAMES["scenarios"].zh: table}
+
+
 def run_scenarios(
     path: str | os.PathLike[str],
     *,
@@ -555,7 +651,6 @@ def run_scenarios(
     from tqspatial.pipeline import map_layers  # noqa: PLC0415
     from tqspatial.preflight import check_output  # noqa: PLC0415
     from tqspatial.publish import output_lock, publish, staged  # noqa: PLC0415
-    from tqspatial.vocabulary import zh_headers  # noqa: PLC0415
 
     if indicator not in INDICATORS:
         msg = f"indicator {indicator!r} is not one of {sorted(INDICATORS)}"
@@ -572,7 +667,8 @@ def run_scenarios(
         .pivot_table(index="cluster_id", columns="scenario", values="value", sort=False)
         .reindex(index=first.structure.cluster_ids, columns=[s.name for s in chosen.scenarios])
     )
-    layers = map_layers(read_inputs(chosen.config, maps=True))
+    inputs = read_inputs(chosen.config, maps=True)
+    layers = map_layers(inputs)
     zh, unit = INDICATORS[indicator]
     figure = maps.plot_scenario_comparison(
         layers,
@@ -584,11 +680,7 @@ def run_scenarios(
         written = [
             io.write_csv(staging / "scenario_comparison.csv", table),
             io.write_csv(staging / "scenario_comparison_wide.csv", wide),
-            io.write_xlsx(
-                staging / "scenarios.xlsx",
-                {"方案比较": wide},
-                headers=zh_headers([str(c) for c in wide.columns]),
-            ),
+            io.write_xlsx(staging / "scenarios.xlsx", scenario_sheets(comparison, inputs.profile)),
             *maps.save_figure(figure, staging / "comparison", formats=("png", "pdf")),
         ]
         names = sorted(p.relative_to(staging).as_posix() for p in written)

@@ -22,9 +22,11 @@ Term(zh='低效工业用地', en='Inefficient industrial land')
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -32,18 +34,32 @@ __all__ = [
     "CHECK_NAMES",
     "CLUSTER_SPECIAL_NAMES",
     "COLUMN_NAMES",
+    "CONSTRAINT_SPECIAL_NAMES",
     "ELEMENT_KIND_NAMES",
     "FACILITY_KIND_NAMES",
     "LAYER_NAMES",
     "LIMIT_NAMES",
+    "LINKAGE_HEADER",
+    "NOTE_SECTION_NAMES",
     "PHASE_NAMES",
+    "PROVENANCE_NAMES",
+    "REJECT_REASON_NAMES",
     "RENEWAL_TYPE_NAMES",
+    "SCENARIO_DELTA_HEADER",
+    "SEVERITY_NAMES",
+    "SHEET_NAMES",
+    "SHEET_NOTES",
     "STRUCTURE_COLUMN_NAMES",
+    "VALUE_KINDS",
     "VALUE_VOCABULARIES",
+    "WEIGHT_NAMES",
+    "YES_NO",
     "Term",
     "column_comment",
     "internal_keys",
+    "measure_term",
     "term",
+    "value_kind",
     "zh_headers",
     "zh_table",
 ]
@@ -303,8 +319,9 @@ def term(table: str, key: str) -> Term:
     ----------
     table : str
         One of ``category``, ``renewal_type``, ``phase``, ``limit``, ``check``,
-        ``facility_kind``, ``cluster``, ``element_kind``, ``layer``, ``column``
-        or ``structure_column``, or a column
+        ``facility_kind``, ``cluster``, ``element_kind``, ``layer``, ``column``,
+        ``structure_column``, ``weighted_by``, ``reason``, ``provenance``,
+        ``severity``, ``constraint``, ``sheet`` or ``note_section``, or a column
         name listed in :data:`VALUE_VOCABULARIES` (e.g. ``landuse_category``).
     key : str
         The internal key.
@@ -430,13 +447,16 @@ def zh_table(
     frame: pd.DataFrame,
     *,
     element_names: Mapping[str, str] | None = None,
+    value_names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Return a table for Chinese readers: key values translated, headers in Chinese.
 
     ``cluster_id`` values become cluster names (``element_names``, then
     未纳入组团 / 全区合计); a ``name_zh`` column beside them is then redundant
     and dropped.  Columns listed in :data:`VALUE_VOCABULARIES` get their
-    values translated.  Geometry columns are kept unchanged.
+    values translated, accessibility measures (``measure``, ``indicator``)
+    their names (:func:`measure_term`), boolean columns 是 / 否.  Geometry
+    columns are kept unchanged.
 
     Parameters
     ----------
@@ -444,6 +464,9 @@ def zh_table(
         A table with internal column names.
     element_names : mapping of str to str, optional
         Plan element id to Chinese name.
+    value_names : mapping of str to mapping, optional
+        Column -> (value -> Chinese name) for values only the caller can name,
+        e.g. ``{"constraint": {...}}`` from a district profile.
 
     Returns
     -------
@@ -487,6 +510,7 @@ def zh_table(
             )
             for v in out["change"].astype(object)
         ]
+    out = _zh_values(out, value_names or {})
     headers = zh_headers([str(c) for c in out.columns], element_names=names)
     return out.rename(columns=headers)
 
@@ -517,3 +541,345 @@ def column_comment(column: str) -> str | None:
     if zh is None:
         return None
     return f"{zh} / {_header(column, {}, 'en')}"
+
+
+# =========================================================================== workbook (issue 22)
+# Terms and helpers of the XLSX workbooks (refresh inventory, scenarios): headers of the
+# accessibility, linkage, constraint and scenario sheets, their categorical values, the names
+# and descriptions of the sheets, the 说明 (notes) sheet, and the kind of number in each
+# column (the workbook writer picks the number format from it).
+
+COLUMN_NAMES.update(
+    {
+        "mean": Term("平均值", "Mean"),
+        "p85": Term("第85百分位数", "85th percentile"),
+        "n": Term("有效地块数", "Parcels with a value"),
+        "n_missing": Term("无数值地块数", "Parcels without a value"),
+        "weight": Term("权重合计", "Total weight"),
+        "weighted_by": Term("加权方式", "Weighted by"),
+        "indicator": Term("比较指标", "Indicator"),
+        "scenario": Term("方案", "Scenario"),
+        "value": Term("数值", "Value"),
+        "candidate_constrained_ha": Term(
+            "更新候选地块受限面积（公顷）", "Constrained renewal-candidate land (ha)"
+        ),
+        "section": Term("类别", "Section"),
+        "item": Term("项目", "Item"),
+        "note": Term("内容", "Content"),
+        "severity": Term("级别", "Severity"),
+        "provenance": Term("数据性质", "Provenance"),
+    }
+)
+
+#: Weights of the per-cluster accessibility summaries (``weighted_by``).
+WEIGHT_NAMES: dict[str, Term] = {
+    "residents": Term("按现状人口加权", "Weighted by residents"),
+    "area": Term("按用地面积加权", "Weighted by parcel area"),
+}
+
+#: Reasons of the rejects table (``reason``; :mod:`tqspatial.validate`).
+REJECT_REASON_NAMES: dict[str, Term] = {
+    "null_geometry": Term("无几何图形", "No geometry"),
+    "empty_geometry": Term("几何图形为空", "Empty geometry"),
+    "not_polygonal": Term("非面状要素", "Not an area"),
+    "not_point": Term("非点状要素", "Not a point"),
+    "invalid_geometry": Term("几何无效且无法修复", "Invalid geometry, nothing left after repair"),
+    "sliver": Term("面积过小（碎片）", "Sliver below the area threshold"),
+    "missing_id": Term("编号缺失", "Id missing"),
+    "duplicate_feature": Term("重复要素", "Duplicate feature"),
+    "outside_district": Term("位于区界外", "Outside the district"),
+    "overlap_covered": Term("被其他地块完全覆盖", "Covered by other parcels"),
+}
+
+#: Provenance of an input layer (a profile's ``[layers]`` ``provenance``).
+PROVENANCE_NAMES: dict[str, Term] = {
+    "real": Term("真实数据", "Real data"),
+    "indicative": Term("示意数据（非官方图层）", "Indicative (not an official layer)"),
+    "synthetic": Term("合成数据（虚构，仅供演示）", "Synthetic (invented, for demonstration)"),
+}
+
+#: Severities of the quality log.
+SEVERITY_NAMES: dict[str, Term] = {
+    "info": Term("提示", "Info"),
+    "warning": Term("警告", "Warning"),
+    "error": Term("错误", "Error"),
+}
+
+#: Rows of a constraints table that are not a profile's constraints.
+CONSTRAINT_SPECIAL_NAMES: dict[str, Term] = {
+    "all (union)": Term("全部约束合计（并集）", "All constraints (union)"),
+}
+
+#: Role layers of a district profile that :data:`LAYER_NAMES` does not name.
+LAYER_NAMES.update(
+    {
+        "districts": Term("周边区县", "Neighbouring districts"),
+        "roads": Term("路网", "Road network"),
+        "anchors": Term("锚点", "Anchors"),
+        "rivers": Term("河流", "Rivers"),
+    }
+)
+
+#: Yes / no for boolean cells of a table for Chinese readers.
+YES_NO: dict[bool, Term] = {True: Term("是", "Yes"), False: Term("否", "No")}
+
+#: Sheets of the workbooks: key -> (sheet name, what it holds).
+SHEET_NAMES: dict[str, Term] = {
+    "notes": Term("说明", "Notes"),
+    "summary": Term("组团汇总", "Cluster summary"),
+    "supply": Term("更新用地供给", "Renewal supply"),
+    "ledger": Term("更新用地台账", "Renewal ledger"),
+    "constraints": Term("约束条件", "Constraints"),
+    "rejects": Term("剔除记录", "Rejected rows"),
+    "access": Term("可达性", "Accessibility"),
+    "linkage": Term("组团联系", "Cluster linkage"),
+    "changes": Term("变化", "Changes"),
+    "cluster_changes": Term("组团变化", "Cluster changes"),
+    "scenarios": Term("方案比较", "Scenario comparison"),
+}
+
+#: What each sheet holds (the 说明 sheet lists these).
+SHEET_NOTES: dict[str, Term] = {
+    "notes": Term(
+        "本表：各工作表内容、数据来源、假设条件及合成数据说明",
+        "This sheet: contents, sources, assumptions and what is synthetic",
+    ),
+    "summary": Term(
+        "各组团及未纳入组团用地的地块数、用地面积（地块内）、组团面积、轴带内面积及各用地大类面积",
+        "Per cluster: parcels, land in parcels, cluster area, land in axes and belts, land by "
+        "category",
+    ),
+    "supply": Term(
+        "各组团更新用地供给合计（含全区合计）：更新用地、受限面积、净供给、新增建筑面积、人口、"
+        "就业及建科〔2021〕63号核查",
+        "Renewal supply per cluster and for the district, with the 2021 No. 63 checks",
+    ),
+    "ledger": Term(
+        "更新用地台账：组团 × 更新类型 × 实施时序",
+        "Renewal ledger: cluster x renewal type x phase",
+    ),
+    "constraints": Term(
+        "各硬约束条件覆盖的面积，仅统计更新候选地块（各约束可能重叠，合计按并集计）",
+        "Land under each hard constraint, renewal candidates only (union in the total row)",
+    ),
+    "rejects": Term(
+        "校验时剔除的输入行及剔除原因",
+        "Input rows dropped by validation, with the reason",
+    ),
+    "access": Term(
+        "各组团可达性指标的平均值、中位数和第85百分位数（分别按现状人口和用地面积加权）",
+        "Per cluster and measure: weighted mean, median and 85th percentile",
+    ),
+    "linkage": Term(
+        "组团核心之间、至联系锚点及桥梁的车行时间（分钟）",
+        "Drive minutes between cluster cores, to the linkage anchors and bridges",
+    ),
+    "changes": Term(
+        "与上期清单相比发生变化的地块",
+        "Parcels changed since the previous inventory",
+    ),
+    "cluster_changes": Term(
+        "各组团指标的上期、本期及变化",
+        "Per cluster: previous, current and change",
+    ),
+    "scenarios": Term(
+        "各方案的组团指标及与第一个方案的差值",
+        "Per cluster and indicator: each scenario and its difference to the first",
+    ),
+}
+
+#: Sections of the 说明 (notes) sheet.
+NOTE_SECTION_NAMES: dict[str, Term] = {
+    "district": Term("区域", "District"),
+    "sheets": Term("工作表", "Sheets"),
+    "sources": Term("数据来源", "Sources"),
+    "synthetic": Term("合成与示意数据", "Synthetic and indicative data"),
+    "constraints": Term("约束条件", "Constraints"),
+    "assumptions": Term("假设条件", "Assumptions"),
+    "quality": Term("数据质量记录", "Quality log"),
+    "scenarios": Term("方案", "Scenarios"),
+}
+
+#: Header of a linkage column: drive time to a destination (``{}``: its name).
+LINKAGE_HEADER = Term("车行至{}（分钟）", "Drive to {} (min)")
+
+#: Header of a scenario-difference column (``{}``: the scenario, then the reference).
+SCENARIO_DELTA_HEADER = Term("{}较{}变化", "{} minus {}")
+
+_TABLES.update(
+    {
+        "weighted_by": WEIGHT_NAMES,
+        "reason": REJECT_REASON_NAMES,
+        "provenance": PROVENANCE_NAMES,
+        "severity": SEVERITY_NAMES,
+        "constraint": CONSTRAINT_SPECIAL_NAMES,
+        "sheet": SHEET_NAMES,
+        "note_section": NOTE_SECTION_NAMES,
+    }
+)
+VALUE_VOCABULARIES.update(
+    {
+        "weighted_by": WEIGHT_NAMES,
+        "reason": REJECT_REASON_NAMES,
+        "provenance": PROVENANCE_NAMES,
+        "severity": SEVERITY_NAMES,
+    }
+)
+
+#: Kinds of number a column holds; the workbook writer gives each its number format.
+VALUE_KINDS = ("ha", "m2", "count", "share", "minutes", "ratio", "year", "number")
+
+_SHARE_COLUMNS = frozenset(
+    {"share_of_land", "share_of_district", "demolition_share", "coverage", "rehousing_rate"}
+)
+_RATIO_COLUMNS = frozenset({"far", "rebuild_ratio", "iou"})
+_COUNT_COLUMNS = frozenset(
+    {
+        "parcel_count", "n", "n_missing", "weight", "residents", "households", "dwellings",
+        "jobs", "new_dwellings", "new_households", "new_residents", "new_jobs",
+        "displaced_households", "bound_demolition", "bound_rebuild_ratio", "over_limit",
+        "capacity_issues", "source_row",
+    }
+)  # fmt: skip
+_YEAR_COLUMNS = frozenset({"build_year"})
+_LIFE_CIRCLE = re.compile(r"^lc_(?P<minutes>\d+)min_covered$")
+_OPPORTUNITIES = re.compile(r"^opp(?P<minutes>[\d.]+)_(?P<column>.+)$")
+_COUNT_WITHIN = re.compile(r"^count(?P<minutes>[\d.]+)_(?P<kind>.+)$")
+_ACCESS_RATIO = re.compile(r"^access_(?P<kind>.+)$")
+_MEASURE_TERMS: tuple[tuple[re.Pattern[str], Term], ...] = (
+    (
+        re.compile(r"^walk_(?P<kind>.+)_min$"),
+        Term("步行至最近{kind_zh}（分钟）", "Walk to nearest {kind_en} (min)"),
+    ),
+    (
+        re.compile(r"^drive_(?P<kind>.+)_min$"),
+        Term("车行至最近{kind_zh}（分钟）", "Drive to nearest {kind_en} (min)"),
+    ),
+    (_LIFE_CIRCLE, Term("{minutes}分钟生活圈覆盖率", "{minutes}-minute life circle coverage")),
+    (
+        _OPPORTUNITIES,
+        Term("步行{minutes}分钟可达{column_zh}", "{column_en} within {minutes} min walk"),
+    ),
+    (
+        _COUNT_WITHIN,
+        Term("步行{minutes}分钟内{kind_zh}数量", "{kind_en} within {minutes} min walk"),
+    ),
+    (
+        _ACCESS_RATIO,
+        Term("{kind_zh}供需比（两步移动搜索法）", "{kind_en} supply per demand (2SFCA)"),
+    ),
+)
+
+
+def value_kind(column: str) -> str | None:
+    """Return the kind of number a column (or an accessibility measure) holds.
+
+    Parameters
+    ----------
+    column : str
+        Internal column name, or a measure name (``walk_<kind>_min``,
+        ``lc_15min_covered`` ...), or a comparison column (``<column>_old`` ...).
+
+    Returns
+    -------
+    str or None
+        One of :data:`VALUE_KINDS` (``ha``: hectares, ``m2``: square metres,
+        ``count``: whole numbers, ``share``: a fraction shown as a percentage,
+        ``minutes``, ``ratio``, ``year``, ``number``); None for a column the
+        vocabulary cannot place (text, or unknown).
+
+    Examples
+    --------
+    >>> [value_kind(c) for c in ("net_supply_ha", "share_of_land", "walk_park_min",
+    ...                          "new_residents_delta", "lc_5min_covered", "name_zh")]
+    ['ha', 'share', 'minutes', 'count', 'share', None]
+    """
+    for suffix in COMPARISON_SUFFIXES:
+        for unit in ("", "_m2", "_ha"):
+            tail = f"_{suffix}{unit}"
+            if column.endswith(tail) and column != tail:
+                return value_kind(column.removesuffix(tail) + unit)
+    simple = (
+        (column.endswith("_ha"), "ha"),
+        (column.endswith("_m2"), "m2"),
+        (column.endswith("_min"), "minutes"),
+        (column in _SHARE_COLUMNS or bool(_LIFE_CIRCLE.match(column)), "share"),
+        (column in _RATIO_COLUMNS or bool(_ACCESS_RATIO.match(column)), "ratio"),
+        (column in _YEAR_COLUMNS, "year"),
+        (
+            column in _COUNT_COLUMNS
+            or bool(_OPPORTUNITIES.match(column) or _COUNT_WITHIN.match(column)),
+            "count",
+        ),
+    )
+    return next((kind for hit, kind in simple if hit), None)
+
+
+def measure_term(measure: str) -> Term:
+    """Return the names of an accessibility measure or a compared indicator.
+
+    Parameters
+    ----------
+    measure : str
+        A column of the per-parcel accessibility table (``walk_<kind>_min``,
+        ``drive_<kind>_min``, ``lc_<n>min_covered``, ``opp<t>_<column>``,
+        ``count<t>_<kind>``, ``access_<kind>``) or any column the vocabulary
+        names (e.g. ``net_supply_ha``).
+
+    Returns
+    -------
+    Term
+        ``(zh, en)`` with the unit; an unknown measure as ``Term(measure, measure)``.
+
+    Examples
+    --------
+    >>> measure_term("walk_primary_school_min").zh
+    '步行至最近小学（分钟）'
+    >>> measure_term("lc_15min_covered").en
+    '15-minute life circle coverage'
+    """
+    if measure in COLUMN_NAMES:
+        return COLUMN_NAMES[measure]
+    for pattern, template in _MEASURE_TERMS:
+        found = pattern.match(measure)
+        if found is None:
+            continue
+        groups = found.groupdict()
+        kind = groups.get("kind") or ""
+        column = groups.get("column") or ""
+        names = FACILITY_KIND_NAMES.get(kind, Term(kind, kind))
+        fields = {
+            "minutes": groups.get("minutes") or "",
+            "kind_zh": names.zh,
+            "kind_en": names.en,
+            "column_zh": _header(column, {}, "zh") or column,
+            "column_en": _header(column, {}, "en") or column,
+        }
+        return Term(template.zh.format(**fields), template.en.format(**fields))
+    return Term(measure, measure)
+
+
+def _zh_values(out: pd.DataFrame, value_names: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
+    """Translate measures, constraint rows, booleans and caller-given names (in place)."""
+    for column in ("measure", "indicator"):
+        if column in out.columns:
+            out[column] = [
+                v if pd.isna(v) else measure_term(str(v)).zh for v in out[column].astype(object)
+            ]
+    names = {"constraint": {k: t.zh for k, t in CONSTRAINT_SPECIAL_NAMES.items()}}
+    for column, given in value_names.items():
+        names[column] = {**names.get(column, {}), **given}
+    for column, lookup in names.items():
+        if column in out.columns:
+            out[column] = [
+                v if pd.isna(v) else lookup.get(str(v), str(v)) for v in out[column].astype(object)
+            ]
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_bool_dtype(values.dtype) or (
+            values.dtype == object
+            and values.notna().any()
+            and all(isinstance(v, bool | np.bool_) for v in values.dropna())
+        ):
+            out[column] = [v if pd.isna(v) else YES_NO[bool(v)].zh for v in values.astype(object)]
+    return out

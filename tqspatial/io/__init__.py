@@ -51,6 +51,7 @@ from tqspatial.io.vectors import (
 )
 from tqspatial.io.writers import (
     GPKG_TIMESTAMP,
+    Sheet,
     write_csv,
     write_geojson,
     write_geoparquet,
@@ -59,6 +60,7 @@ from tqspatial.io.writers import (
     write_structure,
     write_text,
     write_xlsx,
+    zh_sheet,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "RING_CLOSED",
     "VECTOR_SUFFIXES",
     "Raster",
+    "Sheet",
     "VectorSource",
     "check_vector_file",
     "mark_rings_closed",
@@ -93,4 +96,5 @@ __all__ = [
     "write_structure",
     "write_text",
     "write_xlsx",
+    "zh_sheet",
 ]
