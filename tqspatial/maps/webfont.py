@@ -81,7 +81,7 @@ def _subset_woff(path: str, face_index: int, chars: str) -> bytes:
     options.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
     options.hinting = False  # browsers hint CJK outlines poorly anyway
     options.desubroutinize = True  # compresses better
-    options.layout_features = ["kern", "liga", "locl", "palt"]
+    options.layout_features = []  # kerning and CJK alternates: a third of the size, not needed
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep the copyright and OFL licence
     with TTFont(path, recalcTimestamp=False, lazy=True, **kwargs) as font:
         subsetter = subset.Subsetter(options)

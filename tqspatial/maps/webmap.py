@@ -44,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from tqspatial._optional import require
 from tqspatial.landuse import LANDUSE_COLOURS, colour_classes, colour_table
@@ -126,9 +126,10 @@ _WEB_CRS = "EPSG:4326"
 _PAGE_CSS = """
 .leaflet-container{background:%(background)s}
 html,body,.leaflet-container,.tq-title,.tq-legend{font-family:%(fonts)s}
-.tq-title{position:fixed;top:8px;left:50%%;transform:translateX(-50%%);z-index:1000;
+.tq-title{position:fixed;top:8px;left:56px;max-width:calc(100%% - 420px);z-index:1000;
  background:rgba(255,255,255,.88);padding:4px 12px;border-radius:4px;font-size:18px;
- font-weight:bold;white-space:nowrap;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+ font-weight:bold;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.tq-title small{display:block;font-size:13px;font-weight:normal}
 .tq-legend{position:fixed;bottom:34px;left:10px;z-index:1000;background:rgba(255,255,255,.92);
  padding:6px 10px;border-radius:4px;font-size:12px;line-height:18px;width:%(legend_px)dpx;
  max-height:calc(100%% - 130px);overflow-y:auto;box-sizing:border-box;
@@ -289,7 +290,7 @@ def _same_dimension(geom: Any, dim: int) -> Any:  # noqa: ANN401 - shapely geome
     return shapely.union_all(parts) if parts else shapely.Point()
 
 
-def clip_to(frame: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:  # noqa: ANN401
+def _clip_to(frame: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:  # noqa: ANN401
     """Clip features to an area (the district), dropping those left empty.
 
     Parameters
@@ -309,7 +310,7 @@ def clip_to(frame: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:  # noqa: AN
     --------
     >>> from shapely.geometry import box
     >>> f = gpd.GeoDataFrame(geometry=[box(0, 0, 2, 1), box(5, 5, 6, 6)])
-    >>> clip_to(f, box(0, 0, 1, 1)).area.tolist()
+    >>> _clip_to(f, box(0, 0, 1, 1)).area.tolist()
     [1.0]
     """
     if area is None or frame.empty:
@@ -325,14 +326,19 @@ def clip_to(frame: gpd.GeoDataFrame, area: Any) -> gpd.GeoDataFrame:  # noqa: AN
     return frame[keep].set_geometry(out[keep], crs=frame.crs)
 
 
+@functools.cache
+def _to_lonlat(crs_wkt: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), _WEB_CRS, always_xy=True)
+
+
 def _lonlat(points: Iterable[tuple[float, float]], crs: Any) -> list[tuple[float, float]]:  # noqa: ANN401
     """(lat, lon) of projected points, rounded like the GeoJSON."""
-    to_web = Transformer.from_crs(crs, _WEB_CRS, always_xy=True)
-    out = []
-    for x, y in points:
-        lon, lat = to_web.transform(x, y)
-        out.append((round(float(lat), COORD_DECIMALS), round(float(lon), COORD_DECIMALS)))
-    return out
+    xy = np.asarray(list(points), dtype=float).reshape(-1, 2)
+    lon, lat = _to_lonlat(CRS.from_user_input(crs).to_wkt()).transform(xy[:, 0], xy[:, 1])
+    return [
+        (round(float(a), COORD_DECIMALS), round(float(o), COORD_DECIMALS))
+        for a, o in zip(np.atleast_1d(lat), np.atleast_1d(lon), strict=True)
+    ]
 
 
 def _lines(text: str) -> str:
@@ -484,7 +490,7 @@ def _add_base(page: _Page, layers: MapLayers, view: Any) -> Any:  # noqa: ANN401
         polys = water[water.geom_type.isin(["Polygon", "MultiPolygon"])]
         if "feature" in polys.columns:
             polys = polys[polys["feature"].astype(object) != "floodplain"]
-        polys = clip_to(polys, clip)
+        polys = _clip_to(polys, clip)
         if not polys.empty:
             columns = ["name_zh"] if lang == "zh" else ["name_en"] if lang == "en" else []
             if lang == "both" and {"name_zh", "name_en"} <= set(polys.columns):
@@ -520,7 +526,7 @@ def _add_parcels(
     clip: Any,  # noqa: ANN401
 ) -> None:
     lang = page.lang
-    frame = clip_to(parcels, clip)
+    frame = _clip_to(parcels, clip)
     if frame.empty:
         return
     fields = [c for c in parcel_fields if c in frame.columns]
@@ -554,7 +560,7 @@ def _add_parcels(
 def _add_structure(page: _Page, layers: MapLayers, clip: Any, district_area: float) -> None:  # noqa: ANN401
     lang = page.lang
     elements = layers.structure.elements
-    frame = clip_to(elements, clip).reset_index()
+    frame = _clip_to(elements, clip).reset_index()
     frame["name"] = [
         bilingual(str(zh), str(en), lang, sep=" / ")
         for zh, en in zip(frame["name_zh"], frame["name_en"], strict=True)
@@ -646,7 +652,7 @@ def _add_anchors(page: _Page, layers: MapLayers, clip: Any) -> None:  # noqa: AN
     if anchors is None or anchors.empty:
         return
     crs = layers.structure.elements.crs
-    anchors = clip_to(anchors, clip)
+    anchors = _clip_to(anchors, clip)
     lang = page.lang
     labels: list[_Label] = []
     seen: dict[str, str] = {}
@@ -680,11 +686,13 @@ def _add_title_and_legend(page: _Page, layers: MapLayers, title: str | None) -> 
     web, language = page.web, page.lang
     root = page.fmap.get_root()
     if title is None:
-        title = _title(layers, language).replace("\n", " / ")
+        title = _title(layers, language)
     if title:
         page.texts.append(title)
+        first, *rest = (html_text.escape(line) for line in title.split("\n"))
+        inner = first + "".join(f"<small>{line}</small>" for line in rest)
         root.html.add_child(  # type: ignore[attr-defined]
-            web.Element(f'<div class="tq-title">{html_text.escape(title)}</div>'), name="tq_title"
+            web.Element(f'<div class="tq-title">{inner}</div>'), name="tq_title"
         )
     drawn = {k: v for k, v in infer_provenance(layers).items() if k in page.drawn}
     credit = credit_line(drawn, language, extra=" ".join(layers.credits), names=layers.layer_names)
@@ -754,8 +762,8 @@ def make_webmap(
         Folium tile layer (name or URL template); none by default, so the
         file needs no network.
     title : str, optional
-        Title; default the district and its plan structure, as on the static
-        map (``""`` for none).
+        Title (a second line, after a newline, is set smaller); default the
+        district and its plan structure, as on the static map (``""``: none).
     embed_font : bool, default True
         Embed the CJK font subset (:func:`~tqspatial.maps.webfont.font_face_css`).
 
