@@ -12,11 +12,11 @@ corridors, anchors, land outside clusters, neighbours), cluster and corridor
 labels, the key anchors, the neighbouring districts in grey and a metric scale
 bar; every layer of the district is clipped to the district boundary.
 Background tiles are optional (``tiles=`` any folium tile name or URL); without
-them the layers are drawn on a plain background.  Parcels are filled in the
-land-use colours of the national drawing standard
-(:func:`tqspatial.landuse.colour_table`) when they carry land-use columns;
-layer names, tooltip headers and key values (land-use category, renewal type,
-phase ...) come from :mod:`tqspatial.vocabulary` in the chosen language.
+them the layers are drawn on a plain background.  Parcels (a layer switched off
+at first, so the clusters read clearly) are filled in the land-use colours of the
+national drawing standard (:func:`tqspatial.landuse.colour_table`) when they carry
+land-use columns; layer names, tooltip headers and key values (land-use category,
+renewal type, phase ...) come from :mod:`tqspatial.vocabulary` in the chosen language.
 
 Examples
 --------
@@ -391,11 +391,11 @@ class _Page:
         self.legend: list[str] = []
         self.drawn: set[str] = {"structure"}  # layers drawn, as named in the credit line
 
-    def group(self, name: str, *, layer: str) -> folium.FeatureGroup:
+    def group(self, name: str, *, layer: str, show: bool = True) -> folium.FeatureGroup:
         """Add a layer to the layer control; ``layer`` names it in the credit line."""
         self.texts.append(name)
         self.drawn.add(layer)
-        group: folium.FeatureGroup = self.web.FeatureGroup(name=name)
+        group: folium.FeatureGroup = self.web.FeatureGroup(name=name, show=show)
         group.add_to(self.fmap)
         return group
 
@@ -538,7 +538,8 @@ def _add_parcels(
         str(eid): Term(str(row["name_zh"]), str(row["name_en"])) for eid, row in elements.iterrows()
     }
     page.geojson(
-        page.group(_say(LAYER_NAMES["parcels"], lang), layer="parcels"),
+        # off at first: the land-use fills would hide the clusters; one click shows them
+        page.group(_say(LAYER_NAMES["parcels"], lang), layer="parcels", show=False),
         _to_web(
             frame,
             fields,
