@@ -157,6 +157,9 @@ class MapsSection:
     enabled: bool = _field("write the overview map and the cluster atlas", default=True)
     lang: str = _field('label language: "zh", "en" or "both"', default="zh")
     dpi: int = _field("PNG resolution", default=300)
+    web: bool = _field(
+        "also write the offline web map maps/cluster_map.html (needs tqspatial[web])", default=True
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1437,6 +1437,8 @@ def _render_maps(
     )
     for stem, fig in figures:
         written += maps.save_figure(fig, out / stem, formats=("png",), dpi=dpi)
+    if config.maps.web:
+        written += maps.webmap.write_webmap(layers, out, lang=lang)
     return written
 
 
