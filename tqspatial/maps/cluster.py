@@ -39,6 +39,7 @@ from tqspatial.maps.furniture import (
     add_locator_inset,
     add_north_arrow,
     add_scale_bar,
+    figure_renderer,
     halo,
 )
 from tqspatial.maps.layers import (
@@ -96,6 +97,9 @@ NEIGHBOUR_LABEL_MIN_SHARE = 0.02
 
 #: A part of a multi-part cluster gets its own label from this share of the largest part's area.
 PIECE_LABEL_MIN_SHARE = 0.1
+
+#: An enclosed patch of land in no plan element is named from this share of the district.
+POCKET_LABEL_MIN_SHARE = 0.005
 
 #: A label may stick out of its cluster or corridor by this share of its box.
 LABEL_OUTSIDE_OK = 0.35
@@ -162,7 +166,7 @@ def _fit_legend(ax: Axes, leg: Legend) -> None:
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
     ax.apply_aspect()
-    renderer = fig._get_renderer()  # noqa: SLF001
+    renderer = figure_renderer(fig)
     over = leg.get_window_extent(renderer).x1 - fig.bbox.x1 * (1 - FIGURE_MARGIN)
     if over <= 0:
         return
@@ -225,7 +229,7 @@ def _parts(geom: Any) -> list[Any]:  # noqa: ANN401 - shapely geometry
 
 
 def _interior_points(piece: Any, n: int = 7) -> list[tuple[float, float]]:  # noqa: ANN401
-    """The pole of inaccessibility, then a grid of interior points, most interior first."""
+    """Return the pole of inaccessibility, then interior grid points, most interior first."""
     pole = polylabel(piece, tolerance=max(piece.length / 400.0, 1.0))
     x0, y0, x1, y1 = piece.bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, n + 2)[1:-1], np.linspace(y0, y1, n + 2)[1:-1])
@@ -244,9 +248,10 @@ def _draw_base(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) -
     others = layers.neighbours()
     if layers.boundary is not None:
         outside = view.difference(layers.boundary.union_all())
-        gpd.GeoSeries([outside], crs=layers.boundary.crs).plot(
-            ax=ax, facecolor=OUTSIDE_COLOR, edgecolor="none", zorder=1
-        )
+        if not outside.is_empty:
+            gpd.GeoSeries([outside], crs=layers.boundary.crs).plot(
+                ax=ax, facecolor=OUTSIDE_COLOR, edgecolor="none", zorder=1
+            )
         handles.append(
             Patch(
                 facecolor="white",
@@ -351,7 +356,9 @@ def _draw_water(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) 
                 )
             )
         if not plain.empty:
-            plain.plot(ax=ax, facecolor=_WATER_COLOR, edgecolor=_RIVER_COLOR, linewidth=0.4, zorder=3)
+            plain.plot(
+                ax=ax, facecolor=_WATER_COLOR, edgecolor=_RIVER_COLOR, linewidth=0.4, zorder=3
+            )
             drawn += list(plain.geometry)
         lines = water[water.geom_type.isin(["LineString", "MultiLineString"])]
         if not lines.empty:
@@ -375,7 +382,10 @@ def _draw_water(ax: Axes, layers: MapLayers, lang: Lang, handles: list[Artist]) 
     scale = bilingual(scale_zh, scale_en, lang, sep=" / ")
     if drawn:
         # the analysis draws its own channels: the small-scale layer is only a trace
-        rivers.boundary.plot(ax=ax, color=_RIVER_COLOR, linewidth=0.5, linestyle="--", zorder=3.5)
+        traced = rivers[rivers.geom_type.isin(["LineString", "MultiLineString"])]
+        if traced.empty:
+            traced = rivers.boundary
+        traced.plot(ax=ax, color=_RIVER_COLOR, linewidth=0.5, linestyle="--", zorder=3.5)
         name = layers.layer_names.get("rivers", LAYER_NAMES["rivers"])
         label = bilingual(
             f"{name[0]}（{scale_zh}示意）" if scale_zh else f"{name[0]}（小比例尺示意）",
@@ -455,6 +465,50 @@ def _draw_clusters(
                     leader=True,
                 )
             )
+    return jobs
+
+
+def _pocket_jobs(ax: Axes, layers: MapLayers, lang: Lang) -> list[_LabelJob]:
+    """Name the enclosed holes of land in no plan element (so a white patch is explained).
+
+    A pocket is district land outside every cluster, axis and belt that does not reach the
+    district boundary and covers at least :data:`POCKET_LABEL_MIN_SHARE` of the district.
+    It is labelled "not in a cluster", with the name of an anchor inside it when there is one.
+    """
+    if layers.boundary is None:
+        return []
+    district = layers.boundary.union_all()
+    rest = district.difference(layers.structure.elements.union_all()).intersection(_view_box(ax))
+    edge = district.boundary
+    jobs = []
+    for k, pocket in enumerate(sorted(_parts(rest), key=lambda g: -g.area)):
+        if pocket.area < POCKET_LABEL_MIN_SHARE * district.area or pocket.intersects(edge):
+            continue
+        zh, en = "未纳入组团", "not in a cluster"
+        if layers.anchors is not None and not layers.anchors.empty:
+            inside = layers.anchors[layers.anchors.within(pocket)]
+            if not inside.empty:
+                first = inside.iloc[0]
+                zh = f"{first.get('name_zh', '')}\n（{zh}）"
+                en = f"{first.get('name_en', '')}\n({en})"
+        jobs.append(
+            _LabelJob(
+                bilingual(zh, en[0].upper() + en[1:], lang),
+                _interior_points(pocket),
+                (6.5, 6.0),
+                {
+                    "color": NEIGHBOUR_TEXT_COLOR,
+                    "fontstyle": "italic",
+                    "ha": "center",
+                    "va": "center",
+                    "path_effects": halo(2.0),
+                    "zorder": 9,
+                },
+                f"tq-label-pocket-{k}",
+                region=pocket,
+                optional=True,
+            )
+        )
     return jobs
 
 
@@ -675,7 +729,7 @@ def _overlap_area(box: Bbox, others: list[Bbox]) -> float:
 def _outside_area(box: Bbox, frame: Bbox) -> float:
     w = max(0.0, min(box.x1, frame.x1) - max(box.x0, frame.x0))
     h = max(0.0, min(box.y1, frame.y1) - max(box.y0, frame.y0))
-    return box.width * box.height - w * h
+    return float(box.width * box.height - w * h)
 
 
 class _Placer:
@@ -685,7 +739,7 @@ class _Placer:
         fig = ax.get_figure()
         assert isinstance(fig, Figure)
         self.ax = ax
-        self.renderer = fig._get_renderer()  # noqa: SLF001 - one renderer for all measurements
+        self.renderer = figure_renderer(fig)
         self.frame = ax.get_window_extent(self.renderer)
         self.gap = LABEL_GAP_PT * fig.dpi / 72.0
         self.taken: list[Bbox] = list(obstacles)
@@ -702,7 +756,7 @@ class _Placer:
             return 0.0
         (x0, y0), (x1, y1) = self.to_data.transform([[box.x0, box.y0], [box.x1, box.y1]])
         rect = shapely.box(x0, y0, x1, y1)
-        return 1.0 - rect.intersection(region).area / max(rect.area, 1e-9)
+        return float(1.0 - rect.intersection(region).area / max(rect.area, 1e-9))
 
     def _score(self, box: Bbox, region: Any) -> tuple[float, float]:  # noqa: ANN401
         clash = _overlap_area(box, self.taken) + 4.0 * _outside_area(box, self.frame)
@@ -800,8 +854,7 @@ class _Placer:
             note.set_fontsize(size)
             for offset in _POINT_OFFSETS:
                 note.xyann = offset[:2]
-                note.set_ha(offset[2])
-                note.set_va(offset[3])
+                note.set(ha=offset[2], va=offset[3])
                 clash = _overlap_area(self._box(note), self.taken) + 4.0 * _outside_area(
                     self._box(note), self.frame
                 )
@@ -819,8 +872,7 @@ class _Placer:
         size, offset = choice
         note.set_fontsize(size)
         note.xyann = offset[:2]
-        note.set_ha(offset[2])
-        note.set_va(offset[3])
+        note.set(ha=offset[2], va=offset[3])
         self.taken.append(self._box(note))
         return note
 
@@ -830,11 +882,11 @@ def _furniture_boxes(ax: Axes, renderer: Any) -> list[Bbox]:  # noqa: ANN401 - a
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
     boxes = [a.get_window_extent(renderer) for a in ax.artists]
-    boxes += [c.get_tightbbox(renderer) for c in ax.child_axes]
+    boxes += [b for c in ax.child_axes if (b := c.get_tightbbox(renderer)) is not None]
     legend = ax.get_legend()
     if legend is not None:
         boxes.append(legend.get_window_extent(renderer))
-    for text in (ax.title, ax._left_title, ax._right_title, *fig.texts):  # noqa: SLF001
+    for text in (ax.title, *fig.texts):
         if text.get_text():
             boxes.append(text.get_window_extent(renderer))
     return [b for b in boxes if b is not None and b.width > 0]
@@ -1062,6 +1114,7 @@ def plot_cluster_map(
         if credit:
             add_credit(fig, credit)
         # clusters first (they name the plan), then corridors, places and neighbours
-        place_labels(ax, cluster_jobs + corridor_jobs + anchor_jobs + jobs, markers)
+        pockets = _pocket_jobs(ax, layers, language)
+        place_labels(ax, cluster_jobs + corridor_jobs + anchor_jobs + pockets + jobs, markers)
     logger.info("cluster map drawn: %d elements, lang=%s", len(layers.structure.elements), language)
     return fig, ax

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import functools
+import hashlib
 import importlib.util
 import logging
 import re
@@ -240,8 +240,10 @@ def font_rc() -> dict[RcKeyType, Any]:
     -------
     dict
         ``font.family`` as a fallback chain (CJK family, then DejaVu Sans),
-        PDF/PS Type 3 embedding (works for CFF-flavoured CJK fonts) and a
-        fixed SVG id salt so exports are byte-reproducible.
+        PDF/PS Type 3 embedding and SVG glyph paths (outlines, valid with a
+        CFF-flavoured CJK font without any conversion) and a fixed SVG id salt so
+        exports are byte-reproducible.  :func:`~tqspatial.maps.atlas.save_figure`
+        overrides the three font types with :func:`export_rc` (editable text).
 
     Examples
     --------
@@ -393,15 +395,16 @@ def truetype_copy(font: CJKFont, chars: str) -> CJKFont:
     Returns
     -------
     CJKFont
-        The copy: family ``<family> TT``, a file in a temporary folder of this process.
+        The copy: family ``<family> TT <hash of chars>``, a file in a temporary folder of
+        this process (removed at exit).
 
     Examples
     --------
     >>> copy = truetype_copy(cjk_font(), "天桥区 5km")
-    >>> copy.family, copy.path.suffix
-    ('Noto Sans CJK SC TT', '.ttf')
+    >>> copy.family.startswith("Noto Sans CJK SC TT "), copy.path.suffix
+    (True, '.ttf')
     """
-    from fontTools import subset  # noqa: PLC0415
+    from fontTools import subset  # type: ignore[import-untyped]  # noqa: PLC0415
 
     options = subset.Options()
     options.font_number = font.face_index
@@ -409,20 +412,21 @@ def truetype_copy(font: CJKFont, chars: str) -> CJKFont:
     options.notdef_outline = True
     options.name_IDs = ["*"]
     options.recalc_timestamp = False
-    source = subset.load_font(str(font.path), options)
-    if "glyf" in source:
-        return font
-    subsetter = subset.Subsetter(options=options)
-    subsetter.populate(text=chars)
-    subsetter.subset(source)
-    _to_quadratic(source)
-    family = font.family + _TRUETYPE_SUFFIX
-    for record in source["name"].names:
-        if record.nameID in (1, 4, 16):  # family, full name, typographic family
-            record.string = family
     digest = hashlib.sha1(chars.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+    # one family name per copy: matplotlib finds fonts by family, and copies hold different glyphs
+    family = f"{font.family}{_TRUETYPE_SUFFIX} {digest}"
     path = _truetype_dir() / f"{font.path.stem}-{font.face_index}-{digest}.ttf"
-    source.save(str(path), reorderTables=False)
+    with subset.load_font(str(font.path), options) as source:
+        if "glyf" in source:
+            return font
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(text=chars)
+        subsetter.subset(source)
+        _to_quadratic(source)
+        for record in source["name"].names:
+            if record.nameID in (1, 4, 16):  # family, full name, typographic family
+                record.string = family
+        source.save(str(path), reorderTables=False)
     font_manager.fontManager.addfont(str(path))
     return CJKFont(family, path, 0, f"truetype copy of {font.path.name}")
 
@@ -488,24 +492,29 @@ def truetype_text(fig: Figure) -> Iterator[None]:
     ...     fig = Figure()
     ...     label = fig.text(0.1, 0.1, "天桥区")
     >>> with truetype_text(fig):
-    ...     label.get_fontproperties().get_family()[0]
-    'Noto Sans CJK SC TT'
+    ...     label.get_fontproperties().get_family()[0].startswith("Noto Sans CJK SC TT ")
+    True
     >>> label.get_fontproperties().get_family()[0]
     'Noto Sans CJK SC'
     """
     font = cjk_font()
     texts = [t for t in _figure_texts(fig) if t.get_text()]
-    users = [t for t in texts if font is not None and font.family in t.get_fontproperties().get_family()]
+    users = [
+        t for t in texts if font is not None and font.family in t.get_fontproperties().get_family()
+    ]
     if font is None or not users:
         yield
         return
     chars = "".join(sorted({c for t in users for c in t.get_text()} | {" "}))
     copy = truetype_copy(font, chars)
-    saved = [(t, t.get_fontproperties().get_family()) for t in users]
+    # texts may share one FontProperties (a legend's do): swap in copies, put originals back
+    saved = [(t, t.get_fontproperties()) for t in users]
     try:
-        for text, families in saved:
-            text.set_fontfamily([copy.family if f == font.family else f for f in families])
+        for text, props in saved:
+            swapped = props.copy()
+            swapped.set_family([copy.family if f == font.family else f for f in props.get_family()])
+            text.set_fontproperties(swapped)
         yield
     finally:
-        for text, families in saved:
-            text.set_fontfamily(families)
+        for text, props in saved:
+            text.set_fontproperties(props)

@@ -23,6 +23,7 @@ import matplotlib.patheffects as pe
 import numpy as np
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnchoredOffsetbox, AuxTransformBox, DrawingArea, TextArea, VPacker
@@ -37,10 +38,11 @@ __all__ = [
     "add_credit",
     "add_locator_inset",
     "add_north_arrow",
-    "locator_bounds",
     "add_scale_bar",
+    "figure_renderer",
     "format_distance",
     "halo",
+    "locator_bounds",
     "nice_scale_length",
     "true_north_angle",
 ]
@@ -333,6 +335,30 @@ INSET_POSITIONS = (
 INSET_MARGIN = 0.01
 
 
+def figure_renderer(fig: Figure) -> RendererBase:
+    """Return a renderer to measure a figure's artists (text extents) before it is saved.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    Returns
+    -------
+    matplotlib.backend_bases.RendererBase
+        The canvas' renderer (Agg and friends), else one matplotlib makes for measuring.
+
+    Examples
+    --------
+    >>> figure_renderer(Figure()).points_to_pixels(72.0)
+    100.0
+    """
+    get = getattr(fig.canvas, "get_renderer", None)
+    if callable(get):
+        return get()  # type: ignore[no-any-return]
+    return fig._get_renderer()  # type: ignore[attr-defined,no-any-return]
+
+
 def _box_in_data(ax: Axes, bounds: tuple[float, float, float, float]) -> Any:  # noqa: ANN401
     x, y, w, h = bounds
     to_data = ax.transAxes + ax.transData.inverted()
@@ -381,13 +407,13 @@ def locator_bounds(
     ax.apply_aspect()
     fig = ax.get_figure()
     assert isinstance(fig, Figure)
-    renderer = fig._get_renderer()  # noqa: SLF001
+    renderer = figure_renderer(fig)
     frame = ax.get_window_extent(renderer)
     furniture = [a.get_window_extent(renderer) for a in ax.artists]
     best: tuple[float, tuple[float, float, float, float]] | None = None
     for size in sizes:
         h = size
-        w = size * aspect * frame.height / frame.width
+        w = float(size * aspect * frame.height / frame.width)
         for px, py in INSET_POSITIONS:
             x = min(max(px * (1 - w), INSET_MARGIN), 1 - w - INSET_MARGIN)
             y = min(max(py * (1 - h), INSET_MARGIN), 1 - h - INSET_MARGIN)
@@ -402,7 +428,12 @@ def locator_bounds(
                 best = (covered, bounds)
     if best is None:
         size = sizes[-1]
-        return (INSET_MARGIN, 1 - size - INSET_MARGIN, size * aspect * frame.height / frame.width, size)
+        return (
+            INSET_MARGIN,
+            1 - size - INSET_MARGIN,
+            size * aspect * frame.height / frame.width,
+            size,
+        )
     return best[1]
 
 
