@@ -758,8 +758,20 @@ class _Placer:
         rect = shapely.box(x0, y0, x1, y1)
         return float(1.0 - rect.intersection(region).area / max(rect.area, 1e-9))
 
+    def _boxes_at(self, text: Text, points: Sequence[tuple[float, float]]) -> list[Bbox]:
+        """Boxes of ``text`` moved to each point (a text's box only shifts with its anchor)."""
+        if not points:
+            return []
+        text.set_position(points[0])
+        first = self._box(text)
+        screen = self.ax.transData.transform(np.asarray(points, dtype=float))
+        shifts = screen - screen[0]
+        return [first.translated(float(dx), float(dy)) for dx, dy in shifts]
+
     def _score(self, box: Bbox, region: Any) -> tuple[float, float]:  # noqa: ANN401
         clash = _overlap_area(box, self.taken) + 4.0 * _outside_area(box, self.frame)
+        if clash > 0:  # the share outside matters only among free spots
+            return clash, 1.0
         return clash, self._outside_region(box, region)
 
     def place(self, job: _LabelJob) -> Text | None:
@@ -772,9 +784,8 @@ class _Placer:
             text.set_rotation(rotation)
             for rank_size, size in enumerate(job.fontsizes):
                 text.set_fontsize(size)
-                for xy in job.points:
-                    text.set_position(xy)
-                    clash, outside = self._score(self._box(text), job.region)
+                for xy, box in zip(job.points, self._boxes_at(text, job.points), strict=True):
+                    clash, outside = self._score(box, job.region)
                     # free spots first; then the spot most inside its region; bigger text first
                     key = (clash, round(outside, 1), rank_size + rank_rot)
                     if best is None or key < best[0]:
