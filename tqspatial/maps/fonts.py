@@ -408,7 +408,9 @@ def truetype_copy(font: CJKFont, chars: str) -> CJKFont:
 
     options = subset.Options()
     options.font_number = font.face_index
-    options.layout_features = ["*"]
+    # matplotlib lays text out itself: no shaping, no vertical metrics in the copy
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "VORG"]
     options.notdef_outline = True
     options.name_IDs = ["*"]
     options.recalc_timestamp = False
