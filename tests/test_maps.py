@@ -138,9 +138,10 @@ def test_legend_lists_every_element_and_layer(zh_map, tianqiao):
     for name in elements["name_zh"]:
         assert name in entries
     for fixed in [
-        "相邻区县",
+        "区外（相邻区县）",
         "未纳入组团",
-        "河流水系",
+        "河道水系（分析用）",
+        "黄河（1:400万示意）",
         "区界",
         "火车站",
         "桥梁",

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from tqspatial.maps.cluster import plot_cluster_map, resolve_lang
-from tqspatial.maps.fonts import figure_missing_glyphs, font_rc
+from tqspatial.maps.fonts import export_rc, figure_missing_glyphs, font_rc, truetype_text
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import Lang, bilingual
 from tqspatial.maps.webmap import make_webmap, save_webmap
@@ -76,8 +77,18 @@ def save_figure(
     *,
     formats: Sequence[str] = ("png", "pdf", "svg"),
     dpi: int = EXPORT_DPI,
+    editable_text: bool = True,
 ) -> list[Path]:
     """Write a figure as PNG, PDF and/or SVG after checking every glyph exists.
+
+    Text stays editable by default: PDF (and PS) embed the fonts as TrueType (Type 42;
+    a CFF-outline CJK font is converted to TrueType for the glyphs used, see
+    :func:`~tqspatial.maps.fonts.truetype_text`) and SVG keeps labels as ``<text>``
+    elements whose ``font-family`` names the CJK font first.  GIS staff can then edit
+    labels in Illustrator, Inkscape or QGIS; the SVG needs that font installed to show
+    the labels as drawn.  ``editable_text=False`` draws glyphs as outlines instead
+    (Type 3 / SVG paths): identical everywhere, not editable.  Settings apply to this
+    call only (``matplotlib.rc_context``).
 
     Parameters
     ----------
@@ -89,6 +100,9 @@ def save_figure(
         Formats to write.
     dpi : int, default 300
         Resolution of raster output.
+    editable_text : bool, default True
+        Keep text editable (TrueType fonts in PDF/PS, ``<text>`` in SVG); False for
+        outlines (see :func:`~tqspatial.maps.fonts.export_rc`).
 
     Returns
     -------
@@ -112,7 +126,7 @@ def save_figure(
     base = Path(stem)
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    with mpl.rc_context(font_rc()):
+    with mpl.rc_context({**font_rc(), **export_rc(editable_text=editable_text)}):
         for fmt in formats:
             path = base.with_suffix(f".{fmt}")
             # no timestamps: the same map gives the same bytes on every run
@@ -121,7 +135,9 @@ def save_figure(
                 metadata = {"Creator": "tqspatial", "Date": None}
             elif fmt == "pdf":
                 metadata = {"Creator": "tqspatial", "CreationDate": None}
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+            swap = editable_text and fmt in ("pdf", "ps", "eps")
+            with truetype_text(fig) if swap else contextlib.nullcontext():
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
             out.append(path)
     logger.info("wrote %s", ", ".join(str(p) for p in out))
     return out

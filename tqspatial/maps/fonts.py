@@ -17,12 +17,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import importlib.util
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +40,13 @@ __all__ = [
     "CJKFont",
     "FontWarning",
     "cjk_font",
+    "export_rc",
     "figure_missing_glyphs",
     "font_rc",
     "missing_glyphs",
     "register_cjk_font",
+    "truetype_copy",
+    "truetype_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -235,8 +240,10 @@ def font_rc() -> dict[RcKeyType, Any]:
     -------
     dict
         ``font.family`` as a fallback chain (CJK family, then DejaVu Sans),
-        PDF/PS Type 3 embedding (works for CFF-flavoured CJK fonts) and a
-        fixed SVG id salt so exports are byte-reproducible.
+        PDF/PS Type 3 embedding and SVG glyph paths (outlines, valid with a
+        CFF-flavoured CJK font without any conversion) and a fixed SVG id salt so
+        exports are byte-reproducible.  :func:`~tqspatial.maps.atlas.save_figure`
+        overrides the three font types with :func:`export_rc` (editable text).
 
     Examples
     --------
@@ -292,11 +299,7 @@ def figure_missing_glyphs(fig: Figure) -> dict[str, list[str]]:
     {}
     """
     out: dict[str, list[str]] = {}
-    texts = [t for t in fig.findobj(Text) if isinstance(t, Text)]
-    for table in fig.findobj(Table):  # table cells are not reached by findobj
-        if isinstance(table, Table):
-            texts += [cell.get_text() for cell in table.get_celld().values()]
-    for text in texts:
+    for text in _figure_texts(fig):  # table cells too: findobj does not reach them
         label = text.get_text()
         if not label or not text.get_visible():
             continue
@@ -304,3 +307,216 @@ def figure_missing_glyphs(fig: Figure) -> dict[str, list[str]]:
         if missing:
             out[label] = missing
     return out
+
+
+#: Largest deviation (font units) allowed when cubic CFF curves become quadratic TrueType ones.
+_CU2QU_MAX_ERR = 1.0
+
+#: Suffix of the family name of a TrueType copy made for PDF/PS embedding.
+_TRUETYPE_SUFFIX = " TT"
+
+
+def _to_quadratic(font: Any) -> None:  # noqa: ANN401 - fontTools TTFont
+    """Turn a CFF-flavoured OpenType font into a TrueType (glyf) one, in place."""
+    from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped]  # noqa: PLC0415
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]  # noqa: PLC0415
+    from fontTools.ttLib import newTable  # noqa: PLC0415
+
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, _CU2QU_MAX_ERR, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    for glyph in glyphs.values():
+        glyph.recalcBounds(glyf)
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    glyf.compile(font)
+    metrics = font["hmtx"].metrics
+    for name, glyph in glyf.glyphs.items():
+        metrics[name] = (metrics[name][0], getattr(glyph, "xMin", 0))
+    font["maxp"] = maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for field in (
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
+        setattr(maxp, field, 1 if field == "maxZones" else 0)
+    maxp.numGlyphs = len(order)
+    font.recalcBBoxes = True  # maxp's point and contour counts, glyph boxes, on save
+    post = font["post"]
+    post.formatType = 3.0
+    post.extraNames = []
+    post.mapping = {}
+    font.sfntVersion = "\000\001\000\000"
+
+
+@functools.cache
+def _truetype_dir() -> Path:
+    import atexit  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix="tqspatial-fonts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@functools.cache
+def truetype_copy(font: CJKFont, chars: str) -> CJKFont:
+    """Return a TrueType-outline subset of ``font`` holding ``chars``, registered with matplotlib.
+
+    PDF and PostScript can embed a font as editable text (Type 42, ``/FontFile2``) only when
+    its outlines are TrueType (``glyf``).  Noto Sans CJK has CFF outlines; matplotlib would put
+    them into ``/FontFile2`` anyway, which is not valid PDF and which Illustrator cannot read.
+    This converts the glyphs a figure uses (cubic to quadratic curves, error at most one font
+    unit) into a small TrueType font with the same PostScript name and metrics.
+
+    Parameters
+    ----------
+    font : CJKFont
+        The CJK face (a TrueType face is returned unchanged).
+    chars : str
+        The characters to keep (sorted, each once, for caching).
+
+    Returns
+    -------
+    CJKFont
+        The copy: family ``<family> TT <hash of chars>``, a file in a temporary folder of
+        this process (removed at exit).
+
+    Examples
+    --------
+    >>> copy = truetype_copy(cjk_font(), "天桥区 5km")
+    >>> copy.family.startswith("Noto Sans CJK SC TT "), copy.path.suffix
+    (True, '.ttf')
+    """
+    from fontTools import subset  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    options = subset.Options()
+    options.font_number = font.face_index
+    # matplotlib lays text out itself: no shaping, no vertical metrics in the copy
+    options.layout_features = []
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "VORG"]
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    options.recalc_timestamp = False
+    digest = hashlib.sha1(chars.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+    # one family name per copy: matplotlib finds fonts by family, and copies hold different glyphs
+    family = f"{font.family}{_TRUETYPE_SUFFIX} {digest}"
+    path = _truetype_dir() / f"{font.path.stem}-{font.face_index}-{digest}.ttf"
+    with subset.load_font(str(font.path), options) as source:
+        if "glyf" in source:
+            return font
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(text=chars)
+        subsetter.subset(source)
+        _to_quadratic(source)
+        for record in source["name"].names:
+            if record.nameID in (1, 4, 16):  # family, full name, typographic family
+                record.string = family
+        source.save(str(path), reorderTables=False)
+    font_manager.fontManager.addfont(str(path))
+    return CJKFont(family, path, 0, f"truetype copy of {font.path.name}")
+
+
+def export_rc(*, editable_text: bool = True) -> dict[RcKeyType, Any]:
+    """Return the rc settings that decide how PDF, PS and SVG exports hold their text.
+
+    Parameters
+    ----------
+    editable_text : bool, default True
+        True: fonts embedded as TrueType (Type 42) in PDF/PS and text kept as ``<text>``
+        in SVG (``svg.fonttype = 'none'``, the CSS ``font-family`` names the CJK font), so
+        labels can be edited in Illustrator, Inkscape or QGIS.  False: glyphs drawn as
+        outlines (Type 3 in PDF/PS, paths in SVG), which look the same everywhere but
+        cannot be edited.
+
+    Returns
+    -------
+    dict
+        ``pdf.fonttype``, ``ps.fonttype`` and ``svg.fonttype``.
+
+    Examples
+    --------
+    >>> export_rc()["pdf.fonttype"], export_rc(editable_text=False)["svg.fonttype"]
+    (42, 'path')
+    """
+    if editable_text:
+        return {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none"}
+    return {"pdf.fonttype": 3, "ps.fonttype": 3, "svg.fonttype": "path"}
+
+
+def _figure_texts(fig: Figure) -> list[Text]:
+    texts = [t for t in fig.findobj(Text) if isinstance(t, Text)]
+    for table in fig.findobj(Table):
+        if isinstance(table, Table):
+            texts += [cell.get_text() for cell in table.get_celld().values()]
+    return texts
+
+
+@contextlib.contextmanager
+def truetype_text(fig: Figure) -> Iterator[None]:
+    """Draw the figure's CJK text with a TrueType copy of the CJK font for the block.
+
+    Inside the block every text whose font family list names the CJK family uses
+    :func:`truetype_copy` instead (same glyphs, same metrics, TrueType outlines), so a
+    Type 42 PDF/PS export embeds a valid ``/FontFile2``.  The texts get their fonts back
+    on exit; nothing global changes but the registered copy.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure about to be saved.
+
+    Yields
+    ------
+    None
+        Nothing; save the figure inside the block.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context(font_rc()):
+    ...     fig = Figure()
+    ...     label = fig.text(0.1, 0.1, "天桥区")
+    >>> with truetype_text(fig):
+    ...     label.get_fontproperties().get_family()[0].startswith("Noto Sans CJK SC TT ")
+    True
+    >>> label.get_fontproperties().get_family()[0]
+    'Noto Sans CJK SC'
+    """
+    font = cjk_font()
+    texts = [t for t in _figure_texts(fig) if t.get_text()]
+    users = [
+        t for t in texts if font is not None and font.family in t.get_fontproperties().get_family()
+    ]
+    if font is None or not users:
+        yield
+        return
+    chars = "".join(sorted({c for t in users for c in t.get_text()} | {" "}))
+    copy = truetype_copy(font, chars)
+    # texts may share one FontProperties (a legend's do): swap in copies, put originals back
+    saved = [(t, t.get_fontproperties()) for t in users]
+    try:
+        for text, props in saved:
+            swapped = props.copy()
+            swapped.set_family([copy.family if f == font.family else f for f in props.get_family()])
+            text.set_fontproperties(swapped)
+        yield
+    finally:
+        for text, props in saved:
+            text.set_fontproperties(props)

@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import matplotlib.patheffects as pe
 import numpy as np
+import shapely
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.offsetbox import AnchoredOffsetbox, AuxTransformBox, DrawingArea, TextArea, VPacker
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from pyproj import CRS, Transformer
 
 __all__ = [
@@ -34,8 +39,10 @@ __all__ = [
     "add_locator_inset",
     "add_north_arrow",
     "add_scale_bar",
+    "figure_renderer",
     "format_distance",
     "halo",
+    "locator_bounds",
     "nice_scale_length",
     "true_north_angle",
 ]
@@ -48,6 +55,9 @@ SCALE_BAR_FRACTION = 0.25
 
 #: Metres from which a length is written in kilometres.
 KM_FROM_M = 1000.0
+
+#: Drawing order of a locator inset: above every layer and label of the map.
+INSET_ZORDER = 20
 
 
 def nice_scale_length(span_m: float, *, fraction: float = SCALE_BAR_FRACTION) -> float:
@@ -306,33 +316,159 @@ def add_north_arrow(
     return anchored
 
 
+#: Inset sizes tried, as a share of the map's height, largest first.
+INSET_SIZES = (0.24, 0.2, 0.16, 0.13)
+
+#: Inset positions tried, as (x, y) anchors in axes fractions, in order of preference.
+INSET_POSITIONS = (
+    (0.0, 1.0),  # upper left
+    (1.0, 0.0),  # lower right
+    (1.0, 1.0),  # upper right
+    (0.0, 0.0),  # lower left
+    (0.0, 0.5),
+    (1.0, 0.5),
+    (0.5, 1.0),
+    (0.5, 0.0),
+)
+
+#: Gap between an inset and the map frame, in axes fractions.
+INSET_MARGIN = 0.01
+
+
+def figure_renderer(fig: Figure) -> RendererBase:
+    """Return a renderer to measure a figure's artists (text extents) before it is saved.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    Returns
+    -------
+    matplotlib.backend_bases.RendererBase
+        The canvas' renderer (Agg and friends), else one matplotlib makes for measuring.
+
+    Examples
+    --------
+    >>> figure_renderer(Figure()).points_to_pixels(72.0)
+    100.0
+    """
+    get = getattr(fig.canvas, "get_renderer", None)
+    if callable(get):
+        return get()  # type: ignore[no-any-return]
+    return fig._get_renderer()  # type: ignore[attr-defined,no-any-return]
+
+
+def _box_in_data(ax: Axes, bounds: tuple[float, float, float, float]) -> Any:  # noqa: ANN401
+    x, y, w, h = bounds
+    to_data = ax.transAxes + ax.transData.inverted()
+    (x0, y0), (x1, y1) = to_data.transform([[x, y], [x + w, y + h]])
+    return shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def locator_bounds(
+    ax: Axes,
+    avoid: Any,  # noqa: ANN401 - shapely geometry in data units
+    *,
+    aspect: float = 1.0,
+    sizes: Sequence[float] = INSET_SIZES,
+) -> tuple[float, float, float, float]:
+    """Choose where a locator inset goes: the largest box, in the first corner, that covers no land.
+
+    Every size of ``sizes`` is tried at every position of :data:`INSET_POSITIONS`; a box is
+    skipped when it overlaps furniture already on the axes (scale bar, north arrow).  The first
+    box whose area over ``avoid`` is zero wins; if none is free, the box covering least.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Map axes, limits and aspect set.
+    avoid : shapely geometry
+        What the inset must not hide, in data units (e.g. the district).
+    aspect : float, default 1
+        Width over height of the inset box, on screen.
+    sizes : sequence of float
+        Inset heights to try, as shares of the axes height.
+
+    Returns
+    -------
+    tuple of float
+        ``(x, y, width, height)`` in axes fractions.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from shapely.geometry import box
+    >>> ax = Figure().add_subplot()
+    >>> _ = ax.set_xlim(0, 100), ax.set_ylim(0, 100), ax.set_aspect("equal")
+    >>> [round(v, 2) for v in locator_bounds(ax, box(0, 50, 50, 100))]  # upper left is taken
+    [0.75, 0.01, 0.24, 0.24]
+    """
+    ax.apply_aspect()
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    renderer = figure_renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    furniture = [a.get_window_extent(renderer) for a in ax.artists]
+    best: tuple[float, tuple[float, float, float, float]] | None = None
+    for size in sizes:
+        h = size
+        w = float(size * aspect * frame.height / frame.width)
+        for px, py in INSET_POSITIONS:
+            x = min(max(px * (1 - w), INSET_MARGIN), 1 - w - INSET_MARGIN)
+            y = min(max(py * (1 - h), INSET_MARGIN), 1 - h - INSET_MARGIN)
+            bounds = (x, y, w, h)
+            screen = Bbox.from_bounds(x, y, w, h).transformed(ax.transAxes)
+            if any(screen.overlaps(b) for b in furniture):
+                continue
+            covered = float(_box_in_data(ax, bounds).intersection(avoid).area) if avoid else 0.0
+            if covered <= 0:
+                return bounds
+            if best is None or covered < best[0]:
+                best = (covered, bounds)
+    if best is None:
+        size = sizes[-1]
+        return (
+            INSET_MARGIN,
+            1 - size - INSET_MARGIN,
+            size * aspect * frame.height / frame.width,
+            size,
+        )
+    return best[1]
+
+
 def add_locator_inset(
     ax: Axes,
     context: gpd.GeoDataFrame,
     focus: gpd.GeoDataFrame,
     *,
-    bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.24, 0.26),
+    bounds: tuple[float, float, float, float] | None = None,
     label: str | None = None,
+    avoid: Any = None,  # noqa: ANN401 - shapely geometry
 ) -> Axes:
-    """Add a small locator map: the wider area, the focus area and the map frame.
+    """Add a small, opaque locator map: the wider area, the focus area and the map frame.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-        Main map axes (limits already set).
+        Main map axes (limits already set; furniture such as the scale bar and north
+        arrow already drawn, so the inset keeps clear of it).
     context : geopandas.GeoDataFrame
         Wider area, e.g. every district of the city.
     focus : geopandas.GeoDataFrame
         Area to highlight, e.g. the district.
-    bounds : tuple of float, default (0, 0, 0.24, 0.26)
-        Inset position and size in axes fractions (x, y, width, height).
+    bounds : tuple of float, optional
+        Inset position and size in axes fractions (x, y, width, height); by default
+        :func:`locator_bounds` picks a corner where the inset hides none of ``avoid``.
     label : str, optional
         Small caption, e.g. the city's name.
+    avoid : shapely geometry, optional
+        What the inset must not hide (data units); default the focus area's land.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The inset axes (gid ``tq-locator``).
+        The inset axes (gid ``tq-locator``), white and drawn above the map's data.
 
     Examples
     --------
@@ -340,29 +476,37 @@ def add_locator_inset(
     >>> from shapely.geometry import box
     >>> from matplotlib.figure import Figure
     >>> ax = Figure().add_subplot()
+    >>> _ = ax.set_xlim(0, 100), ax.set_ylim(0, 100)
     >>> city = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs="EPSG:4548")
     >>> add_locator_inset(ax, city, city.iloc[:1]).get_gid()
     'tq-locator'
     """
-    inset = ax.inset_axes(bounds)
-    inset.set_gid("tq-locator")
-    context.plot(ax=inset, facecolor="#E6E6E6", edgecolor="white", linewidth=0.4)
-    focus.plot(ax=inset, facecolor="#555555", edgecolor="#333333", linewidth=0.4)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    cx0, cy0, cx1, cy1 = context.total_bounds
+    pad = 0.04 * max(cx1 - cx0, cy1 - cy0)
+    lx0, lx1 = min(cx0, x0) - pad, max(cx1, x1) + pad
+    ly0, ly1 = min(cy0, y0) - pad, max(cy1, y1) + pad
+    if bounds is None:
+        if avoid is None and not focus.empty:
+            avoid = focus.union_all()
+        bounds = locator_bounds(ax, avoid, aspect=(lx1 - lx0) / (ly1 - ly0))
+    inset = ax.inset_axes(bounds)
+    inset.set_gid("tq-locator")
+    inset.set_zorder(INSET_ZORDER)
+    context.plot(ax=inset, facecolor="#E6E6E6", edgecolor="white", linewidth=0.4)
+    focus.plot(ax=inset, facecolor="#555555", edgecolor="#333333", linewidth=0.4)
     inset.add_patch(
         Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#D55E00", linewidth=0.9)
     )
-    cx0, cy0, cx1, cy1 = context.total_bounds
-    pad = 0.04 * max(cx1 - cx0, cy1 - cy0)
-    inset.set_xlim(min(cx0, x0) - pad, max(cx1, x1) + pad)
-    inset.set_ylim(min(cy0, y0) - pad, max(cy1, y1) + pad)
+    inset.set_xlim(lx0, lx1)
+    inset.set_ylim(ly0, ly1)
     inset.set_aspect("equal")
     inset.set_xticks([])
     inset.set_yticks([])
     inset.set_xlabel("")
     inset.set_ylabel("")
-    inset.patch.set(facecolor="white", alpha=0.9)
+    inset.patch.set(facecolor="white", alpha=1.0)
     for spine in inset.spines.values():
         spine.set(linewidth=0.6, edgecolor="#666666")
     if label:
