@@ -9,6 +9,10 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   "$PY" -m venv "$VENV"
 fi
 install_tqspatial() {  # $1: extras, e.g. "[all]" or "[test]"; versions pinned by requirements/
+  if ! "$VENV/bin/python" -c "import tqspatial" 2>/dev/null; then  # pip is quiet: say why we wait
+    echo "first run: installing tqspatial$1 and its dependencies into $VENV" \
+      "(1–3 minutes; later runs reuse it)…" >&2
+  fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$ROOT/requirements/runtime.txt" -c "$ROOT/requirements/test.txt" -e "$ROOT$1" 2>&1 | grep -v "^WARNING: Location" >&2 || true
   "$VENV/bin/python" -c "import tqspatial" || { echo "installing tqspatial failed" >&2; exit 1; }

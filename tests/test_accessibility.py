@@ -430,3 +430,29 @@ def test_bucket_and_heap_searches_agree(embedded, tianqiao, monkeypatch):
     assert np.allclose(heap["access_ratio"], bucket["access_ratio"], rtol=1e-12, equal_nan=True)
     assert np.allclose(fh["demand_weighted"], fb["demand_weighted"], rtol=1e-12, equal_nan=True)
     assert acc._bucket_width(np.array([0.0, 1.0]), 900.0, 10) == 0.0  # zero-length edge
+
+
+def test_unsnapped_parcels_are_warned_once_per_mode_naming_it(caplog):
+    far = [Point(0, 20), Point(0, 5_000), Point(200, 9_000)]  # two parcels beyond 500 m
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["a", "b", "c"], "residents": [10.0, 5.0, 1.0]},
+        geometry=far,
+        crs="EPSG:4548",
+    )
+    facilities = gpd.GeoDataFrame(
+        {"facility_id": ["k"], "kind": ["clinic"], "capacity": [5.0]},
+        geometry=[Point(200, 0)],
+        crs="EPSG:4548",
+    )
+    with caplog.at_level("WARNING", logger="tqspatial"):
+        table = acc.parcel_access_table(
+            network.toy_network("walk"), network.toy_network("drive"), parcels, facilities
+        )
+    not_snapped = int(table["snap_reason"].notna().sum())
+    assert not_snapped == 2
+    snapping = [r.getMessage() for r in caplog.records if "not snapped" in r.getMessage()]
+    assert len(snapping) == 2, snapping  # walk and drive, once each
+    for mode, message in zip(("walk", "drive"), snapping, strict=True):
+        assert f"the {mode} network" in message
+        assert f"{not_snapped} of 3 points" in message
+        assert "beyond_max_snap: 2" in message

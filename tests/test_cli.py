@@ -61,3 +61,31 @@ def test_map_command_writes_the_requested_formats(tmp_path):
     with Image.open(out / "cluster_map.png") as png:
         assert png.info["dpi"][0] == pytest.approx(50, abs=0.5)
     assert "<svg" in (out / "cluster_map.svg").read_text(encoding="utf-8")[:500]
+
+
+@pytest.mark.parametrize(
+    ("flags", "tty", "expected"),
+    [
+        ([], False, False),  # batch: off
+        ([], True, True),  # a terminal: on
+        (["--progress"], False, True),  # asked for, e.g. to watch a log file
+        (["--no-progress"], True, False),
+        (["-q", "--progress"], True, False),  # quiet wins
+    ],
+)
+def test_progress_flag(monkeypatch, flags, tty, expected):
+    seen = {}
+
+    class _Result:
+        files = ()
+
+    def fake_refresh(config, **kwargs):
+        seen.update(kwargs)
+        return _Result()
+
+    monkeypatch.setattr(cli, "refresh", fake_refresh)
+    monkeypatch.setattr(cli, "progress_default", lambda: tty)
+    quiet = [f for f in flags if f == "-q"]
+    rest = [f for f in flags if f != "-q"]
+    assert cli.main([*quiet, "refresh", *rest]) == cli.EXIT_OK
+    assert seen["progress"] is expected

@@ -1,6 +1,7 @@
 """Field-name mapping and value parsing, checked against hand-computed values."""
 
 import datetime
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ from shapely.geometry import box
 
 from tqspatial.errors import ConfigError
 from tqspatial.fields import AREA_UNITS, map_fields, match_fields, parse_value
+from tqspatial.io import read_parcels
 from tqspatial.quality import recording
 
 MU_M2 = 10_000 / 15
@@ -407,3 +409,29 @@ def test_gb50137_names_and_english_field_names():
 )  # fmt: skip
 def test_english_field_names_match(columns, expected):
     assert sorted(match_fields(columns)) == sorted(expected)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data/examples/天桥区地块示例/天桥区地块示例.shp"
+
+
+def test_reading_the_example_logs_each_kind_of_finding_once(caplog):
+    with caplog.at_level(logging.INFO, logger="tqspatial"), recording() as log:
+        read_parcels(EXAMPLE)
+    table = log.table()
+    findings = table.groupby(["layer", "stage", "kind", "severity"]).size()
+    assert findings.max() > 1  # the example maps several fields and parses values several ways
+    records = [r for r in caplog.records if r.name == "tqspatial.quality"]
+    assert len(records) == len(findings)  # one record per kind, not per finding or value
+    for (layer, stage, kind, severity), n in findings.items():
+        (record,) = [r for r in records if f"{layer} [{stage}/{kind}]" in r.getMessage()]
+        assert record.levelname == {"info": "INFO"}.get(severity, "WARNING")
+        if n > 1:
+            assert f"{n} findings" in record.getMessage()
+    mapped = table[table["kind"] == "field_mapped"]["column"].tolist()
+    (line,) = [r.getMessage() for r in records if "/field_mapped]" in r.getMessage()]
+    quoted = sum(repr(column) in line for column in mapped)  # quoted up to a length, then counted
+    assert quoted >= 1
+    assert quoted == len(mapped) or f"and {len(mapped) - quoted} more" in line
+    # besides the quality findings, the reader says what it read and how it reprojected
+    infos = [r for r in caplog.records if r.levelno == logging.INFO]
+    assert len(infos) <= (findings.index.get_level_values("severity") == "info").sum() + 2

@@ -1,6 +1,7 @@
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -279,3 +280,45 @@ def test_dask_engine_publishes_the_same_tables(tmp_path, fast):
         right = pd.read_csv(parted.out_dir / name, encoding="utf-8-sig")
         pd.testing.assert_frame_equal(left, right, rtol=1e-9)
     assert "parcels (dask)" in parted.timings_s
+
+
+def _segments(text):
+    """What a terminal would show line by line: tqdm redraws its bar after a carriage return."""
+    return [s for line in text.split("\n") for s in line.split("\r") if s.strip()]
+
+
+def test_progress_counts_stages_and_maps_and_log_lines_pass_over_the_bar(tmp_path, capsys):
+    config = parse_config({"maps": {"dpi": 30}, "accessibility": {"enabled": False}})
+    handler = tq.enable_logging("INFO")  # a console handler on (captured) standard error
+    try:
+        res = tq.refresh(config, out_dir=tmp_path / "out", progress=True)
+    finally:
+        logging.getLogger("tqspatial").removeHandler(handler)
+        logging.getLogger("tqspatial").setLevel(logging.NOTSET)
+    err = _segments(capsys.readouterr().err)
+    stages = len(res.timings_s)
+    assert any("refresh: write: 100%" in s and f"{stages}/{stages}" in s for s in err)
+    # the maps stage counts each map it writes (one per file stem: cluster_map, atlas ...)
+    stems = sorted({p.stem for p in res.files if p.parent.name == "maps"})
+    assert len(stems) >= 4
+    ticks = [s for s in err if s.lstrip().startswith("maps:")]
+    for i in range(1, len(stems) + 1):
+        assert any(f"{i}map " in s for s in ticks), (i, ticks)
+    for stem in stems:
+        assert any(stem in s for s in ticks), stem
+    # log lines are written through the bar (tqdm.write): never on the same line as a bar
+    logged = [s for s in err if " INFO " in s]
+    assert any("stage maps: done" in s for s in logged)
+    assert all("%|" not in s and "map [" not in s for s in logged)  # no bar on a log line
+
+
+def test_progress_is_off_by_default_outside_terminals_and_notebooks(tmp_path, fast, capsys):
+    assert not sys.stderr.isatty()
+    assert not tq.pipeline.progress_default()
+    tq.refresh(fast, out_dir=tmp_path)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_default_follows_the_terminal(monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert tq.pipeline.progress_default()

@@ -14,6 +14,7 @@ from tqspatial.quality import (
     LOG_COLUMNS,
     QualityLog,
     active_log,
+    logged_by_kind,
     note,
     quality_report,
     recording,
@@ -187,3 +188,35 @@ def test_nothing_is_printed(capsys, caplog):
     with caplog.at_level(logging.WARNING), recording():
         note(layer="p", stage="s", kind="k", severity="warning", message="loud")
     assert capsys.readouterr().out == ""
+
+
+def _noted_then_stopped(caplog):
+    with logged_by_kind():
+        with logged_by_kind():  # nested: the outer block logs
+            for column in ("a", "b", "c"):
+                note(layer="p", stage="fields", kind="mapped", column=column,
+                     message=f"{column} mapped")  # fmt: skip
+            note(layer="p", stage="fields", kind="odd", severity="warning", message="odd",
+                 rows=[1, 2])  # fmt: skip
+        assert caplog.records == []  # nothing yet: the outer block is still open
+        msg = "stop"
+        raise ValueError(msg)
+
+
+def test_logged_by_kind_logs_one_record_per_kind_at_the_end_even_on_error(caplog):
+    with (
+        caplog.at_level("INFO", logger="tqspatial"),
+        recording() as log,
+        pytest.raises(ValueError, match="stop"),
+    ):
+        _noted_then_stopped(caplog)
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert messages == [
+        ("INFO", "p [fields/mapped] 3 findings: a mapped; b mapped; c mapped"),
+        ("WARNING", "p [fields/odd] 2 rows: odd"),
+    ]
+    assert len(log) == 4  # the log itself keeps every finding
+    caplog.clear()
+    with caplog.at_level("INFO", logger="tqspatial"):
+        note(layer="p", stage="fields", kind="mapped", message="outside a block")
+    assert [r.getMessage() for r in caplog.records] == ["p [fields/mapped]: outside a block"]

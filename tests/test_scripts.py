@@ -92,3 +92,40 @@ def test_bindir_prefers_the_version_with_postgis(tmp_path, monkeypatch):
     (share / "17" / "extension").mkdir(parents=True)
     (share / "17" / "extension" / "postgis.control").write_text("")
     assert find_bindir(lib, share) == lib / "17" / "bin"
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# stands in for .venv/bin/python: tqspatial imports once pip "installed" it
+venv="$(dirname "$(dirname "$0")")"
+if [[ "$1" == "-m" && "$2" == "pip" ]]; then
+  echo "$@" >> "$venv/pip.log"; touch "$venv/installed"; exit 0
+fi
+if [[ "$1" == "-c" ]]; then [[ -f "$venv/installed" ]]; exit $?; fi
+exit 1
+"""
+
+
+def _install(venv):
+    return subprocess.run(
+        ["bash", "-c", f'source "{ROOT}/scripts/_env.sh"; install_tqspatial "[all]"'],
+        env={"PATH": "/usr/bin:/bin", "TQSPATIAL_VENV": str(venv)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_the_first_install_says_what_it_is_doing(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    first = _install(venv)
+    assert "first run: installing tqspatial[all] and its dependencies" in first.stderr
+    assert str(venv) in first.stderr
+    again = _install(venv)  # reused: pip still checks, quietly
+    assert "first run" not in again.stderr
+    pip_calls = (venv / "pip.log").read_text().splitlines()
+    assert len(pip_calls) == 2
+    assert all("requirements/runtime.txt" in call and "[all]" in call for call in pip_calls)

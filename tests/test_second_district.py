@@ -141,6 +141,18 @@ def test_cluster_map_focus_title_neighbours_and_credits(lixia):
     assert png.stat().st_size > 10_000
 
 
+def test_render_maps_reports_each_map_it_writes(lixia, tmp_path):
+    layers = map_layers(read_inputs(load_config(lixia.config), maps=True))
+    reported = []
+    written = maps.render_maps(
+        tmp_path, layers, formats=("png", "svg"), dpi=30, on_map=reported.append
+    )
+    # one report per map (not per format), in the order written, naming a file that exists
+    assert reported == ["cluster_map.png", "atlas.pdf"]
+    assert [p.name for p in written] == ["cluster_map.png", "cluster_map.svg", "atlas.pdf"]
+    assert all((tmp_path / name).is_file() for name in reported)
+
+
 def test_generic_modules_name_no_tianqiao_river_anchor_or_element():
     package = ROOT / "tqspatial"
     found = []

@@ -257,7 +257,7 @@ def snap_points(
     out.loc[ok, "connector_m"] = dist[rows_ok, first[rows_ok]]
     reason[ok] = None
     out["snap_reason"] = pd.Series(reason, index=out.index, dtype=object)
-    _not_snapped(reason, n)
+    _not_snapped(reason, n, net.mode)
     return out
 
 
@@ -270,14 +270,16 @@ def _segments(net: CompiledNetwork) -> tuple[IntArray, IntArray]:
     return key // net.n_nodes, key % net.n_nodes
 
 
-def _not_snapped(reason: npt.NDArray[Any], n_total: int) -> None:
+def _not_snapped(reason: npt.NDArray[Any], n_total: int, mode: str) -> None:
+    """Warn once per call, naming the network's mode (walk, drive ...) and the reasons."""
     failed = pd.Series(reason).dropna().value_counts()
     if len(failed):
         logger.warning(
-            "snapping: %d of %d points not snapped: %s",
+            "snapping to the %s network: %d of %d points not snapped (%s)",
+            mode,
             int(failed.sum()),
             n_total,
-            failed.to_dict(),
+            ", ".join(f"{why}: {count}" for why, count in failed.items()),
         )
 
 
@@ -377,7 +379,7 @@ def _snap_to_edges(
         conn[good] = shapely.distance(seg, points[ok])
         node[good] = np.where(t <= 0.5, eu[good], ev[good])  # noqa: PLR2004 - the nearer end
         reason[good] = None
-    _not_snapped(reason, n)
+    _not_snapped(reason, n, net.mode)
     out = pd.DataFrame({"node": node, "connector_m": conn}, index=series.index)
     out["snap_reason"] = pd.Series(reason, index=series.index, dtype=object)
     out["edge_u"], out["edge_v"], out["edge_t"] = eu, ev, et

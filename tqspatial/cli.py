@@ -25,7 +25,13 @@ from tqspatial.config import default_config_text
 from tqspatial.distributed import DEFAULT_PARCELS_PER_PARTITION
 from tqspatial.errors import ConfigError, TqspatialError
 from tqspatial.log import enable_logging
-from tqspatial.pipeline import diff_inventories, draw_maps, init_profile, refresh
+from tqspatial.pipeline import (
+    diff_inventories,
+    draw_maps,
+    init_profile,
+    progress_default,
+    refresh,
+)
 from tqspatial.publish import PUBLISHED, OutputLockedError
 from tqspatial.stream import DEFAULT_BATCH_SIZE
 
@@ -112,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=("single", "dask"),
         default="single",
         help="dask: parcel stages per spatial partition on a dask cluster (same results)",
+    )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars of the stages and the maps on standard error (default: in a "
+        "terminal only; -q turns them off)",
     )
     run.add_argument(
         "--scheduler",
@@ -252,7 +265,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             out_dir=args.out,
             dry_run=args.dry_run,
             if_changed=args.if_changed,
-            progress=sys.stderr.isatty() and not args.quiet,
+            progress=(progress_default() if args.progress is None else args.progress)
+            and not args.quiet,
             to=args.to,
             engine=args.engine,
             scheduler=args.scheduler,

@@ -36,7 +36,7 @@ import pandas as pd
 
 from tqspatial.errors import ConfigError
 from tqspatial.landuse import landuse_table
-from tqspatial.quality import note
+from tqspatial.quality import logged_by_kind, note
 from tqspatial.validate import PARCEL_COLUMNS, fold_key
 
 __all__ = [
@@ -667,6 +667,7 @@ def _landuse_names_to_codes(codes: pd.Series, source: str, notes: _RowNotes) -> 
     return text.where(~hit, mapped).astype(object).where(codes.notna(), None)
 
 
+@logged_by_kind()  # one log line per kind of finding, not per column
 def map_fields(
     frame: gpd.GeoDataFrame,
     *,
@@ -706,7 +707,8 @@ def map_fields(
         A copy with the canonical columns added and ``parse_note`` (text per
         row saying what was read or why a value is missing, else None).  No
         row is dropped.  Findings are recorded (stage ``"fields"``) with
-        :func:`tqspatial.quality.note`, one entry per column and reason.
+        :func:`tqspatial.quality.note`, one entry per column and reason, and
+        logged once per kind (:func:`tqspatial.quality.logged_by_kind`).
 
     Raises
     ------

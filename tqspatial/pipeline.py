@@ -15,10 +15,12 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
@@ -59,7 +61,7 @@ from tqspatial.publish import (
     staged,
     write_beside,
 )
-from tqspatial.quality import QualityLog, quality_report, recording
+from tqspatial.quality import QualityLog, logged_by_kind, quality_report, recording
 from tqspatial.results import Inventory, build_inventory, no_access_counts
 from tqspatial.settings import get_settings
 from tqspatial.structure import CLUSTER_KIND, PlanStructure, StructureError
@@ -89,6 +91,7 @@ __all__ = [
     "init_profile",
     "map_layers",
     "parcel_context",
+    "progress_default",
     "read_inputs",
     "refresh",
     "workbook_sheets",
@@ -128,31 +131,121 @@ class InputQualityError(SchemaError):
 
 
 class _Stopwatch:
-    """Times stages; logs each, and shows a progress bar when asked (a terminal)."""
+    """Times stages and logs each; with ``progress``, shows a bar (see :func:`_progress_bar`).
+
+    While the bar is shown, console log lines go through ``tqdm.write`` so they
+    do not break it, and :meth:`tick` counts the items of a stage (the maps
+    drawn) on a second bar.  Findings noted in a stage are logged once per
+    kind at its end (:func:`tqspatial.quality.logged_by_kind`).
+    """
 
     def __init__(self, stages: int, *, progress: bool) -> None:
         self.timings: dict[str, float] = {}
         self.bar: Any = None
+        self.items: Any = None
+        self.current = ""
+        self._tqdm: Any = None
+        self._redirect = contextlib.ExitStack()
         if progress:
-            from tqdm import tqdm  # noqa: PLC0415 - only for terminals
-
-            self.bar = tqdm(total=stages, unit="stage", desc="refresh", leave=False)
+            self._tqdm = _progress_class()
+            self.bar = self._tqdm(total=stages, unit="stage", desc="refresh", leave=False)
+            self._redirect.enter_context(_log_through(self._tqdm))
 
     def close(self) -> None:
+        self._close_items()
         if self.bar is not None:
             self.bar.close()
+        self._redirect.close()
+
+    def _close_items(self) -> None:
+        if self.items is not None:
+            self.items.close()
+            self.items = None
+
+    def tick(self, name: str) -> None:
+        """Count one item of the current stage as done (e.g. a map written), named ``name``."""
+        if self.bar is None:
+            return
+        if self.items is None:
+            self.items = self._tqdm(
+                total=None, unit="map", desc=f"  {self.current}", leave=False, position=1
+            )
+        self.items.set_postfix_str(name, refresh=False)
+        self.items.update(1)
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        self.current = name
         if self.bar is not None:
             self.bar.set_description(f"refresh: {name}")
         logger.info("stage %s: start", name)
-        yield
+        with logged_by_kind():
+            yield
         self.timings[name] = round(time.perf_counter() - start, 3)
+        self._close_items()
         if self.bar is not None:
             self.bar.update(1)
         logger.info("stage %s: done in %.2f s", name, self.timings[name])
+
+
+def progress_default() -> bool:
+    """Whether a refresh shows progress when not told: in a terminal or a Jupyter notebook.
+
+    Returns
+    -------
+    bool
+        True when standard error is a terminal or the code runs in a Jupyter
+        kernel; False in batch runs (cron, CI, output redirected to a file).
+
+    Examples
+    --------
+    >>> progress_default()  # the doctests run with standard error captured
+    False
+    """
+    return sys.stderr.isatty() or _in_jupyter()
+
+
+def _in_jupyter() -> bool:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _progress_class() -> Any:  # noqa: ANN401 - a tqdm class
+    """Return ``tqdm.auto``'s bar: a widget in Jupyter (ipywidgets: ``[notebook]``), else text."""
+    if _in_jupyter() and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm  # noqa: PLC0415 - only when a bar is shown
+
+        return tqdm
+    from tqdm.std import tqdm as text_bar  # noqa: PLC0415 - without ipywidgets: no warning
+
+    return text_bar
+
+
+def _is_console(handler: logging.Handler) -> bool:
+    return (
+        isinstance(handler, logging.StreamHandler)
+        and not isinstance(handler, logging.FileHandler)
+        and handler.stream in {sys.stdout, sys.stderr}
+    )
+
+
+@contextlib.contextmanager
+def _log_through(bar_class: Any) -> Iterator[None]:  # noqa: ANN401 - a tqdm class
+    """Route console log lines of tqspatial's and the root logger through ``tqdm.write``."""
+    from tqdm.contrib.logging import logging_redirect_tqdm  # noqa: PLC0415 - with a bar only
+
+    loggers = [
+        log
+        for log in (logging.getLogger("tqspatial"), logging.getLogger())
+        if any(_is_console(h) for h in log.handlers)
+    ]
+    if not loggers:  # nothing is printed: do not add a console handler
+        yield
+        return
+    with logging_redirect_tqdm(loggers=loggers, tqdm_class=bar_class):
+        yield
 
 
 def _versions() -> dict[str, str]:
@@ -509,7 +602,7 @@ def refresh(
     out_dir: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     if_changed: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
     to: str | None = None,
     engine: str = "single",
     scheduler: str | None = None,
@@ -530,8 +623,12 @@ def refresh(
     if_changed : bool, default False
         Skip the run (``skipped=True``) when the published manifest has the
         same input fingerprint.
-    progress : bool, default False
-        Show a progress bar (the command line turns it on in a terminal).
+    progress : bool, optional
+        Show progress: a bar of the stages, and of the maps drawn in the maps
+        stage (``tqdm.auto``: a widget in Jupyter with the ``[notebook]`` extra,
+        text on standard error otherwise); log lines printed to the console
+        then go through the bar.  Default (None): on in a terminal or a
+        notebook, off in batch runs (:func:`progress_default`).
     to : str, optional
         A ``postgresql://`` URL: also write the inventory into PostGIS (schema
         ``tqspatial``) in one transaction, after the files are published; see
@@ -608,10 +705,13 @@ def refresh(
         config = load_config(config)
     target = _target(config, out_dir)
     stages: tuple[str, ...] = ("read", "validate", "assign", "supply")
+    if engine == "dask":
+        stages = ("read", "parcels (dask)")
     if config.accessibility.enabled:
         stages += ("accessibility",)
     if not dry_run:
-        stages += (("maps",) if config.maps.enabled else ()) + ("write",)
+        stages += ("changes",) + (("maps",) if config.maps.enabled else ()) + ("write",)
+        stages += ("postgis",) if to is not None else ()
     # a dry run checks the output folder too (without writing) but takes no lock
     checked = check_output(target, job="refresh", force=force, dry_run=dry_run)
     plan = None if dry_run else checked
@@ -620,7 +720,7 @@ def refresh(
         from tqspatial.postgis import check_database  # noqa: PLC0415 - optional dependency
 
         logger.info("refresh --to: %s", check_database(to))
-    watch = _Stopwatch(len(stages), progress=progress)
+    watch = _Stopwatch(len(stages), progress=progress_default() if progress is None else progress)
     run = functools.partial(
         _run,
         config,
@@ -744,7 +844,9 @@ def _publish_outputs(
         maps_written: list[Path] = []
         if config.maps.enabled:
             with watch.stage("maps"):
-                maps_written = _render_maps(config, data, inventory, out=staging / "maps")
+                maps_written = _render_maps(
+                    config, data, inventory, out=staging / "maps", on_map=watch.tick
+                )
         with watch.stage("write"):
             for name, write in tables.items():
                 write(staging / name)
@@ -1382,7 +1484,12 @@ def _figure_labels(profile: DistrictProfile) -> dict[str, tuple[str, str, str]]:
 
 
 def _render_maps(
-    config: Config, data: DistrictInputs, inventory: Inventory, *, out: Path
+    config: Config,
+    data: DistrictInputs,
+    inventory: Inventory,
+    *,
+    out: Path,
+    on_map: Callable[[str], None] | None = None,
 ) -> list[Path]:
     from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
 
@@ -1434,11 +1541,16 @@ def _render_maps(
         lang=lang,
         dpi=dpi,
         figure_labels=_figure_labels(data.profile),
+        on_map=on_map,
     )
     for stem, fig in figures:
         written += maps.save_figure(fig, out / stem, formats=("png",), dpi=dpi)
+        if on_map is not None:  # progress: one tick per map
+            on_map(written[-1].name)
     if config.maps.web:
         written += maps.webmap.write_webmap(layers, out, lang=lang)
+        if on_map is not None:
+            on_map(written[-1].name)
     return written
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "SEVERITIES",
     "QualityLog",
     "active_log",
+    "logged_by_kind",
     "note",
     "quality_report",
     "recording",
@@ -90,6 +91,12 @@ STAGES = (
 MAX_EXAMPLES = 5
 
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.WARNING}
+
+#: Characters of findings quoted in one aggregated log line (see :func:`logged_by_kind`).
+SUMMARY_CHARS = 500
+
+#: Example values quoted per finding in an aggregated log line.
+SUMMARY_EXAMPLES = 3
 
 #: layer, stage, kind, severity, column ("" for none), message.
 _Key = tuple[str, str, str, str, str, str]
@@ -138,12 +145,18 @@ def _row_ids(rows: object) -> tuple[IntArray, int]:
     return np.empty(0, np.int64), int(array.size)
 
 
-def _fill(message: str, count: int | None, values: npt.NDArray[np.object_] | None) -> str:
+def _fill(
+    message: str,
+    count: int | None,
+    values: npt.NDArray[np.object_] | None,
+    *,
+    limit: int = MAX_EXAMPLES,
+) -> str:
     """Fill the ``{count}`` and ``{values}`` placeholders of a message."""
     if "{count}" in message:
         message = message.replace("{count}", "?" if count is None else f"{count:,}")
     if "{values}" in message:
-        message = message.replace("{values}", _frequent(values))
+        message = message.replace("{values}", _frequent(values, limit))
     return message
 
 
@@ -173,6 +186,19 @@ def _examples(
             f"{int(r)}: {_text(v)}" for r, v in zip(head, values[:limit], strict=True)
         )
     return shown + (f" … (+{len(rows) - limit:,})" if len(rows) > limit else "")
+
+
+def _log_entry(key: _Key, count: int | None, values: npt.NDArray[np.object_] | None) -> None:
+    layer, stage, kind, severity, _, message = key
+    logger.log(
+        _LEVELS[severity],
+        "%s [%s/%s]%s: %s",
+        layer,
+        stage,
+        kind,
+        "" if count is None or "{count}" in message else f" {count:,} rows",
+        _fill(message, count, values),
+    )
 
 
 def _stage_rank(stage: str) -> int:
@@ -290,15 +316,11 @@ class QualityLog:
         if ids is not None and len(ids):
             entry.rows.append(ids)
             entry.vals.append(vals)
-        logger.log(
-            _LEVELS[severity],
-            "%s [%s/%s]%s: %s",
-            layer,
-            stage,
-            kind,
-            "" if count is None or "{count}" in message else f" {count:,} rows",
-            _fill(message, count, vals),
-        )
+        pending = _PENDING.get()
+        if pending is not None and pending is not self:  # logged at the end of the block
+            pending.extend(_one(key, count, ids, vals))
+            return
+        _log_entry(key, count, vals)
 
     def extend(self, other: QualityLog) -> QualityLog:
         """Add every entry of ``other`` (same keys merge, rows and counts add up).
@@ -531,6 +553,101 @@ def recording(log: QualityLog | None = None) -> Iterator[QualityLog]:
         yield target
     finally:
         _ACTIVE.reset(token)
+
+
+_PENDING: contextvars.ContextVar[QualityLog | None] = contextvars.ContextVar(
+    "tqspatial_quality_pending", default=None
+)
+
+
+def _one(
+    key: _Key, count: int | None, ids: IntArray | None, vals: npt.NDArray[np.object_] | None
+) -> QualityLog:
+    """Return a log holding one finding (merged into another without logging it again)."""
+    one = QualityLog()
+    one._entries[key] = _Entry(
+        count=count,
+        rows=[ids] if ids is not None and len(ids) else [],
+        vals=[vals] if ids is not None and len(ids) else [],
+    )
+    return one
+
+
+def _log_by_kind(pending: QualityLog) -> None:
+    """Log ``pending``: one record per layer, stage, kind and severity, in order of arrival."""
+    groups: dict[tuple[str, str, str, str], list[tuple[_Key, _Entry]]] = {}
+    for key, entry in pending._entries.items():
+        groups.setdefault(key[:4], []).append((key, entry))
+    for (layer, stage, kind, severity), entries in groups.items():
+        if len(entries) == 1:
+            key, entry = entries[0]
+            _log_entry(key, entry.count, entry.merged()[1])
+            continue
+        texts = [
+            _fill(key[5], entry.count, entry.merged()[1], limit=SUMMARY_EXAMPLES)
+            for key, entry in entries
+        ]
+        shown: list[str] = []
+        for text in texts:
+            if shown and sum(len(t) + 2 for t in [*shown, text]) > SUMMARY_CHARS:
+                break
+            shown.append(text)
+        rest = len(texts) - len(shown)
+        logger.log(
+            _LEVELS[severity],
+            "%s [%s/%s] %d findings: %s%s",
+            layer,
+            stage,
+            kind,
+            len(texts),
+            "; ".join(shown),
+            f"; and {rest} more (see the quality log)" if rest else "",
+        )
+
+
+@contextlib.contextmanager
+def logged_by_kind() -> Iterator[None]:
+    """Log the findings of this block once per kind, when the block ends.
+
+    Inside the block, findings are recorded as usual (:func:`note`, :meth:`QualityLog.add`)
+    but not logged one by one: at the end of the outermost block, each layer, stage, kind
+    and severity gets one log record, quoting its findings (with up to
+    :data:`SUMMARY_EXAMPLES` example values each, and up to :data:`SUMMARY_CHARS`
+    characters in all, then counting the rest; the quality log keeps everything).  So
+    reading a file with seven mapped fields and values parsed in three ways logs one
+    ``field_mapped`` and one ``value_parsed`` line, not ten.  Blocks nest; the findings
+    are logged even when the block raises.
+
+    Yields
+    ------
+    None
+        Nothing; the findings go to the active log as usual.
+
+    Examples
+    --------
+    >>> import logging
+    >>> seen = []
+    >>> handler = logging.Handler()
+    >>> handler.emit = lambda record: seen.append(record.getMessage())
+    >>> logger.addHandler(handler)
+    >>> with logged_by_kind():
+    ...     for column in ("年代", "面积"):
+    ...         note(layer="p", stage="fields", kind="guessed", column=column,
+    ...              severity="warning", message=f"{column}: unit guessed")
+    >>> logger.removeHandler(handler)
+    >>> seen
+    ['p [fields/guessed] 2 findings: 年代: unit guessed; 面积: unit guessed']
+    """
+    if _PENDING.get() is not None:
+        yield
+        return
+    pending = QualityLog()
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+        _log_by_kind(pending)
 
 
 def note(

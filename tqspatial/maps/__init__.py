@@ -3,6 +3,9 @@
 Importing this package registers a CJK font with matplotlib (see
 :mod:`tqspatial.maps.fonts`) so Chinese labels render; every plotting
 function takes ``ax=None`` and returns ``(fig, ax)`` and never shows a window.
+Figures are made outside pyplot, so batch runs keep none of them alive; in
+Jupyter (an IPython shell) importing this package registers a PNG display for
+figures, so a cell ending in ``fig`` shows the map.
 
 - :func:`plot_cluster_map`: the 一轴两带五组团 overview with legend, scale bar,
   north arrow, locator inset and a credit line saying which layers are
@@ -22,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+from tqspatial.maps._display import show_figures_in_ipython
 from tqspatial.maps.atlas import MissingGlyphError, render_maps, save_figure, write_atlas
 from tqspatial.maps.cluster import plot_cluster_map
 from tqspatial.maps.compare import plot_scenario_comparison
@@ -68,3 +72,6 @@ __all__ = [
 
 #: The CJK font registered at import (None, with a FontWarning, when there is none).
 CJK_FONT = register_cjk_font()
+
+# in Jupyter: figures display as PNG (nothing happens outside IPython)
+show_figures_in_ipython()

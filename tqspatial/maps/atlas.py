@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +312,7 @@ def render_maps(
     html: bool = False,
     provenance: Mapping[str, str] | None = None,
     figure_labels: Mapping[str, tuple[str, str, str]] | None = None,
+    on_map: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the overview cluster map (PNG/PDF/SVG) and the PDF atlas into ``out_dir``.
 
@@ -338,6 +339,9 @@ def render_maps(
         Layer labels for the credit line (inferred when omitted).
     figure_labels : mapping of str to (str, str, str), optional
         Labels of the atlas' key figures (see :func:`write_atlas`).
+    on_map : callable, optional
+        Called with the file name of each map once it is written
+        (``"cluster_map.png"``, ``"atlas.pdf"`` ...), e.g. to advance a progress bar.
 
     Returns
     -------
@@ -353,6 +357,8 @@ def render_maps(
     target = Path(out_dir)
     fig, _ = plot_cluster_map(data, lang=lang, provenance=dict(provenance) if provenance else None)
     paths = save_figure(fig, target / "cluster_map", formats=formats, dpi=dpi)
+    done = on_map or (lambda _name: None)
+    done(paths[0].name)
     if atlas:
         paths.append(
             write_atlas(
@@ -363,6 +369,8 @@ def render_maps(
                 figure_labels=figure_labels,
             )
         )
+        done(paths[-1].name)
     if html:
         paths.append(save_webmap(make_webmap(data, lang=lang), target / "cluster_map.html"))
+        done(paths[-1].name)
     return paths

@@ -49,14 +49,15 @@ from pyproj import CRS, Transformer
 from tqspatial._optional import require
 from tqspatial.landuse import LANDUSE_COLOURS, colour_classes, colour_table
 from tqspatial.maps.cluster import (
-    _NEIGHBOUR_COLOR,
     _RIVER_COLOR,
     CLUSTER_ALPHA,
     EXTENT_MARGIN,
-    _corridor_label_candidates,
+    OUTSIDE_COLOR,
+    _corridor_label_points,
+    _interior_points,
     _key_anchors,
-    _label_point,
     _long_axis_angle,
+    _parts,
     _title,
 )
 from tqspatial.maps.layers import LAYER_NAMES as MAP_LAYER_NAMES
@@ -208,6 +209,27 @@ function tqDeclutter(map) {
 
 
 @functools.cache
+def _label_point(geom: Any) -> tuple[float, float]:  # noqa: ANN401 - shapely geometry
+    """Label position: the static map's most interior point of the biggest piece."""
+    biggest = max(_parts(geom), key=lambda g: g.area)
+    return _interior_points(biggest, n=1)[0]
+
+
+def _corridor_label_candidates(
+    geom: Any,  # noqa: ANN401 - shapely geometry
+    avoid: list[tuple[float, float]],
+) -> list[tuple[float, float]]:
+    """Return the static map's corridor label points, farthest from ``avoid`` first."""
+    biggest = max(_parts(geom), key=lambda g: g.area)
+    points = _corridor_label_points(biggest)
+    if not avoid:
+        return points
+    xy, others = np.asarray(points), np.asarray(avoid)
+    gaps = np.hypot(xy[:, None, 0] - others[None, :, 0], xy[:, None, 1] - others[None, :, 1])
+    order = np.argsort(-gaps.min(axis=1), kind="stable")
+    return [points[i] for i in order]
+
+
 def _static(name: str) -> str:
     return resources.files("tqspatial.maps").joinpath("_static", name).read_text(encoding="utf-8")
 
@@ -450,7 +472,7 @@ def _add_base(page: _Page, layers: MapLayers, view: Any) -> Any:  # noqa: ANN401
             style_function=lambda _: {
                 "color": "#FFFFFF",
                 "weight": 1,
-                "fillColor": _NEIGHBOUR_COLOR,
+                "fillColor": OUTSIDE_COLOR,
                 "fillOpacity": 1.0,
             },
             tooltip=page.web.GeoJsonTooltip(fields=["name"], labels=False),
@@ -464,7 +486,7 @@ def _add_base(page: _Page, layers: MapLayers, view: Any) -> Any:  # noqa: ANN401
             labels.append(_Label([_label_point(part)], inner, "tq-neighbour", _RANK_NEIGHBOUR))
         page.labels(group, labels, others.crs)
         page.key(
-            _swatch(_NEIGHBOUR_COLOR, "#FFFFFF"),
+            _swatch(OUTSIDE_COLOR, "#FFFFFF"),
             bilingual("相邻区县", "Neighbouring districts", lang, sep=" / "),
         )
     if layers.boundary is None or layers.boundary.empty:
