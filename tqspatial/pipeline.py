@@ -1108,7 +1108,7 @@ def _figure_labels(profile: DistrictProfile) -> dict[str, tuple[str, str, str]]:
     return {
         "access_min": (
             f"{maps_spec.measure_zh}（中位数）",
-            f"Median {maps_spec.measure_en or maps_spec.measure}".strip(),
+            f"{maps_spec.measure_en or maps_spec.measure} (median)",
             "min",
         )
     }

@@ -69,6 +69,9 @@ BASIS_SUFFIX, WITHIN_SUFFIX = "_basis", "_within_m"
 #: Margin around a cluster on its atlas page, as a share of its larger side.
 CLUSTER_PAGE_MARGIN = 0.25
 
+#: Height of a key-figure row as a share of the page (two-line rows in both languages).
+ROW_HEIGHT, ROW_HEIGHT_BOTH = 0.03, 0.052
+
 #: Footnote marks, in order of use.
 _MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
 
@@ -192,7 +195,7 @@ def _figure_rows(
         WITHIN_SUFFIX) in figures]  # fmt: skip
     not_given = False
     for col, (zh, en, unit) in figures.items():
-        name = bilingual(zh, en, lang, sep=" / ")
+        name = bilingual(zh, en, lang, sep="\n")  # both: two lines, the cell is narrow
         if col == "cluster_area_ha":
             rows.append((name, f"{area_ha:,.1f} {unit}"))
             continue
@@ -276,13 +279,14 @@ def _cluster_page(
         )
         table.auto_set_font_size(value=False)
         table.set_fontsize(8)
-        table.scale(1.0, 1.5)
+        row_height = ROW_HEIGHT_BOTH if lang == "both" else ROW_HEIGHT
+        table.scale(1.0, row_height / ROW_HEIGHT * 1.5)
         lines = list(notes)
         industries = row.get("lead_industries")
         if isinstance(industries, str) and industries:
             lines.append(_say("lead_industries", lang) + industries.replace(";", "、"))
         note = fig.text(
-            0.64, 0.90 - 0.03 * (len(rows) + 1) - 0.02, "\n".join(lines), fontsize=7,
+            0.64, 0.88 - row_height * (len(rows) + 1), "\n".join(lines), fontsize=7,
             va="top", ha="left", wrap=True, color="#333333",
         )  # fmt: skip
         note.set_gid("tq-atlas-notes")
