@@ -409,3 +409,12 @@ def test_cluster_measure_falls_back_and_says_how():
     assert any("按地块面积加权" in n for n in notes)
     rows, notes = atlas._figure_rows("a", 100.0, stats, "zh", {})
     assert not any("加权" in n for n in notes)
+
+
+def test_scenario_comparison_names_district_indicator_and_crs(tianqiao):
+    ids = tianqiao.structure.cluster_ids
+    values = pd.DataFrame({"plan": np.arange(len(ids), dtype=float)}, index=ids)
+    fig = maps.plot_scenario_comparison(tianqiao, values, label=("净供给", "Net supply", "ha"))
+    assert fig.get_suptitle() == "天桥区净供给：情景比较"
+    notes = [t.get_text() for t in fig.texts if t.get_gid() == "tq-credit"]
+    assert notes == [f"坐标系：{CRS.from_epsg(4548).name}（EPSG:4548）"]
