@@ -345,9 +345,14 @@ def test_renewal_map_names_types_and_phases(grid9):
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
     assert entries == ["低效工业用地", "老旧小区", "非更新用地", "近期", "远期"]
     assert not set(entries) & internal_keys()
+    # phases are coloured on their own panel (hatching cannot be read at parcel scale)
+    phase_faces = [tuple(h.get_facecolor()) for h in ax.get_legend().legend_handles[-2:]]
+    assert phase_faces[0] != phase_faces[1]
+    assert maps.figure_missing_glyphs(fig) == {}
+    # drawn into a given axes: one map, phases hatched
+    _fig, ax = thematic.plot_renewal_supply(g, ax=Figure().add_subplot(), furniture=False)
     hatches = [h.get_hatch() for h in ax.get_legend().legend_handles[-2:]]
     assert hatches[0] != hatches[1]
-    assert maps.figure_missing_glyphs(fig) == {}
     # Values the vocabulary does not know are shown as they are (English map).
     g = grid9.assign(renewal_type=["redevelop", None, None] * 3, phase=["2030", None, None] * 3)
     _fig, ax = thematic.plot_renewal_supply(g, lang="en")
@@ -438,7 +443,8 @@ def test_accessibility_classes_and_isochrones(grid9):
     present = sorted(set(np.digitize(minutes, edges[1:-1], right=True)))
     names = ["≤ 5 min", "5–10 min", "10–15 min", "15–30 min", "30–60 min", "> 60 min"]
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert entries == [names[i] for i in present] + ["unreachable", "Isochrone"]
+    assert entries == [names[i] for i in present] + ["unreachable", "15-minute walk",
+                                                     "30-minute walk"]  # fmt: skip
     assert {"15 min", "30 min"} <= set(_texts(fig))
 
 
@@ -446,7 +452,7 @@ def test_coverage_map(grid9):
     g = grid9.assign(covered=[True, False, None] * 3)
     _fig, ax = thematic.plot_coverage(g)
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert entries == ["已覆盖", "未覆盖", "无"]
+    assert entries == ["已覆盖", "未覆盖", "未评估"]  # missing: not assessed, said so
 
 
 def test_thematic_maps_name_missing_columns(grid9):
@@ -479,15 +485,15 @@ def test_atlas_key_figures_fill_na(tianqiao):
     elements = tianqiao.structure.elements
     area = elements.loc["specialty_commerce"].geometry.area / 1e4
     stats = pd.DataFrame({"net_supply_ha": [12.5], "note": ["pilot"]}, index=["specialty_commerce"])
-    rows = atlas._figure_rows("specialty_commerce", area, stats, "en", {})
+    rows, notes = atlas._figure_rows("specialty_commerce", area, stats, "en", {})
     assert rows[0] == ("Cluster area", f"{area:,.1f} ha")
-    assert rows[1] == ("Net renewal land supply", "12.5 ha")
-    assert rows[2][1] == "n/a"
-    assert rows[3] == ("note", "pilot")
-    assert [r[1] for r in atlas._figure_rows("hitech_innovation", 1.0, None, "en", {})][1:] == [
-        "n/a",
-        "n/a",
-    ]
+    assert rows[1] == ("Land in parcels", "not computed")
+    assert rows[2] == ("Net renewal land supply", "12.5 ha")
+    assert rows[3][1] == "not computed"
+    assert rows[4] == ("note", "pilot")
+    assert any("not computed" in n for n in notes)
+    rows, _ = atlas._figure_rows("hitech_innovation", 1.0, None, "en", {})
+    assert [r[1] for r in rows][1:] == ["not computed"] * 3
 
 
 def test_render_maps_writes_everything_reproducibly(tmp_path):
@@ -542,7 +548,9 @@ def test_atlas_cluster_page_zooms_to_the_cluster_and_shows_key_figures(tianqiao)
     area = tianqiao.structure.elements.loc["high_end_services"].geometry.area / 1e4
     assert f"{area:,.1f} ha" in cells
     assert "7.2 min" in cells or "7.3 min" in cells
-    assert "n/a" in cells  # no supply figure given
+    assert "未计算" in cells  # no supply figure given: not computed, never n/a
+    assert "n/a" not in cells
+    assert page.axes[0].get_legend() is not None  # every atlas page has a legend
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -17,12 +19,23 @@ from tqspatial import accessibility as acc
 from tqspatial.network import CompiledNetwork
 from tqspatial.structure import PlanStructure
 
-__all__ = ["ISOCHRONE_MINUTES", "AccessResult", "cluster_access"]
+__all__ = [
+    "ISOCHRONE_MINUTES",
+    "NEARBY_SEARCH_M",
+    "AccessResult",
+    "cluster_access",
+    "cluster_measure",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Walking isochrones drawn around each cluster core (minutes; GB 50180-2018 life circles).
 ISOCHRONE_MINUTES = (5.0, 10.0, 15.0)
+#: Distances (m) around a cluster searched, nearest first, for parcels with a value when
+#: none of the cluster's own parcels has one (:func:`cluster_measure`).
+NEARBY_SEARCH_M = (250.0, 500.0, 1000.0, 2000.0, 5000.0)
+#: Longest connector (m) from a cluster core (its representative point) to the walk network.
+CORE_SNAP_M = 2000.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +57,10 @@ class AccessResult:
         Drive minutes between cluster cores, to the linkage anchors (a
         district profile's ``[linkage] anchors``) and to each named bridge.
     isochrones : geopandas.GeoDataFrame
-        Walking isochrones around each cluster core.
+        Walking isochrones around each cluster core (its representative point), nested
+        5 ⊂ 10 ⊂ 15 minutes: the network walked in the time plus the walk from the core
+        to the network, buffered by the walking access distance
+        (:func:`tqspatial.accessibility.isochrones`).
     """
 
     parcels: pd.DataFrame
@@ -146,11 +162,110 @@ def cluster_access(
         engine=engine,
     )
     core_points = gpd.GeoSeries(cores.geometry.representative_point(), crs=cores.crs)
-    snapped = acc.snap_points(core_points, walk, barriers=barriers, max_snap_m=2000.0)
-    iso = acc.isochrones(walk, snapped, ISOCHRONE_MINUTES)
+    snapped = acc.snap_points(core_points, walk, barriers=barriers, max_snap_m=CORE_SNAP_M)
+    # with the core points, the isochrones include the walk from the core to the network
+    iso = acc.isochrones(walk, snapped.assign(geometry=core_points), ISOCHRONE_MINUTES)
     logger.info(
         "accessibility: %d parcels measured, %d not snapped",
         int(table["snap_reason"].isna().sum()),
         int(table["snap_reason"].notna().sum()),
     )
     return AccessResult(parcels=table, clusters=clusters, linkage=linkage, isochrones=iso)
+
+
+def cluster_measure(
+    parcels: gpd.GeoDataFrame,
+    measure: str,
+    *,
+    structure: PlanStructure,
+    residents: str = "residents",
+    nearby_m: Sequence[float] = NEARBY_SEARCH_M,
+) -> pd.DataFrame:
+    """Median of a per-parcel measure per cluster, with a stated fallback when it has none.
+
+    The median is weighted by the residents of the cluster's parcels (as the refresh's
+    cluster summary); a cluster whose parcels with a value have no residents (an industrial
+    cluster) gets the median weighted by parcel area; a cluster none of whose parcels has a
+    value (all off the network, or no parcel at all) gets the area-weighted median of the
+    parcels with a value within the nearest of ``nearby_m`` of its polygon.  Only a district
+    where no parcel has a value leaves NaN.
+
+    Parameters
+    ----------
+    parcels : geopandas.GeoDataFrame
+        Assigned parcels with ``cluster_id``, ``residents`` and the measure (NaN: none).
+    measure : str
+        Measure column, e.g. ``walk_primary_school_min``.
+    structure : PlanStructure
+        The plan (cluster ids and polygons).
+    residents : str, default "residents"
+        Residents column (missing values count as 0).
+    nearby_m : sequence of float, default NEARBY_SEARCH_M
+        Search distances around a cluster without values, nearest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the cluster ids: ``value`` (the median), ``basis`` (``residents``,
+        ``area`` or ``nearby_area``; None without a value), ``within_m`` (the search
+        distance of a ``nearby_area`` value, else NaN) and ``n`` (parcels used).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> s = PlanStructure.from_frame(gpd.GeoDataFrame(
+    ...     {"element_id": ["a", "b", "c"], "kind": ["cluster"] * 3, "name_zh": ["甲", "乙", "丙"],
+    ...      "name_en": ["A", "B", "C"]},
+    ...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(400, 0, 500, 100)],
+    ...     crs="EPSG:4548"))
+    >>> p = gpd.GeoDataFrame(
+    ...     {"cluster_id": ["a", "a", "b", "c"], "residents": [10, 30, 0, 5],
+    ...      "t_min": [4.0, 8.0, 6.0, None]},
+    ...     geometry=[box(0, 0, 50, 100), box(50, 0, 100, 100), box(100, 0, 200, 100),
+    ...               box(400, 0, 500, 100)], crs="EPSG:4548")
+    >>> cluster_measure(p, "t_min", structure=s)[["value", "basis", "within_m"]].values.tolist()
+    [[8.0, 'residents', nan], [6.0, 'area', nan], [6.0, 'nearby_area', 250.0]]
+    """
+    ids = list(structure.cluster_ids)
+    values = pd.to_numeric(parcels[measure], errors="coerce").astype(float)
+    table = pd.DataFrame({measure: values}, index=parcels.index)
+    weights = {
+        "residents": pd.to_numeric(parcels[residents], errors="coerce").fillna(0.0).astype(float),
+        "area": parcels.geometry.area.astype(float),
+    }
+    summaries = {
+        basis: acc.summarise_by_cluster(
+            table, [measure], cluster=parcels["cluster_id"].astype(str), weight=weight
+        ).set_index("cluster_id")
+        for basis, weight in weights.items()
+    }
+    medians = {basis: summary["median"].to_dict() for basis, summary in summaries.items()}
+    counts = {basis: summary["n"].to_dict() for basis, summary in summaries.items()}
+    has_value = values.notna().to_numpy()
+    records: list[dict[str, Any]] = []
+    for cid in ids:
+        record: dict[str, Any] = {"value": math.nan, "basis": None, "within_m": math.nan, "n": 0}
+        for basis, median in medians.items():
+            value = float(median.get(cid, math.nan))
+            if math.isfinite(value):
+                record.update(value=value, basis=basis, n=int(counts[basis][cid]))
+                break
+        else:
+            polygon = structure.elements.loc[cid].geometry
+            for distance in nearby_m:
+                near = has_value & parcels.geometry.dwithin(polygon, distance).to_numpy()
+                if near.any():
+                    nearby = acc.summarise_by_cluster(
+                        table[near], [measure],
+                        cluster=pd.Series(cid, index=table.index[near]),
+                        weight=weights["area"][near],
+                    ).to_dict("records")[0]  # fmt: skip
+                    record.update(
+                        value=float(nearby["median"]), basis="nearby_area",
+                        within_m=float(distance), n=int(nearby["n"]),
+                    )  # fmt: skip
+                    break
+        records.append(record)
+    out = pd.DataFrame(records, index=pd.Index(ids))
+    out["basis"] = out["basis"].astype(object)
+    return out

@@ -54,7 +54,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -76,6 +76,7 @@ from tqspatial.network import WALK_SPEED_MPS, CompiledNetwork
 __all__ = [
     "DEFAULT_ENGINE",
     "DEFAULT_MAX_SNAP_M",
+    "ISOCHRONE_ACCESS_M",
     "cost_table",
     "floating_catchment",
     "isochrones",
@@ -1661,39 +1662,80 @@ def parcel_access_table(
 # --------------------------------------------------------------------------- isochrones
 
 
+#: Walking access distance (m): how far off the reached streets an isochrone extends (a
+#: building within this distance of a reached street counts as reached).
+ISOCHRONE_ACCESS_M = 50.0
+
+
+def _reached_segments(net: CompiledNetwork, remaining_s: FloatArray) -> npt.NDArray[np.float64]:
+    """Segments of every directed edge walked from its start with the time left there.
+
+    An edge ``u -> v`` of time ``t`` is covered from ``u`` over the share ``min(1, r_u / t)``
+    of its straight line, where ``r_u`` is the time left at ``u``; the reverse edge covers
+    the other end, so an edge reached from both ends but not through is left open in the
+    middle.  Returns an ``(n, 2, 2)`` array of segment end points.
+    """
+    matrix = net.matrix("time_s")
+    src = np.repeat(np.arange(net.n_nodes), np.diff(matrix.indptr))
+    dst = matrix.indices
+    time_s = np.asarray(matrix.data, dtype=float)
+    left = remaining_s[src]
+    use = np.isfinite(left) & (left >= 0)
+    share = np.ones(int(use.sum()))
+    positive = time_s[use] > 0
+    share[positive] = np.minimum(1.0, left[use][positive] / time_s[use][positive])
+    x0, y0 = net.x[src[use]], net.y[src[use]]
+    x1 = x0 + share * (net.x[dst[use]] - x0)
+    y1 = y0 + share * (net.y[dst[use]] - y0)
+    return np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+
+
+def _without_holes(geom: Any) -> Any:  # noqa: ANN401 - shapely geometry
+    """Return the polygon(s) with every interior ring filled."""
+    parts = shapely.get_parts(geom)
+    if not len(parts):
+        return geom
+    shells = shapely.polygons(shapely.get_exterior_ring(parts))
+    return shapely.union_all(shells)
+
+
 def isochrones(
     net: CompiledNetwork,
     origins: pd.DataFrame,
     minutes: Sequence[float],
     *,
-    buffer_m: float = 50.0,
+    buffer_m: float = ISOCHRONE_ACCESS_M,
     connector_speed_mps: float = WALK_SPEED_MPS,
 ) -> gpd.GeoDataFrame:
-    """Isochrone polygons: reached edges buffered and dissolved, per origin and time.
+    """Isochrone polygons: the network walked within the time, buffered, holes filled.
 
-    An edge counts when both its end nodes are reached within the time
-    (partly reached edges are left out, so polygons are slightly
-    conservative); edges are drawn straight between their nodes and buffered
-    by ``buffer_m``.
+    For each origin and time budget, every edge is walked from each reached end node with
+    the time left there (an edge partly walked counts for the part walked; edges are
+    straight between their nodes); the walked segments, the walked part of the origin's
+    connector (when ``origins`` has point geometry) and the reached origin node are
+    buffered by ``buffer_m``, the walking access distance off the street, and dissolved.
+    Holes, which are blocks ringed by reached streets, are filled.  Each isochrone holds the
+    shorter ones of its origin (the union is taken), so isochrones nest.
 
     Parameters
     ----------
     net : CompiledNetwork
         The network.
     origins : pandas.DataFrame
-        Snapped origins (index = origin id).
+        Snapped origins (index = origin id, :func:`snap_points`); with a point ``geometry``
+        column the connector from the point to its node is drawn too.
     minutes : sequence of float
         Time budgets.
-    buffer_m : float, default 50.0
-        Half-width of the polygon around reached edges.
+    buffer_m : float, default ISOCHRONE_ACCESS_M
+        Walking access distance: half-width of the polygon around reached streets.
     connector_speed_mps : float, default WALK_SPEED_MPS
         Speed on the origin's connector.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``origin_id``, ``minutes``, ``area_m2`` and polygon geometry (empty
-        for unsnapped origins).
+        ``origin_id``, ``minutes``, ``area_m2`` and polygon geometry (empty for
+        unsnapped origins).
 
     Examples
     --------
@@ -1701,11 +1743,9 @@ def isochrones(
     >>> o = pd.DataFrame({"node": [0], "connector_m": [0.0], "snap_reason": [None]}, index=["a"])
     >>> iso = isochrones(toy_network(), o, [2.0, 4.0], buffer_m=10)
     >>> iso["area_m2"].round(-1).tolist()
-    [2310.0, 4310.0]
+    [2710.0, 4310.0]
     """
     matrix = net.matrix("time_s")
-    src = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
-    dst = net.indices
     records = []
     nodes = origins["node"].to_numpy(dtype=np.int64)
     conn = _conn_s(origins, connector_speed_mps)
@@ -1713,26 +1753,33 @@ def isochrones(
     dist = np.full((len(nodes), net.n_nodes), np.inf)
     if ok.any():
         dist[ok] = dijkstra(matrix, indices=nodes[ok], limit=max(minutes) * 60.0)
+    points = origins["geometry"] if "geometry" in origins.columns else None
     for row, origin_id in enumerate(origins.index):
-        for budget in minutes:
-            reached = dist[row] + conn[row] <= budget * 60.0
-            edges = reached[src] & reached[dst]
-            if ok[row] and edges.any():
-                coords = np.stack(
-                    [
-                        np.column_stack([net.x[src[edges]], net.y[src[edges]]]),
-                        np.column_stack([net.x[dst[edges]], net.y[dst[edges]]]),
-                    ],
-                    axis=1,
-                )
-                geom = shapely.union_all(shapely.buffer(shapely.linestrings(coords), buffer_m))
-            elif ok[row]:
-                geom = shapely.buffer(
-                    shapely.points(net.x[nodes[row]], net.y[nodes[row]]), buffer_m
-                )
-            else:
-                geom = shapely.Polygon()
-            records.append({"origin_id": origin_id, "minutes": float(budget), "geometry": geom})
+        previous: Any = shapely.Polygon()
+        for budget in sorted(float(m) for m in minutes):
+            budget_s = budget * 60.0
+            pieces: list[Any] = []
+            if ok[row]:
+                node_xy = (net.x[nodes[row]], net.y[nodes[row]])
+                origin = points.iloc[row] if points is not None else None
+                if origin is not None and not shapely.is_empty(origin):
+                    share = 1.0 if conn[row] <= 0 else min(1.0, budget_s / conn[row])
+                    ox, oy = origin.x, origin.y
+                    end = (ox + share * (node_xy[0] - ox), oy + share * (node_xy[1] - oy))
+                    pieces.append(shapely.linestrings([(ox, oy), end]))
+                if conn[row] <= budget_s:
+                    pieces.append(shapely.points(*node_xy))
+                    segs = _reached_segments(net, budget_s - conn[row] - dist[row])
+                    lines = cast("npt.NDArray[np.object_]", shapely.linestrings(segs))
+                    pieces += list(lines)
+            geom = (
+                _without_holes(shapely.union_all(shapely.buffer(np.asarray(pieces), buffer_m)))
+                if pieces
+                else shapely.Polygon()
+            )
+            geom = shapely.union(geom, previous) if not previous.is_empty else geom
+            previous = geom
+            records.append({"origin_id": origin_id, "minutes": budget, "geometry": geom})
     frame = gpd.GeoDataFrame(records, geometry="geometry", crs=net.crs)
     frame.insert(2, "area_m2", frame.geometry.area)
     return frame

@@ -40,6 +40,7 @@ __all__ = [
     "implied_walk_speeds",
     "life_circle_facilities",
     "life_circle_levels",
+    "requirement_names",
 ]
 
 _LEVELS_FILE = "life_circles_gb50180.csv"
@@ -78,7 +79,7 @@ def life_circle_facilities() -> tuple[dict[str, str], ...]:
     -------
     tuple of dict
         Rows with ``level``, ``label`` (column stem of the coverage table), ``kind``
-        (facility kind), ``name_zh``, ``min_capacity`` (empty, or the minimum park area
+        (facility kind), ``name_zh``, ``name_en``, ``min_capacity`` (empty, or the minimum park area
         in m²), ``capacity_unit``, ``source`` and ``status``.
 
     Examples
@@ -110,6 +111,32 @@ def implied_walk_speeds() -> dict[str, tuple[float, float]]:
             float(row["distance_m"]) / seconds,
         )
     return speeds
+
+
+def requirement_names(level: str) -> dict[str, tuple[str, str]]:
+    """Return the Chinese and English names of a level's required facilities, by label.
+
+    Parameters
+    ----------
+    level : str
+        A level of :func:`life_circle_levels` (``"15min"``, ``"10min"``, ``"5min"``).
+
+    Returns
+    -------
+    dict of str to (str, str)
+        Label (as in the ``lc_<label>_within`` columns) -> (Chinese, English) name, in
+        the table's order; empty for an unknown level.
+
+    Examples
+    --------
+    >>> requirement_names("10min")["park_1ha"]
+    ('居住区公园（≥1 ha）', 'Residential park (≥ 1 ha)')
+    """
+    return {
+        r["label"]: (r["name_zh"], r["name_en"])
+        for r in life_circle_facilities()
+        if r["level"] == level
+    }
 
 
 #: GB 50180-2018 walking distance (m) per life-circle level (表3.0.4; 15 minutes: the upper

@@ -1470,6 +1470,12 @@ def map_layers(data: DistrictInputs, parcels: gpd.GeoDataFrame | None = None) ->
     return layers.with_profile(data.profile, data.layers)
 
 
+#: Layers under the thematic maps, named in their source note.
+THEMATIC_LAYERS = frozenset({"boundary", "districts", "parcels"})
+#: The life-circle level the refresh maps (which required facility is missing where).
+LIFE_CIRCLE_LEVEL = "15min"
+
+
 def _figure_labels(profile: DistrictProfile) -> dict[str, tuple[str, str, str]]:
     maps_spec = profile.maps
     if not maps_spec.measure_zh:
@@ -1477,7 +1483,7 @@ def _figure_labels(profile: DistrictProfile) -> dict[str, tuple[str, str, str]]:
     return {
         "access_min": (
             f"{maps_spec.measure_zh}（中位数）",
-            f"Median {maps_spec.measure_en or maps_spec.measure}".strip(),
+            f"{maps_spec.measure_en or maps_spec.measure} (median)",
             "min",
         )
     }
@@ -1491,53 +1497,77 @@ def _render_maps(
     out: Path,
     on_map: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    from tqspatial import maps  # noqa: PLC0415 - matplotlib only when maps are drawn
+    # matplotlib only when maps are drawn; the other imports keep this change in one place
+    from tqspatial import maps  # noqa: PLC0415
+    from tqspatial.access_stage import cluster_measure  # noqa: PLC0415
+    from tqspatial.lifecircle import (  # noqa: PLC0415
+        LIFE_CIRCLE_DISTANCE_M,
+        life_circle_levels,
+        requirement_names,
+    )
+    from tqspatial.maps.layers import credit_line, infer_provenance  # noqa: PLC0415
 
     layers = map_layers(data, inventory.parcels)
     parcels = inventory.parcels
     lang, dpi = config.maps.lang, config.maps.dpi
-    figures = [
-        ("landuse", maps.plot_landuse(parcels, lang=lang, boundary=data.boundary)[0]),
-        (
-            "renewal_supply",
-            maps.plot_renewal_supply(parcels, lang=lang, boundary=data.boundary)[0],
+    drawn = {k: v for k, v in infer_provenance(layers).items() if k in THEMATIC_LAYERS}
+    frame: dict[str, Any] = {
+        "district_name": layers.district_name,
+        "boundary": data.boundary,
+        "neighbours": layers.neighbours(),
+        "source": credit_line(
+            drawn, maps.cluster.resolve_lang(lang), names=layers.layer_names,
+            extra=" ".join(layers.credits),
         ),
+    }  # fmt: skip
+    figures = [
+        ("landuse", maps.plot_landuse(parcels, lang=lang, **frame)[0]),
+        ("renewal_supply", maps.plot_renewal_supply(parcels, lang=lang, **frame)[0]),
     ]
     access = inventory.access
     measure = data.profile.maps
+    stats = inventory.cluster_stats
     if access is not None and measure.measure in parcels.columns:
         kind = measure.measure_facility_kind
         facilities = data.facilities
         if facilities is not None and kind:
             facilities = facilities[facilities["kind"] == kind]
-        title = measure.measure_zh if lang == "zh" else (measure.measure_en or measure.measure)
+        theme = (measure.measure_zh or measure.measure, measure.measure_en or measure.measure)
         figures.append(
             (
                 f"access_{kind or 'measure'}",
                 maps.plot_accessibility(
-                    parcels,
-                    column=measure.measure,
-                    isochrones=access.isochrones,
-                    facilities=facilities,
-                    lang=lang,
-                    title=title or measure.measure,
-                    boundary=data.boundary,
+                    parcels, column=measure.measure, isochrones=access.isochrones,
+                    facilities=facilities, lang=lang, theme=theme, **frame,
                 )[0],
             )
+        )  # fmt: skip
+        # the atlas' travel time: never n/a while a parcel near the cluster has a value
+        by_cluster = cluster_measure(parcels, measure.measure, structure=data.structure)
+        stats = stats.assign(
+            access_min=by_cluster["value"],
+            access_min_basis=by_cluster["basis"],
+            access_min_within_m=by_cluster["within_m"],
         )
-    if access is not None and "lc_15min_covered" in parcels.columns:
+    level = LIFE_CIRCLE_LEVEL
+    if access is not None and f"lc_{level}_covered" in parcels.columns:
+        minutes = next(
+            float(r["walk_minutes"]) for r in life_circle_levels() if r["level"] == level
+        )
         figures.append(
             (
-                "life_circle_15min",
-                maps.plot_coverage(
-                    parcels, column="lc_15min_covered", lang=lang, boundary=data.boundary
+                f"life_circle_{level}",
+                maps.plot_life_circle(
+                    parcels, requirement_names(level), distance_m=LIFE_CIRCLE_DISTANCE_M[level],
+                    level_minutes=minutes, max_snap_m=config.accessibility.max_snap_m,
+                    lang=lang, **frame,
                 )[0],
             )
-        )
+        )  # fmt: skip
     written = maps.render_maps(
         out,
         layers,
-        cluster_stats=inventory.cluster_stats,
+        cluster_stats=stats,
         lang=lang,
         dpi=dpi,
         figure_labels=_figure_labels(data.profile),

@@ -883,3 +883,86 @@ def _zh_values(out: pd.DataFrame, value_names: Mapping[str, Mapping[str, str]]) 
         ):
             out[column] = [v if pd.isna(v) else YES_NO[bool(v)].zh for v in values.astype(object)]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Thematic maps and atlas pages (issue 22, parts 2 and 3).  Kept in one block to ease merging.
+# Texts with ``{placeholders}`` are filled with ``str.format`` by :mod:`tqspatial.maps`.
+# These keys are not column or value keys: they are not part of :func:`internal_keys`.
+# ---------------------------------------------------------------------------------------------
+
+#: Themes of the thematic maps (the title is the district's name followed by the theme).
+MAP_THEME_NAMES: dict[str, Term] = {
+    "landuse": Term("土地利用现状", "land use"),
+    "renewal_supply": Term("城市更新用地供给", "renewal land supply"),
+    "accessibility": Term("可达性", "accessibility"),
+    "life_circle": Term("{level}配套设施覆盖", "facilities of the {level}"),
+    "choropleth": Term("分级统计", "classified map"),
+}
+
+#: Notes, panel titles and legend entries of the thematic maps.
+MAP_TEXT_NAMES: dict[str, Term] = {
+    "crs": Term("坐标系：{name}（EPSG:{epsg}）", "CRS: {name} (EPSG:{epsg})"),
+    "crs_unknown": Term("坐标系：未声明", "CRS: not declared"),
+    "neighbours": Term("相邻区县", "Neighbouring districts"),
+    "not_renewal": Term("非更新用地", "Not renewal land"),
+    "by_type": Term("按更新类型", "By renewal type"),
+    "by_phase": Term("按实施时序", "By phase"),
+    "no_phase": Term("更新用地（未定时序）", "Renewal land, no phase"),
+    "unreachable": Term("不可达", "unreachable"),
+    "travel_time": Term("出行时间", "Travel time"),
+    "isochrone": Term("{minutes:g} 分钟步行等时圈", "{minutes:g}-minute walk"),
+    "isochrone_label": Term("{minutes:g} 分钟", "{minutes:g} min"),
+    "facility": Term("设施", "Facility"),
+    "no_data": Term("无数据", "n/a"),
+    "not_assessed": Term("未评估", "Not assessed"),
+}
+
+#: Legend entries of the life-circle map (which required facility is missing where).
+LIFE_CIRCLE_MAP_NAMES: dict[str, Term] = {
+    "level": Term("{minutes:g}分钟生活圈", "{minutes:g}-minute life circle"),
+    "covered": Term(
+        "已覆盖：{n} 类设施均在步行 {distance} 内", "Covered: all {n} within {distance}"
+    ),
+    "missing_one": Term("仅缺少{name}", "Missing only: {name}"),
+    "missing_some": Term("缺少 {low} 类", "Missing {low} kinds"),
+    "missing_range": Term("缺少 {low}–{high} 类", "Missing {low}–{high} kinds"),
+    "missing_all": Term("缺少全部 {n} 类", "Missing all {n} kinds"),
+    "unassessed": Term(
+        "未评估：距步行道路超过 {distance}", "Not assessed: over {distance} from a footpath"
+    ),
+    "unassessed_plain": Term("未评估：未接入步行网络", "Not assessed: off the walk network"),
+    "within": Term("步行 {distance} 内有该设施", "Within {distance} on foot"),
+    "missing": Term("缺少该设施（步行超过 {distance}）", "Missing (over {distance} on foot)"),
+    "legend": Term("生活圈缺项", "What is missing"),
+    "panels": Term("分项：各类设施", "By facility"),
+    "overall": Term("缺项汇总", "What is missing"),
+}
+
+#: Key figures of the atlas pages and the notes that qualify them.
+ATLAS_NAMES: dict[str, Term] = {
+    "cluster_area_ha": Term("组团面积", "Cluster area"),
+    "land_area_ha": Term("地块用地面积", "Land in parcels"),
+    "net_supply_ha": Term("可更新净用地", "Net renewal land supply"),
+    "access_min": Term("出行时间（中位数）", "Median travel time"),
+    "key_figures": Term("关键指标", "Key figures"),
+    "lead_industries": Term("主导产业：", "Lead industries: "),
+    "area_note": Term(
+        "组团面积为组团范围的面积；地块用地面积为组团内地块面积之和（不含道路、水域等）。",
+        "Cluster area: the cluster polygon; land in parcels: the parcels in it (no roads, water).",
+    ),
+    "basis_area": Term(
+        "组团内地块无现状人口，改按地块面积加权。",
+        "No residents in the cluster's parcels: weighted by parcel area.",
+    ),
+    "basis_nearby_area": Term(
+        "组团内无可计算的地块，取组团周边 {distance} 内地块按面积加权。",
+        "No parcel of the cluster has a value: parcels within {distance} of it, by area.",
+    ),
+    "not_given": Term("未计算", "not computed"),
+    "not_given_note": Term(
+        "“未计算”：该指标由 tqspatial refresh 计算，本图集未提供。",
+        "“not computed”: this figure comes from tqspatial refresh and was not given.",
+    ),
+    "no_value": Term("无可计算数据", "no data to compute"),
+}

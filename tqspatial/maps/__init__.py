@@ -10,10 +10,12 @@ figures, so a cell ending in ``fig`` shows the map.
 - :func:`plot_cluster_map`: the 一轴两带五组团 overview with legend, scale bar,
   north arrow, locator inset and a credit line saying which layers are
   real, indicative or synthetic.
-- :mod:`~tqspatial.maps.thematic`: land use, renewal supply, classified
-  choropleths, accessibility with isochrones, life-circle coverage.
-- :func:`render_maps`, :func:`write_atlas`, :func:`save_figure`: PNG (300 dpi),
-  PDF, SVG and the multi-page PDF atlas.
+- :mod:`~tqspatial.maps.thematic`: land use, renewal supply (by type and by phase),
+  classified choropleths, accessibility with isochrones, life-circle coverage and which
+  required facility is missing where; titled with the district, neighbours grey, source
+  and CRS noted.
+- :func:`render_maps`, :func:`write_atlas`, :func:`atlas_figures`, :func:`save_figure`:
+  PNG (300 dpi), PDF, SVG and the multi-page PDF atlas (a legend on every page).
 - :func:`make_webmap`, :func:`save_webmap`: a standalone offline HTML map.
 
 Examples
@@ -26,7 +28,13 @@ Examples
 from __future__ import annotations
 
 from tqspatial.maps._display import show_figures_in_ipython
-from tqspatial.maps.atlas import MissingGlyphError, render_maps, save_figure, write_atlas
+from tqspatial.maps.atlas import (
+    MissingGlyphError,
+    atlas_figures,
+    render_maps,
+    save_figure,
+    write_atlas,
+)
 from tqspatial.maps.cluster import plot_cluster_map
 from tqspatial.maps.compare import plot_scenario_comparison
 from tqspatial.maps.fonts import (
@@ -43,6 +51,7 @@ from tqspatial.maps.thematic import (
     plot_choropleth,
     plot_coverage,
     plot_landuse,
+    plot_life_circle,
     plot_renewal_supply,
 )
 from tqspatial.maps.webmap import make_webmap, save_webmap
@@ -53,6 +62,7 @@ __all__ = [
     "MapLayers",
     "MissingGlyphError",
     "as_layers",
+    "atlas_figures",
     "cjk_font",
     "figure_missing_glyphs",
     "make_webmap",
@@ -62,6 +72,7 @@ __all__ = [
     "plot_cluster_map",
     "plot_coverage",
     "plot_landuse",
+    "plot_life_circle",
     "plot_renewal_supply",
     "plot_scenario_comparison",
     "render_maps",

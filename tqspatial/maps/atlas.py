@@ -27,15 +27,18 @@ from matplotlib.figure import Figure
 
 from tqspatial.maps.cluster import plot_cluster_map, resolve_lang
 from tqspatial.maps.fonts import export_rc, figure_missing_glyphs, font_rc, truetype_text
+from tqspatial.maps.furniture import format_distance
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import Lang, bilingual
 from tqspatial.maps.webmap import make_webmap, save_webmap
 from tqspatial.structure import CLUSTER_KIND
+from tqspatial.vocabulary import ATLAS_NAMES
 
 __all__ = [
     "EXPORT_DPI",
     "KEY_FIGURES",
     "MissingGlyphError",
+    "atlas_figures",
     "render_maps",
     "save_figure",
     "write_atlas",
@@ -47,14 +50,31 @@ logger = logging.getLogger(__name__)
 EXPORT_DPI = 300
 
 #: Key figures of an atlas page: column of ``cluster_stats`` -> (Chinese, English, unit).
+#: ``cluster_area_ha`` is always the cluster polygon's area; ``land_area_ha`` the land in
+#: the cluster's parcels (``area_ha``, as the refresh names it, is read as that).
 KEY_FIGURES: dict[str, tuple[str, str, str]] = {
-    "area_ha": ("组团面积", "Cluster area", "ha"),
-    "net_supply_ha": ("可更新净用地", "Net renewal land supply", "ha"),
-    "access_min": ("出行时间（中位数）", "Median travel time", "min"),
+    key: (ATLAS_NAMES[key].zh, ATLAS_NAMES[key].en, unit)
+    for key, unit in (
+        ("cluster_area_ha", "ha"),
+        ("land_area_ha", "ha"),
+        ("net_supply_ha", "ha"),
+        ("access_min", "min"),
+    )
 }
+
+#: Column suffixes that qualify a key figure instead of being one: how the value was
+#: computed (``<figure>_basis``: ``area`` or ``nearby_area``) and the search distance of a
+#: ``nearby_area`` value (``<figure>_within_m``).
+BASIS_SUFFIX, WITHIN_SUFFIX = "_basis", "_within_m"
 
 #: Margin around a cluster on its atlas page, as a share of its larger side.
 CLUSTER_PAGE_MARGIN = 0.25
+
+#: Height of a key-figure row as a share of the page (two-line rows in both languages).
+ROW_HEIGHT, ROW_HEIGHT_BOTH = 0.03, 0.052
+
+#: Footnote marks, in order of use.
+_MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
 
 
 class MissingGlyphError(RuntimeError):
@@ -143,34 +163,91 @@ def save_figure(
     return out
 
 
+def _say(key: str, lang: Lang, **fields: Any) -> str:  # noqa: ANN401
+    names = ATLAS_NAMES[key]
+    return bilingual(names.zh.format(**fields), names.en.format(**fields), lang, sep=" / ")
+
+
+def _basis_note(stats: pd.DataFrame, cid: str, col: str, lang: Lang) -> str | None:
+    """Return the footnote saying how a figure was computed, if not the default way."""
+    column = f"{col}{BASIS_SUFFIX}"
+    if column not in stats.columns:
+        return None
+    basis = stats.loc[cid, column]
+    if basis == "area":
+        return _say("basis_area", lang)
+    if basis == "nearby_area":
+        within: Any = (
+            stats.loc[cid, f"{col}{WITHIN_SUFFIX}"] if f"{col}{WITHIN_SUFFIX}" in stats else None
+        )
+        distance = format_distance(float(within)) if within is not None and pd.notna(within) else ""
+        return _say("basis_nearby_area", lang, distance=distance)
+    return None
+
+
 def _figure_rows(
     cid: str,
     area_ha: float,
     stats: pd.DataFrame | None,
     lang: Lang,
     labels: Mapping[str, tuple[str, str, str]],
-) -> list[tuple[str, str]]:
-    rows = []
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Return the key-figure rows of a cluster page and their footnotes.
+
+    ``area_ha`` is the cluster polygon's area.  A figure the stats do not hold prints
+    未计算 / not computed (with a note), a figure they hold as NaN 无可计算数据 (no parcel
+    anywhere has a value); a figure computed another way than the default carries a mark
+    and a footnote saying how.
+    """
+    rows: list[tuple[str, str]] = []
+    notes: list[str] = []
     figures = {**KEY_FIGURES, **labels}
-    extra = [c for c in (stats.columns if stats is not None else []) if c not in figures]
+    table = stats
+    if table is not None and "area_ha" in table.columns and "land_area_ha" not in table.columns:
+        table = table.rename(columns={"area_ha": "land_area_ha"})
+    known = table.index if table is not None else pd.Index([])
+    qualifiers = [c for c in (table.columns if table is not None else []) if c.endswith(
+        (BASIS_SUFFIX, WITHIN_SUFFIX)) and c.removesuffix(BASIS_SUFFIX).removesuffix(
+        WITHIN_SUFFIX) in figures]  # fmt: skip
+    not_given = False
     for col, (zh, en, unit) in figures.items():
-        value: Any = None
-        if stats is not None and cid in stats.index and col in stats.columns:
-            value = stats.loc[cid, col]
-        if col == "area_ha" and (value is None or pd.isna(value)):
-            value = area_ha
-        shown = "n/a" if value is None or pd.isna(value) else f"{float(value):,.1f} {unit}"
-        rows.append((bilingual(zh, en, lang, sep=" / "), shown))
+        name = bilingual(zh, en, lang, sep="\n")  # both: two lines, the cell is narrow
+        if col == "cluster_area_ha":
+            rows.append((name, f"{area_ha:,.1f} {unit}"))
+            continue
+        if table is None or col not in table.columns or cid not in known:
+            rows.append((name, _say("not_given", lang)))
+            not_given = True
+            continue
+        value: Any = table.loc[cid, col]
+        if value is None or pd.isna(value):
+            rows.append((name, _say("no_value", lang)))
+            continue
+        shown = f"{float(value):,.1f} {unit}"
+        note = _basis_note(table, cid, col, lang)
+        if note is not None:
+            mark = _MARKS[len(notes) % len(_MARKS)]
+            shown = f"{shown} {mark}"
+            note = f"{mark} {note}"
+            notes.append(note)
+        rows.append((name, shown))
+    extra = [
+        c for c in (table.columns if table is not None else [])
+        if c not in figures and c not in qualifiers
+    ]  # fmt: skip
     for col in extra:
-        value = stats.loc[cid, col] if stats is not None and cid in stats.index else None
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            shown = "n/a"
-        elif isinstance(value, (int, float, np.number)):
-            shown = f"{float(value):,.1f}"
+        cell: Any = table.loc[cid, col] if table is not None and cid in known else None
+        if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+            shown = _say("no_value", lang)
+        elif isinstance(cell, (int, float, np.number)):
+            shown = f"{float(cell):,.1f}"
         else:
-            shown = str(value)
+            shown = str(cell)
         rows.append((str(col), shown))
-    return rows
+    notes.append(_say("area_note", lang))
+    if not_given:
+        notes.append(_say("not_given_note", lang))
+    return rows, notes
 
 
 def _cluster_page(
@@ -182,6 +259,7 @@ def _cluster_page(
     *,
     labels: Mapping[str, tuple[str, str, str]],
 ) -> Figure:
+    """One cluster's page: its map with the legend, the key figures and their notes."""
     elements = layers.structure.elements
     row = elements.loc[cid]
     x0, y0, x1, y1 = row.geometry.bounds
@@ -197,37 +275,92 @@ def _cluster_page(
             lang=lang,
             extent=(cx - half, cy - half, cx + half, cy + half),
             highlight=cid,
-            legend=False,
+            legend=True,
             title=bilingual(str(row["name_zh"]), str(row["name_en"]), lang, sep=" / "),
             credit="",
         )
-        rows = _figure_rows(cid, float(row.geometry.area) / 1e4, stats, lang, labels)
-        panel = fig.add_axes((0.64, 0.2, 0.34, 0.6))
+        legend = ax.get_legend()
+        if legend is not None:  # beside the key figures, not over the map
+            legend.set_bbox_to_anchor((0.64, 0.03), transform=fig.transFigure)
+            legend.set_loc("lower left")
+        rows, notes = _figure_rows(cid, float(row.geometry.area) / 1e4, stats, lang, labels)
+        panel = fig.add_axes((0.64, 0.2, 0.34, 0.7))
         panel.set_axis_off()
-        panel.set_title(
-            bilingual("关键指标", "Key figures", lang, sep=" / "), fontsize=11, loc="left"
-        )
+        panel.set_title(_say("key_figures", lang), fontsize=11, loc="left")
         table = panel.table(
             cellText=[[k, v] for k, v in rows],
             loc="upper left",
             cellLoc="left",
-            colWidths=[0.68, 0.32],
+            colWidths=[0.62, 0.38],
         )
         table.auto_set_font_size(value=False)
         table.set_fontsize(8)
-        table.scale(1.0, 1.6)
+        row_height = ROW_HEIGHT_BOTH if lang == "both" else ROW_HEIGHT
+        table.scale(1.0, row_height / ROW_HEIGHT * 1.5)
+        lines = list(notes)
         industries = row.get("lead_industries")
         if isinstance(industries, str) and industries:
-            panel.text(
-                0.0,
-                0.05,
-                bilingual("主导产业：", "Lead industries: ", lang, sep="")
-                + industries.replace(";", "、"),
-                fontsize=8,
-                transform=panel.transAxes,
-                wrap=True,
-            )
+            lines.append(_say("lead_industries", lang) + industries.replace(";", "、"))
+        note = fig.text(
+            0.64, 0.88 - row_height * (len(rows) + 1), "\n".join(lines), fontsize=7,
+            va="top", ha="left", wrap=True, color="#333333",
+        )  # fmt: skip
+        note.set_gid("tq-atlas-notes")
     return fig
+
+
+def atlas_figures(
+    data: Any,  # noqa: ANN401 - MapLayers, PlanStructure or dataset
+    *,
+    cluster_stats: pd.DataFrame | None = None,
+    lang: str = "zh",
+    figsize: tuple[float, float] = (11.69, 8.27),
+    figure_labels: Mapping[str, tuple[str, str, str]] | None = None,
+) -> list[tuple[str, Figure]]:
+    """Draw the atlas pages: the overview map, then one page per cluster.
+
+    Every page has a legend: the overview's beside the map, a cluster page's under its
+    key figures (the cluster's area, the land in its parcels, the net renewal supply and
+    the travel-time measure, with notes saying how a figure was computed when it is not
+    the default way).
+
+    Parameters
+    ----------
+    data : MapLayers, PlanStructure or dataset
+        Layers (as for :func:`~tqspatial.maps.cluster.plot_cluster_map`).
+    cluster_stats : pandas.DataFrame, optional
+        Key figures per cluster id (see :func:`write_atlas`).
+    lang : {"zh", "en", "both"}, default "zh"
+        Language.
+    figsize : tuple of float, default A4 landscape
+        Page size in inches.
+    figure_labels : mapping of str to (str, str, str), optional
+        Labels of key figures, overriding :data:`KEY_FIGURES`.
+
+    Returns
+    -------
+    list of (str, matplotlib.figure.Figure)
+        ``("overview", page)``, then ``(cluster id, page)`` in plan order.
+
+    Examples
+    --------
+    >>> from tqspatial.maps.layers import toy_layers
+    >>> pages = atlas_figures(toy_layers(), lang="en")
+    >>> [(name, fig.axes[0].get_legend() is not None) for name, fig in pages]
+    [('overview', True), ('west', True), ('east', True)]
+    """
+    layers = as_layers(data)
+    language = resolve_lang(lang)
+    elements = layers.structure.elements
+    with mpl.rc_context(font_rc()):
+        overview, _ = plot_cluster_map(layers, lang=language, figsize=figsize)
+        pages = [("overview", overview)]
+        for cid in elements.index[elements["kind"] == CLUSTER_KIND]:
+            page = _cluster_page(
+                layers, str(cid), cluster_stats, language, figsize, labels=figure_labels or {}
+            )
+            pages.append((str(cid), page))
+    return pages
 
 
 def write_atlas(
@@ -248,10 +381,13 @@ def write_atlas(
     data : MapLayers, PlanStructure or dataset
         Layers (as for :func:`~tqspatial.maps.cluster.plot_cluster_map`).
     cluster_stats : pandas.DataFrame, optional
-        One row per cluster id (index) with any of the :data:`KEY_FIGURES`
-        columns (``area_ha``, ``net_supply_ha``, ``access_min``) and extra
-        columns shown as they are; missing figures print "n/a".  The area
-        defaults to the cluster polygon's area.
+        One row per cluster id (index) with any of the :data:`KEY_FIGURES` columns
+        (``land_area_ha`` or, as the refresh names it, ``area_ha``: land in the
+        cluster's parcels; ``net_supply_ha``; ``access_min``), optional qualifiers
+        ``<figure>_basis`` (``area``: weighted by parcel area; ``nearby_area``: from the
+        parcels within ``<figure>_within_m`` of the cluster) printed as footnotes, and
+        extra columns shown as they are.  The cluster area is always the cluster
+        polygon's.  A figure not given prints 未计算 / not computed, a NaN 无可计算数据.
     lang : {"zh", "en", "both"}, default "zh"
         Language.
     figsize : tuple of float, default A4 landscape
@@ -278,25 +414,20 @@ def write_atlas(
     ...     write_atlas(f"{d}/atlas.pdf", toy_layers(), lang="en").stat().st_size > 10_000
     True
     """
-    layers = as_layers(data)
-    language = resolve_lang(lang)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    elements = layers.structure.elements
+    pages = atlas_figures(
+        data, cluster_stats=cluster_stats, lang=lang, figsize=figsize, figure_labels=figure_labels
+    )
     with (
-        mpl.rc_context(font_rc()),
+        mpl.rc_context({**font_rc(), **export_rc()}),  # TrueType fonts: labels stay editable
         PdfPages(out, metadata={"Creator": "tqspatial", "CreationDate": None}) as pdf,
     ):
-        overview, _ = plot_cluster_map(layers, lang=language, figsize=figsize)
-        _check_glyphs(overview, f"{out} page 1")
-        pdf.savefig(overview)
-        for cid in elements.index[elements["kind"] == CLUSTER_KIND]:
-            page = _cluster_page(
-                layers, str(cid), cluster_stats, language, figsize, labels=figure_labels or {}
-            )
-            _check_glyphs(page, f"{out} page {cid}")
-            pdf.savefig(page)
-    logger.info("atlas: %s (%d pages)", out, 1 + len(layers.structure.cluster_ids))
+        for number, (name, page) in enumerate(pages, start=1):
+            _check_glyphs(page, f"{out} page {number} ({name})")
+            with truetype_text(page):
+                pdf.savefig(page)
+    logger.info("atlas: %s (%d pages)", out, len(pages))
     return out
 
 

@@ -1,7 +1,8 @@
 """A comparison page: one small map per scenario, clusters coloured by one indicator.
 
 Every panel shares one colour scale, so a cluster that is darker in one panel really has more
-of the indicator there; each cluster is labelled with its value.
+of the indicator there; each cluster is labelled with its value.  The page is titled with the
+district and the indicator and notes the CRS at its foot.
 
 Examples
 --------
@@ -26,9 +27,10 @@ from matplotlib.figure import Figure
 
 from tqspatial.maps.cluster import resolve_lang
 from tqspatial.maps.fonts import font_rc
-from tqspatial.maps.furniture import halo
+from tqspatial.maps.furniture import add_credit, halo
 from tqspatial.maps.layers import as_layers
 from tqspatial.maps.style import bilingual
+from tqspatial.maps.thematic import crs_note, map_title
 from tqspatial.structure import CLUSTER_KIND
 
 __all__ = ["plot_scenario_comparison"]
@@ -42,6 +44,7 @@ def plot_scenario_comparison(
     titles: dict[str, str] | None = None,
     lang: str = "zh",
     cmap: str = "YlOrRd",
+    title: str | None = None,
 ) -> Figure:
     """Draw one panel per scenario (column of ``values``) with clusters coloured by value.
 
@@ -59,6 +62,9 @@ def plot_scenario_comparison(
         Label language.
     cmap : str, default "YlOrRd"
         Matplotlib colour map of the shared scale.
+    title : str, optional
+        Page title; default the district's name (from the layers' profile) and the
+        indicator, e.g. 天桥区净供给：情景比较.  ``""`` for none.
 
     Returns
     -------
@@ -107,4 +113,11 @@ def plot_scenario_comparison(
         )
         zh, en, unit = label
         bar.set_label(bilingual(f"{zh}（{unit}）", f"{en} ({unit})", language, sep=" / "))
+        if title is None:
+            title = map_title(
+                (f"{zh}：情景比较", f"{en} by scenario"), layers.district_name, language
+            )
+        if title:
+            fig.suptitle(title, fontsize=12)
+        add_credit(fig, crs_note(elements.crs, language))
     return fig
