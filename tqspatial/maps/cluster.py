@@ -801,7 +801,7 @@ class _Placer:
                 return placed
         if not free or best is None:
             text.remove()
-            logger.info("map label %r left out: no free place for it", job.text)
+            logger.debug("map label %r left out: no free place for it", job.text)
             return None
         return self._commit(text, best[1][0], best[1][1], best[1][2:])
 
@@ -878,7 +878,7 @@ class _Placer:
                 break
         if best is None or best[0] > 0:
             note.remove()
-            logger.info("map label %r left out: no free place for it", job.text)
+            logger.debug("map label %r left out: no free place for it", job.text)
             return None
         size, offset = choice
         note.set_fontsize(size)
@@ -1127,5 +1127,5 @@ def plot_cluster_map(
         # clusters first (they name the plan), then corridors, places and neighbours
         pockets = _pocket_jobs(ax, layers, language)
         place_labels(ax, cluster_jobs + corridor_jobs + anchor_jobs + pockets + jobs, markers)
-    logger.info("cluster map drawn: %d elements, lang=%s", len(layers.structure.elements), language)
+    logger.debug("cluster map drawn: %d elements, lang=%s", len(layers.structure.elements), language)
     return fig, ax
