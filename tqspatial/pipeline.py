@@ -1520,9 +1520,13 @@ def _render_maps(
             extra=" ".join(layers.credits),
         ),
     }  # fmt: skip
-    figures = [
-        ("landuse", maps.plot_landuse(parcels, lang=lang, **frame)[0]),
-        ("renewal_supply", maps.plot_renewal_supply(parcels, lang=lang, **frame)[0]),
+    # drawn one by one as they are saved, so the progress bar moves per map
+    figures: list[tuple[str, Callable[[], tuple[Any, ...]]]] = [
+        ("landuse", functools.partial(maps.plot_landuse, parcels, lang=lang, **frame)),
+        (
+            "renewal_supply",
+            functools.partial(maps.plot_renewal_supply, parcels, lang=lang, **frame),
+        ),
     ]
     access = inventory.access
     measure = data.profile.maps
@@ -1536,10 +1540,11 @@ def _render_maps(
         figures.append(
             (
                 f"access_{kind or 'measure'}",
-                maps.plot_accessibility(
+                functools.partial(
+                    maps.plot_accessibility,
                     parcels, column=measure.measure, isochrones=access.isochrones,
                     facilities=facilities, lang=lang, theme=theme, **frame,
-                )[0],
+                ),
             )
         )  # fmt: skip
         # the atlas' travel time: never n/a while a parcel near the cluster has a value
@@ -1557,11 +1562,12 @@ def _render_maps(
         figures.append(
             (
                 f"life_circle_{level}",
-                maps.plot_life_circle(
+                functools.partial(
+                    maps.plot_life_circle,
                     parcels, requirement_names(level), distance_m=LIFE_CIRCLE_DISTANCE_M[level],
                     level_minutes=minutes, max_snap_m=config.accessibility.max_snap_m,
                     lang=lang, **frame,
-                )[0],
+                ),
             )
         )  # fmt: skip
     written = maps.render_maps(
@@ -1573,8 +1579,8 @@ def _render_maps(
         figure_labels=_figure_labels(data.profile),
         on_map=on_map,
     )
-    for stem, fig in figures:
-        written += maps.save_figure(fig, out / stem, formats=("png",), dpi=dpi)
+    for stem, draw in figures:
+        written += maps.save_figure(draw()[0], out / stem, formats=("png",), dpi=dpi)
         if on_map is not None:  # progress: one tick per map
             on_map(written[-1].name)
     if config.maps.web:
