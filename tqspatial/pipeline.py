@@ -1582,11 +1582,11 @@ def _render_maps(
     for stem, draw in figures:
         written += maps.save_figure(draw()[0], out / stem, formats=("png",), dpi=dpi)
         if on_map is not None:  # progress: one tick per map
-            on_map(written[-1].name)
+            on_map(f"{stem}.png")
     if config.maps.web:
         written += maps.webmap.write_webmap(layers, out, lang=lang)
         if on_map is not None:
-            on_map(written[-1].name)
+            on_map("cluster_map.html")
     return written
 
 
