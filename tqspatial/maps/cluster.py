@@ -1127,5 +1127,7 @@ def plot_cluster_map(
         # clusters first (they name the plan), then corridors, places and neighbours
         pockets = _pocket_jobs(ax, layers, language)
         place_labels(ax, cluster_jobs + corridor_jobs + anchor_jobs + pockets + jobs, markers)
-    logger.debug("cluster map drawn: %d elements, lang=%s", len(layers.structure.elements), language)
+    logger.debug(
+        "cluster map drawn: %d elements, lang=%s", len(layers.structure.elements), language
+    )
     return fig, ax
