@@ -158,9 +158,7 @@ def overlap_pairs(
     for z, zone in enumerate(zgeoms):
         zx0, zy0, zx1, zy1 = shapely.bounds(zone)
         floor = np.sqrt((zx1 - zx0) * (zy1 - zy0) / MAX_SCREEN_CELLS)
-        inside, outside, prepared = _screen(
-            bounds, zone, max(SCREEN_CELL_PARCELS * typical, floor)
-        )
+        inside, outside, prepared = _screen(bounds, zone, max(SCREEN_CELL_PARCELS * typical, floor))
         doubt = np.flatnonzero(~inside & ~outside)
         interior = shapely.contains_properly(prepared, pgeoms[doubt])
         rest = doubt[~interior]
