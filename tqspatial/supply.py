@@ -837,7 +837,10 @@ def _text_or_values(values: np.ndarray) -> pd.api.extensions.ExtensionArray | np
     if values.dtype != object or pd.api.types.infer_dtype(values) != "string":
         return values
     dtype = pd.Series(["text"]).dtype  # what this pandas infers for text
-    return values if pd.api.types.is_object_dtype(dtype) else pd.array(values, dtype=dtype)
+    if pd.api.types.is_object_dtype(dtype):
+        return values
+    text: pd.api.extensions.ExtensionArray = pd.Series(values, dtype=dtype, copy=False).array
+    return text
 
 
 def renewal_supply(
