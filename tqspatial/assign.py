@@ -109,7 +109,7 @@ def _in_structure_crs(parcels: gpd.GeoDataFrame, structure: PlanStructure) -> gp
         )
         raise CRSError(msg)
     if pyproj.CRS.from_user_input(parcels.crs) == structure.crs:
-        return parcels.copy()
+        return parcels.copy(deep=False)  # only whole columns are added: the input stays as it was
     message = (
         f"parcels reprojected from {parcels.crs.to_string()} to the plan structure's CRS "
         f"{structure.crs.to_string()} for assignment"
@@ -210,11 +210,13 @@ def assign_parcels(
     p, z, overlap = p[~in_district], z[~in_district], overlap[~in_district]
     share = overlap / area[p] if len(p) else np.empty(0, dtype=float)
     kinds = elements["kind"].to_numpy(dtype=object)
+    # text columns taken from the few labels by position, not converted row by row
+    labels = pd.array(elements.index.to_numpy(dtype=object), dtype="str")
     overlaps = pd.DataFrame(
         {
             "parcel_id": out[id_column].to_numpy()[p] if len(p) else out[id_column].iloc[:0],
-            "element_id": pd.array(elements.index.to_numpy(dtype=object)[z], dtype="str"),
-            "kind": pd.array(kinds[z], dtype="str"),
+            "element_id": labels.take(z),
+            "kind": pd.array(kinds, dtype="str").take(z),
             "overlap_m2": overlap,
             "share": share,
         }
@@ -228,11 +230,12 @@ def assign_parcels(
     first = order[np.r_[True, cp[order][1:] != cp[order][:-1]]] if len(order) else order
     best_share = np.zeros(n)
     best_share[cp[first]] = cs[first]
-    cluster = np.empty(n, dtype=object)  # np.full would make a new str per row
-    cluster[:] = UNASSIGNED
-    cluster[cp[first]] = elements.index.to_numpy(dtype=object)[cz[first]]
-    cluster[best_share < min_cluster_share] = UNASSIGNED
-    out["cluster_id"] = pd.array(cluster, dtype="str")
+    cluster = np.full(n, len(elements), dtype=np.intp)  # position in labels + [UNASSIGNED]
+    cluster[cp[first]] = cz[first]
+    cluster[best_share < min_cluster_share] = len(elements)
+    out["cluster_id"] = pd.array(
+        np.append(elements.index.to_numpy(dtype=object), UNASSIGNED), dtype="str"
+    ).take(cluster)
     out["cluster_share"] = best_share
     out["unassigned_share"] = np.clip(1.0 - _column_sum(cp, cs, n), 0.0, 1.0)
 
