@@ -44,6 +44,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -51,7 +52,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -375,21 +376,32 @@ def refresh_job(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of this process (robust to a loaded machine)
 
     def timed(name: str, func: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = func()
         timings[name] = time.perf_counter() - start
+        cpu[name] = time.process_time() - start_cpu
         return value
 
+    @contextlib.contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        yield
+        timings[f"  {name}"] = time.perf_counter() - start
+        cpu[f"  {name}"] = time.process_time() - start_cpu
+
     with TreePeak() as peak:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         d = tq.datasets.tianqiao()
         context = timed("context", lambda: city_context(d))
         parcels = timed("read", lambda: read_parcels_batched(args.job_parcels))
         facilities = gpd.read_parquet(args.job_facilities)
         if args.engine == "single":
-            result: ParcelResult = timed("parcel stages", lambda: process_parcels(parcels, context))
+            result: ParcelResult = timed(
+                "parcel stages", lambda: process_parcels(parcels, context, stage=stage)
+            )
         else:
             from distributed import Client, LocalCluster  # noqa: PLC0415
 
@@ -417,6 +429,7 @@ def refresh_job(args: argparse.Namespace) -> None:
             tq.io.write_csv(out / "ledger.csv", result.ledger),
         ))  # fmt: skip
         total = time.perf_counter() - start
+        total_cpu = time.process_time() - start_cpu
     digest = out / "digest.npz"
     p = result.parcels
     np.savez(
@@ -430,7 +443,8 @@ def refresh_job(args: argparse.Namespace) -> None:
     )  # fmt: skip
     # VmHWM belongs to this process image; ru_maxrss would include the parent's RSS at fork
     self_peak = _status_kb("VmHWM") / 1024
-    print(json.dumps({"engine": args.engine, "total_s": total, "timings": timings,
+    print(json.dumps({"engine": args.engine, "total_s": total, "timings": timings, "cpu": cpu,
+                      "total_cpu_s": total_cpu, "load": os.getloadavg()[0],
                       "tree_peak_mib": peak.peak / 2**20, "self_peak_mib": self_peak,
                       "kept": len(p), "rejected": len(result.rejects),
                       "out": str(out)}))  # fmt: skip
@@ -471,8 +485,11 @@ def whole_refresh(inputs: dict[str, Any], args: argparse.Namespace, folder: Path
     for engine in args.engines:
         r = run_job(engine, inputs, folder)
         results[engine] = r
-        parts = ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items())
-        print(f"  {engine:<13} total {r['total_s']:7.1f} s | peak RSS process tree "
+        parts = ", ".join(
+            f"{k.strip()} {v:.1f} (cpu {r['cpu'][k]:.1f})" for k, v in r["timings"].items()
+        )
+        print(f"  {engine:<13} total {r['total_s']:7.1f} s (cpu {r['total_cpu_s']:.1f} s, load "
+              f"{r['load']:.1f} at the end) | peak RSS process tree "
               f"{r['tree_peak_mib'] / 1024:5.2f} GiB (main process VmHWM "
               f"{r['self_peak_mib'] / 1024:.2f} "
               f"GiB) | {parts}", flush=True)  # fmt: skip

@@ -319,25 +319,37 @@ def summarise_clusters(
         area_m2 = assigned[area_column].to_numpy(dtype=float)
     else:
         area_m2 = shapely.area(assigned.geometry.to_numpy())
-    frame = pd.DataFrame(
-        {"cluster_id": assigned["cluster_id"].astype(str).to_numpy(), "area_ha": area_m2 / 1e4}
-    )
+    # rows are grouped by the position of their cluster id (a group-by on integers, summing
+    # each group's rows in the same order as one on the text would)
+    cluster_code, cluster_names = pd.factorize(assigned["cluster_id"].astype(str))
+    frame = pd.DataFrame({"cluster": cluster_code, "area_ha": area_m2 / 1e4})
     value_columns = ["area_ha"]
     for element_id in structure.corridor_ids:
         frame[f"{element_id}_ha"] = assigned[f"share_{element_id}"].to_numpy() * frame["area_ha"]
         value_columns.append(f"{element_id}_ha")
     class_columns: list[str] = []
     if class_column is not None:
-        classes = assigned[class_column].astype(object).where(assigned[class_column].notna())
-        labels = classes.fillna("missing").astype(str).to_numpy()
-        for value in sorted(set(labels)):
+        # class labels: the value as text, "missing" for missing values; one column per label
+        class_code, class_values = pd.factorize(assigned[class_column])
+        texts = [str(v) for v in class_values]
+        labels = sorted(set(texts) | ({"missing"} if (class_code < 0).any() else set()))
+        position = {label: k for k, label in enumerate(labels)}
+        row_label = np.array([position[t] for t in texts] + [position.get("missing", -1)])[
+            class_code
+        ]
+        for k, value in enumerate(labels):
             column = f"class_{value}_ha"
-            frame[column] = np.where(labels == value, frame["area_ha"], 0.0)
+            frame[column] = np.where(row_label == k, frame["area_ha"], 0.0)
             class_columns.append(column)
-    grouped = frame.groupby("cluster_id", sort=False)
-    sums = grouped[[*value_columns, *class_columns]].sum().reindex(order, fill_value=0.0)
+    grouped = frame[frame["cluster"] >= 0].groupby("cluster", sort=False)
+    cluster_index = pd.Index(np.asarray(cluster_names, dtype=object))
+    sums = grouped[[*value_columns, *class_columns]].sum()
+    sums.index = cluster_index[sums.index]
+    sums = sums.reindex(order, fill_value=0.0)
+    sizes = grouped.size()
+    sizes.index = cluster_index[sizes.index]
     table = pd.DataFrame(index=pd.Index(order, name="cluster_id"))
-    table["parcel_count"] = grouped.size().reindex(order, fill_value=0).astype(int)
+    table["parcel_count"] = sizes.reindex(order, fill_value=0).astype(int)
     table["land_area_ha"] = sums["area_ha"]
     total = float(table["land_area_ha"].sum())
     table["share_of_land"] = table["land_area_ha"] / total if total > 0 else 0.0
