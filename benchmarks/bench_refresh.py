@@ -44,6 +44,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -51,7 +52,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,16 +132,26 @@ def city_context(d: tq.datasets.TianqiaoData) -> ParcelContext:
 def make_inputs(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     d = tq.datasets.tianqiao()
     start = time.perf_counter()
-    parcels = city_parcels(args.parcels, d.structure.district.bounds)
     parquet = folder / f"parcels_{args.parcels}.parquet"
-    tq.io.write_geoparquet(parquet, parcels)
-    graph, _, facilities = synth_city(args.nodes, 1, args.facilities, folder, seed=0)
+    graph = folder / f"city_{args.nodes}.graphml"
     facilities_path = folder / f"facilities_{args.facilities}.parquet"
-    tq.io.write_geoparquet(facilities_path, facilities)
+    # the inputs are deterministic: a complete set written by an earlier run is read back
+    done = folder / f"inputs_{args.parcels}_{args.nodes}_{args.facilities}_{SEED}.done"
+    if done.exists() and parquet.exists() and graph.exists() and facilities_path.exists():
+        parcels = gpd.read_parquet(parquet)
+        facilities = gpd.read_parquet(facilities_path)
+        how = "read from the cache"
+    else:
+        parcels = city_parcels(args.parcels, d.structure.district.bounds)
+        tq.io.write_geoparquet(parquet, parcels)
+        graph, _, facilities = synth_city(args.nodes, 1, args.facilities, folder, seed=0)
+        tq.io.write_geoparquet(facilities_path, facilities)
+        done.touch()
+        how = "generated"
     print(
         f"inputs: {len(parcels):,} parcels ({parquet.stat().st_size / 1e6:.0f} MB GeoParquet), "
         f"network {graph.name} ({graph.stat().st_size / 1e6:.0f} MB), {len(facilities):,} "
-        f"facilities; generated in {time.perf_counter() - start:.1f} s (not timed below)"
+        f"facilities; {how} in {time.perf_counter() - start:.1f} s (not timed below)"
     )
     return {
         "d": d,
@@ -375,21 +386,32 @@ def refresh_job(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of this process (robust to a loaded machine)
 
     def timed(name: str, func: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = func()
         timings[name] = time.perf_counter() - start
+        cpu[name] = time.process_time() - start_cpu
         return value
 
+    @contextlib.contextmanager
+    def stage(name: str) -> Iterator[None]:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        yield
+        timings[f"  {name}"] = time.perf_counter() - start
+        cpu[f"  {name}"] = time.process_time() - start_cpu
+
     with TreePeak() as peak:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         d = tq.datasets.tianqiao()
         context = timed("context", lambda: city_context(d))
         parcels = timed("read", lambda: read_parcels_batched(args.job_parcels))
         facilities = gpd.read_parquet(args.job_facilities)
         if args.engine == "single":
-            result: ParcelResult = timed("parcel stages", lambda: process_parcels(parcels, context))
+            result: ParcelResult = timed(
+                "parcel stages", lambda: process_parcels(parcels, context, stage=stage)
+            )
         else:
             from distributed import Client, LocalCluster  # noqa: PLC0415
 
@@ -417,6 +439,7 @@ def refresh_job(args: argparse.Namespace) -> None:
             tq.io.write_csv(out / "ledger.csv", result.ledger),
         ))  # fmt: skip
         total = time.perf_counter() - start
+        total_cpu = time.process_time() - start_cpu
     digest = out / "digest.npz"
     p = result.parcels
     np.savez(
@@ -430,7 +453,8 @@ def refresh_job(args: argparse.Namespace) -> None:
     )  # fmt: skip
     # VmHWM belongs to this process image; ru_maxrss would include the parent's RSS at fork
     self_peak = _status_kb("VmHWM") / 1024
-    print(json.dumps({"engine": args.engine, "total_s": total, "timings": timings,
+    print(json.dumps({"engine": args.engine, "total_s": total, "timings": timings, "cpu": cpu,
+                      "total_cpu_s": total_cpu, "load": os.getloadavg()[0],
                       "tree_peak_mib": peak.peak / 2**20, "self_peak_mib": self_peak,
                       "kept": len(p), "rejected": len(result.rejects),
                       "out": str(out)}))  # fmt: skip
@@ -471,8 +495,11 @@ def whole_refresh(inputs: dict[str, Any], args: argparse.Namespace, folder: Path
     for engine in args.engines:
         r = run_job(engine, inputs, folder)
         results[engine] = r
-        parts = ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items())
-        print(f"  {engine:<13} total {r['total_s']:7.1f} s | peak RSS process tree "
+        parts = ", ".join(
+            f"{k.strip()} {v:.1f} (cpu {r['cpu'][k]:.1f})" for k, v in r["timings"].items()
+        )
+        print(f"  {engine:<13} total {r['total_s']:7.1f} s (cpu {r['total_cpu_s']:.1f} s, load "
+              f"{r['load']:.1f} at the end) | peak RSS process tree "
               f"{r['tree_peak_mib'] / 1024:5.2f} GiB (main process VmHWM "
               f"{r['self_peak_mib'] / 1024:.2f} "
               f"GiB) | {parts}", flush=True)  # fmt: skip

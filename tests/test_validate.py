@@ -415,3 +415,46 @@ def test_ids_differing_only_in_case_are_reported_as_case_variants():
     )
     counts = log.counts(stage="validate")
     assert counts == {"id_case_variant": 1, "duplicate_feature": 1}
+
+
+def _strtree_pairs(geoms):
+    left, right = shapely.STRtree(geoms).query(geoms)
+    keep = left < right
+    return set(zip(left[keep].tolist(), right[keep].tolist(), strict=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grid_box_pairs_are_the_strtree_pairs(seed):
+    """The overlap rule's candidates from the grid kernel equal an STRtree's, each pair once."""
+    from tqspatial._geometry_kernels import HAVE_NUMBA, box_pairs
+
+    rng = np.random.default_rng(seed)
+    n = 500
+    corner = rng.uniform(0, 100, (n, 2)).round(seed % 2)  # rounded: many boxes touch exactly
+    size = rng.exponential(rng.uniform(1, 10), (n, 2)).round(seed % 2)
+    geoms = shapely.box(*corner.T, *(corner + size).T)
+    geoms[rng.random(n) < 0.05] = None  # missing geometries meet nothing
+    geoms[rng.random(n) < 0.02] = Polygon()
+    pairs = box_pairs(shapely.bounds(geoms))
+    if not HAVE_NUMBA:
+        assert pairs is None
+        return
+    assert pairs is not None
+    found = list(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
+    assert len(found) == len(set(found))
+    assert set(found) == _strtree_pairs(geoms)
+    assert len(found) > n / 10  # the test has pairs to find
+
+
+def test_grid_box_pairs_leave_very_unequal_boxes_to_the_strtree():
+    from tqspatial._geometry_kernels import box_pairs
+
+    small = [box(i, 0, i + 1, 1) for i in range(50)]
+    huge = box(-1e6, -1e6, 1e6, 1e6)  # would fill millions of cells
+    assert box_pairs(shapely.bounds(np.array([*small, huge], dtype=object))) is None
+    # and the overlap rule still finds every overlap with it: the huge parcel, last, loses them
+    frame = frame_of([f"p{i}" for i in range(51)], [*small, huge])
+    kept, rejects = validate_parcels(frame)
+    assert rejects.empty
+    assert kept["area_m2"].iloc[-1] == pytest.approx(huge.area - 50)
+    assert kept["repair"].iloc[-1].startswith("overlap_removed")

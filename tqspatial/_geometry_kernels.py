@@ -11,6 +11,13 @@ GEOS by the caller.
 The loops are compiled by numba when it is installed (the ``[fast]`` extra);
 without it :func:`disjoint_convex` runs the same arithmetic vectorised in
 numpy (:func:`_signs_numpy`, :func:`_certify_numpy`), with the same result.
+
+:func:`box_pairs` finds the pairs of polygons whose bounding boxes meet (the
+candidates of the overlap rule) on a uniform grid: each box is entered in the
+cells it covers, and a pair is reported only by the cell holding the lower-left
+corner of the two boxes' intersection, so once.  At a million parcels it is
+several times faster than a bulk STRtree query; without numba, or when boxes
+are too unequal for one grid, the caller uses the STRtree.
 """
 
 from __future__ import annotations
@@ -215,3 +222,124 @@ def disjoint_convex(
     out = np.zeros(len(left), dtype=np.bool_)
     _certify(xy, starts, sizes, signs, pairs_left, pairs_right, out)
     return out
+
+
+#: Grid cells are this many median box sizes across (see :func:`box_pairs`).
+GRID_CELL_BOXES = 2.0
+
+#: :func:`box_pairs` gives up (returns None) when the boxes would fill more grid cells than
+#: this many per box: a few huge boxes among small ones are the STRtree's case.
+MAX_CELLS_PER_BOX = 8.0
+
+
+@njit(cache=True, nogil=True)
+def _cell_entries(i0: Any, i1: Any, j0: Any, j1: Any, nx: int, total: int) -> tuple[Any, Any]:  # noqa: ANN401, PLR0917
+    """Cell id and box of every (cell, box) entry, boxes in input order."""
+    cells = np.empty(total, dtype=np.int64)
+    boxes = np.empty(total, dtype=np.int64)
+    k = 0
+    for b in range(i0.shape[0]):
+        for j in range(j0[b], j1[b] + 1):
+            for i in range(i0[b], i1[b] + 1):
+                cells[k] = j * nx + i
+                boxes[k] = b
+                k += 1
+    return cells, boxes
+
+
+@njit(cache=True, nogil=True)
+def _pairs_in_cells(  # noqa: PLR0917
+    cells: Any,  # noqa: ANN401
+    boxes: Any,  # noqa: ANN401
+    bounds: Any,  # noqa: ANN401
+    x0: float,
+    y0: float,
+    size: float,
+    nx: int,
+    ny: int,
+    fill: bool,  # noqa: FBT001
+    left: Any,  # noqa: ANN401
+    right: Any,  # noqa: ANN401
+) -> int:
+    """Count (and with ``fill`` write) the pairs of boxes meeting, each in one cell."""
+    found = 0
+    start = 0
+    n = cells.shape[0]
+    while start < n:
+        stop = start + 1
+        while stop < n and cells[stop] == cells[start]:
+            stop += 1
+        cell = cells[start]
+        for a in range(start, stop):
+            p = boxes[a]
+            for b in range(a + 1, stop):
+                q = boxes[b]
+                if (
+                    bounds[p, 0] > bounds[q, 2]
+                    or bounds[q, 0] > bounds[p, 2]
+                    or bounds[p, 1] > bounds[q, 3]
+                    or bounds[q, 1] > bounds[p, 3]
+                ):
+                    continue
+                # the cell of the intersection's lower-left corner reports the pair
+                ci = int(np.floor((max(bounds[p, 0], bounds[q, 0]) - x0) / size))
+                cj = int(np.floor((max(bounds[p, 1], bounds[q, 1]) - y0) / size))
+                ci = min(max(ci, 0), nx - 1)
+                cj = min(max(cj, 0), ny - 1)
+                if cj * nx + ci != cell:
+                    continue
+                if fill:
+                    left[found] = min(p, q)
+                    right[found] = max(p, q)
+                found += 1
+        start = stop
+    return found
+
+
+def box_pairs(bounds: npt.NDArray[np.float64]) -> tuple[Any, Any] | None:
+    """Return every pair ``(i, j)``, ``i < j``, of boxes that meet (touching counts).
+
+    Parameters
+    ----------
+    bounds : numpy.ndarray
+        ``(n, 4)`` boxes ``xmin, ymin, xmax, ymax`` (``shapely.bounds``); rows
+        with NaN (missing or empty geometries) meet nothing.
+
+    Returns
+    -------
+    tuple of numpy.ndarray, or None
+        Positions ``left < right`` of the pairs, in no particular order; None
+        when numba is not installed or the boxes are too unequal in size for
+        one grid (then query an STRtree instead).
+    """
+    if not HAVE_NUMBA:
+        return None
+    rows = np.flatnonzero(np.isfinite(bounds).all(axis=1))
+    empty = np.empty(0, dtype=np.intp)
+    if len(rows) < 2:  # noqa: PLR2004
+        return empty, empty.copy()
+    box = np.ascontiguousarray(bounds[rows])
+    extent = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+    size = GRID_CELL_BOXES * float(np.median(extent))
+    x0, y0 = float(box[:, 0].min()), float(box[:, 1].min())
+    x1, y1 = float(box[:, 2].max()), float(box[:, 3].max())
+    if not size > 0 or (x1 - x0) / size > 2**30 or (y1 - y0) / size > 2**30:
+        return None
+    nx = int(np.floor((x1 - x0) / size)) + 1
+    ny = int(np.floor((y1 - y0) / size)) + 1
+    i0 = np.clip(np.floor((box[:, 0] - x0) / size), 0, nx - 1).astype(np.int64)
+    i1 = np.clip(np.floor((box[:, 2] - x0) / size), 0, nx - 1).astype(np.int64)
+    j0 = np.clip(np.floor((box[:, 1] - y0) / size), 0, ny - 1).astype(np.int64)
+    j1 = np.clip(np.floor((box[:, 3] - y0) / size), 0, ny - 1).astype(np.int64)
+    total = int(((i1 - i0 + 1) * (j1 - j0 + 1)).sum())
+    if total > MAX_CELLS_PER_BOX * len(rows):
+        return None
+    cells, boxes = _cell_entries(i0, i1, j0, j1, nx, total)
+    order = np.argsort(cells, kind="stable")
+    cells, boxes = cells[order], boxes[order]
+    scratch = np.empty(0, dtype=np.int64)
+    found = _pairs_in_cells(cells, boxes, box, x0, y0, size, nx, ny, False, scratch, scratch)  # noqa: FBT003
+    left = np.empty(found, dtype=np.int64)
+    right = np.empty(found, dtype=np.int64)
+    _pairs_in_cells(cells, boxes, box, x0, y0, size, nx, ny, True, left, right)  # noqa: FBT003
+    return rows[left], rows[right]

@@ -109,7 +109,7 @@ def _in_structure_crs(parcels: gpd.GeoDataFrame, structure: PlanStructure) -> gp
         )
         raise CRSError(msg)
     if pyproj.CRS.from_user_input(parcels.crs) == structure.crs:
-        return parcels.copy()
+        return parcels.copy(deep=False)  # only whole columns are added: the input stays as it was
     message = (
         f"parcels reprojected from {parcels.crs.to_string()} to the plan structure's CRS "
         f"{structure.crs.to_string()} for assignment"
@@ -210,11 +210,13 @@ def assign_parcels(
     p, z, overlap = p[~in_district], z[~in_district], overlap[~in_district]
     share = overlap / area[p] if len(p) else np.empty(0, dtype=float)
     kinds = elements["kind"].to_numpy(dtype=object)
+    # text columns taken from the few labels by position, not converted row by row
+    labels = pd.array(elements.index.to_numpy(dtype=object), dtype="str")
     overlaps = pd.DataFrame(
         {
             "parcel_id": out[id_column].to_numpy()[p] if len(p) else out[id_column].iloc[:0],
-            "element_id": pd.array(elements.index.to_numpy(dtype=object)[z], dtype="str"),
-            "kind": pd.array(kinds[z], dtype="str"),
+            "element_id": labels.take(z),
+            "kind": pd.array(kinds, dtype="str").take(z),
             "overlap_m2": overlap,
             "share": share,
         }
@@ -228,11 +230,12 @@ def assign_parcels(
     first = order[np.r_[True, cp[order][1:] != cp[order][:-1]]] if len(order) else order
     best_share = np.zeros(n)
     best_share[cp[first]] = cs[first]
-    cluster = np.empty(n, dtype=object)  # np.full would make a new str per row
-    cluster[:] = UNASSIGNED
-    cluster[cp[first]] = elements.index.to_numpy(dtype=object)[cz[first]]
-    cluster[best_share < min_cluster_share] = UNASSIGNED
-    out["cluster_id"] = pd.array(cluster, dtype="str")
+    cluster = np.full(n, len(elements), dtype=np.intp)  # position in labels + [UNASSIGNED]
+    cluster[cp[first]] = cz[first]
+    cluster[best_share < min_cluster_share] = len(elements)
+    out["cluster_id"] = pd.array(
+        np.append(elements.index.to_numpy(dtype=object), UNASSIGNED), dtype="str"
+    ).take(cluster)
     out["cluster_share"] = best_share
     out["unassigned_share"] = np.clip(1.0 - _column_sum(cp, cs, n), 0.0, 1.0)
 
@@ -316,25 +319,37 @@ def summarise_clusters(
         area_m2 = assigned[area_column].to_numpy(dtype=float)
     else:
         area_m2 = shapely.area(assigned.geometry.to_numpy())
-    frame = pd.DataFrame(
-        {"cluster_id": assigned["cluster_id"].astype(str).to_numpy(), "area_ha": area_m2 / 1e4}
-    )
+    # rows are grouped by the position of their cluster id (a group-by on integers, summing
+    # each group's rows in the same order as one on the text would)
+    cluster_code, cluster_names = pd.factorize(assigned["cluster_id"].astype(str))
+    frame = pd.DataFrame({"cluster": cluster_code, "area_ha": area_m2 / 1e4})
     value_columns = ["area_ha"]
     for element_id in structure.corridor_ids:
         frame[f"{element_id}_ha"] = assigned[f"share_{element_id}"].to_numpy() * frame["area_ha"]
         value_columns.append(f"{element_id}_ha")
     class_columns: list[str] = []
     if class_column is not None:
-        classes = assigned[class_column].astype(object).where(assigned[class_column].notna())
-        labels = classes.fillna("missing").astype(str).to_numpy()
-        for value in sorted(set(labels)):
+        # class labels: the value as text, "missing" for missing values; one column per label
+        class_code, class_values = pd.factorize(assigned[class_column])
+        texts = [str(v) for v in class_values]
+        labels = sorted(set(texts) | ({"missing"} if (class_code < 0).any() else set()))
+        position = {label: k for k, label in enumerate(labels)}
+        row_label = np.array([position[t] for t in texts] + [position.get("missing", -1)])[
+            class_code
+        ]
+        for k, value in enumerate(labels):
             column = f"class_{value}_ha"
-            frame[column] = np.where(labels == value, frame["area_ha"], 0.0)
+            frame[column] = np.where(row_label == k, frame["area_ha"], 0.0)
             class_columns.append(column)
-    grouped = frame.groupby("cluster_id", sort=False)
-    sums = grouped[[*value_columns, *class_columns]].sum().reindex(order, fill_value=0.0)
+    grouped = frame[frame["cluster"] >= 0].groupby("cluster", sort=False)
+    cluster_index = pd.Index(np.asarray(cluster_names, dtype=object))
+    sums = grouped[[*value_columns, *class_columns]].sum()
+    sums.index = cluster_index[sums.index]
+    sums = sums.reindex(order, fill_value=0.0)
+    sizes = grouped.size()
+    sizes.index = cluster_index[sizes.index]
     table = pd.DataFrame(index=pd.Index(order, name="cluster_id"))
-    table["parcel_count"] = grouped.size().reindex(order, fill_value=0).astype(int)
+    table["parcel_count"] = sizes.reindex(order, fill_value=0).astype(int)
     table["land_area_ha"] = sums["area_ha"]
     total = float(table["land_area_ha"].sum())
     table["share_of_land"] = table["land_area_ha"] / total if total > 0 else 0.0

@@ -36,7 +36,7 @@ MAX_SCREEN_CELLS = 65_536
 
 def _screen(
     bounds: np.ndarray, zone: shapely.Geometry, cell: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, shapely.Geometry]:
     """Classify parcels as surely inside or surely outside one zone, from a coarse grid.
 
     The zone's bounding box is cut into square cells; each cell is tested once
@@ -44,7 +44,13 @@ def _screen(
     touches only cells lying in the zone's interior is inside it; one touching
     only cells disjoint from the zone (or lying off the grid) is outside.  The
     cell range is widened by a rounding margin, so both answers are certain;
-    the remaining parcels are left to exact tests.
+    the remaining parcels are left to exact tests.  Only parcels whose
+    bounding box comes within a cell of the zone's are classified on the grid
+    (the others are off it, hence outside), so a small zone costs little
+    however many parcels there are.
+
+    Returns the inside and outside masks and the zone, prepared (a private
+    copy) for the exact tests of the parcels left.
     """
     zx0, zy0, zx1, zy1 = shapely.bounds(zone)
     size = max(cell, (zx1 - zx0) / 256, (zy1 - zy0) / 256)
@@ -68,18 +74,32 @@ def _screen(
     sum_out[1:, 1:] = cell_out.cumsum(0).cumsum(1)
 
     margin = 1e-9
+    n = len(bounds)
+    inside = np.zeros(n, dtype=bool)
+    outside = np.ones(n, dtype=bool)
+    # Parcels whose box is more than a cell away from the zone's are off the grid: outside.
+    # (The exact off-grid test below is elementwise, so testing a superset of the parcels
+    # near the zone gives the same answer as testing all of them.)
     with np.errstate(invalid="ignore"):
-        i0 = np.floor((bounds[:, 0] - zx0) / size - margin)
-        i1 = np.floor((bounds[:, 2] - zx0) / size + margin)
-        j0 = np.floor((bounds[:, 1] - zy0) / size - margin)
-        j1 = np.floor((bounds[:, 3] - zy0) / size + margin)
-    finite = np.isfinite(bounds).all(axis=1)
-    off_grid = finite & ((i1 < 0) | (j1 < 0) | (i0 >= nx) | (j0 >= ny))
-    on_grid = finite & ~off_grid
-    a0 = np.clip(np.nan_to_num(i0), 0, nx - 1).astype(np.intp)
-    a1 = np.clip(np.nan_to_num(i1), 0, nx - 1).astype(np.intp) + 1
-    b0 = np.clip(np.nan_to_num(j0), 0, ny - 1).astype(np.intp)
-    b1 = np.clip(np.nan_to_num(j1), 0, ny - 1).astype(np.intp) + 1
+        near = np.flatnonzero(
+            (bounds[:, 2] >= zx0 - size)
+            & (bounds[:, 0] <= zx1 + size)
+            & (bounds[:, 3] >= zy0 - size)
+            & (bounds[:, 1] <= zy1 + size)
+        )
+    # boxes with NaN (empty geometries) fail the comparisons above and are not in ``near``;
+    # they are neither inside nor outside, as before
+    outside[~np.isfinite(bounds).all(axis=1)] = False
+    b = bounds[near]
+    i0 = np.floor((b[:, 0] - zx0) / size - margin)
+    i1 = np.floor((b[:, 2] - zx0) / size + margin)
+    j0 = np.floor((b[:, 1] - zy0) / size - margin)
+    j1 = np.floor((b[:, 3] - zy0) / size + margin)
+    off_grid = (i1 < 0) | (j1 < 0) | (i0 >= nx) | (j0 >= ny)
+    a0 = np.clip(i0, 0, nx - 1).astype(np.intp)
+    a1 = np.clip(i1, 0, nx - 1).astype(np.intp) + 1
+    b0 = np.clip(j0, 0, ny - 1).astype(np.intp)
+    b1 = np.clip(j1, 0, ny - 1).astype(np.intp) + 1
     count = (a1 - a0) * (b1 - b0)
     within = (i0 >= 0) & (j0 >= 0) & (i1 < nx) & (j1 < ny)
 
@@ -87,9 +107,10 @@ def _screen(
         rect: np.ndarray = table[b1, a1] - table[b0, a1] - table[b1, a0] + table[b0, a0]
         return rect
 
-    inside = on_grid & within & (in_rect(sum_in) == count)
-    outside = off_grid | (on_grid & (in_rect(sum_out) == count))
-    return inside, outside
+    on_grid = ~off_grid
+    inside[near] = on_grid & within & (in_rect(sum_in) == count)
+    outside[near] = off_grid | (on_grid & (in_rect(sum_out) == count))
+    return inside, outside, zone
 
 
 def overlap_pairs(
@@ -137,11 +158,11 @@ def overlap_pairs(
     for z, zone in enumerate(zgeoms):
         zx0, zy0, zx1, zy1 = shapely.bounds(zone)
         floor = np.sqrt((zx1 - zx0) * (zy1 - zy0) / MAX_SCREEN_CELLS)
-        inside, outside = _screen(bounds, zone, max(SCREEN_CELL_PARCELS * typical, floor))
+        inside, outside, prepared = _screen(bounds, zone, max(SCREEN_CELL_PARCELS * typical, floor))
         doubt = np.flatnonzero(~inside & ~outside)
-        interior = shapely.contains_properly(zone, pgeoms[doubt])
+        interior = shapely.contains_properly(prepared, pgeoms[doubt])
         rest = doubt[~interior]
-        edge = rest[shapely.intersects(zone, pgeoms[rest])]
+        edge = rest[shapely.intersects(prepared, pgeoms[rest])]
         edge_area = shapely.area(shapely.intersection(pgeoms[edge], zone))
         sure = np.flatnonzero(inside)
         parts_p += [sure, doubt[interior], edge]

@@ -404,15 +404,33 @@ def _industrial(
     sector, sector_text = _sectors(parcels, rules.industry_code_column)
     names = _read_industrial_table()["name_zh"].to_dict()
     by_sector = rules.industrial_min_far_by_sector
-    known = np.array([s in by_sector for s in sector], dtype=bool)
-    threshold = np.where(
-        known, [by_sector.get(s, np.nan) for s in sector], rules.industrial_min_far
-    ).astype(float)
+    sectors = pd.Series(sector, dtype=object)
+    known = sectors.isin(list(by_sector)).to_numpy(dtype=bool)
+    minimum = sectors.map(dict(by_sector)).to_numpy(dtype=float, na_value=np.nan)
+    threshold = np.where(known, minimum, rules.industrial_min_far).astype(float)
     low_far = far < threshold
     low_cov = coverage < rules.industrial_min_coverage
     fired = is_ind & (low_far | low_cov)
     texts = np.full(n, None, dtype=object)
-    for i in np.flatnonzero(fired):
+    rows = np.flatnonzero(fired)
+    # One text per distinct (sector, values) combination: rows sharing them share the text.
+    # Floats are compared by their bits, so the text of each row is the one it would get alone.
+    combos = pd.DataFrame(
+        {
+            "known": known[rows],
+            "sector": sector[rows],
+            "text": sector_text[rows],
+            "low_far": low_far[rows],
+            "low_cov": low_cov[rows],
+            "far": far[rows].view(np.int64),
+            "threshold": threshold[rows].view(np.int64),
+            "coverage": coverage[rows].view(np.int64),
+        }
+    )
+    group = combos.groupby(list(combos.columns), sort=False, dropna=False).ngroup().to_numpy()
+    firsts = rows[np.unique(group, return_index=True)[1]]
+    distinct = np.empty(len(firsts), dtype=object)
+    for g, i in enumerate(firsts.tolist()):
         if known[i]:
             basis = f"sector {sector[i]} {names.get(sector[i], '')} minimum".replace("  ", " ")
         elif sector[i]:
@@ -424,11 +442,12 @@ def _industrial(
             parts.append(f"FAR {far[i]:g} < {threshold[i]:g} ({basis})")
         if low_cov[i]:
             parts.append(f"建筑系数 {coverage[i]:g} < {rules.industrial_min_coverage:g}")
-        texts[i] = (
+        distinct[g] = (
             "低效工业用地 (screening, not a legal finding): "
             + "; ".join(parts)
             + f"; minimums of {INDUSTRIAL_STANDARD}"
         )
+    texts[rows] = distinct[group]
     ev.fires["inefficient_industrial"] = fired
     ev.texts["inefficient_industrial"] = texts
     ev.industrial_min_far = np.where(is_ind, threshold, np.nan)
@@ -436,14 +455,18 @@ def _industrial(
     ev.sector_text = sector_text
     need = is_ind & ~fired
     ind_unknown = need & (np.isnan(far) | np.isnan(coverage))
-    reason = np.where(
-        np.isnan(far) & np.isnan(coverage),
-        "far and coverage missing",
-        np.where(np.isnan(far), "far missing", "coverage missing"),
+    reason = np.empty(n, dtype=object)  # read only where ind_unknown
+    missing = np.isnan(far[ind_unknown]), np.isnan(coverage[ind_unknown])
+    reason[ind_unknown] = np.where(
+        missing[0] & missing[1],
+        "inefficient_industrial needs far and coverage missing",
+        np.where(
+            missing[0],
+            "inefficient_industrial needs far missing",
+            "inefficient_industrial needs coverage missing",
+        ),
     )
-    ev.unknown.append(
-        (ind_unknown, np.char.add("inefficient_industrial needs ", reason.astype(str)))
-    )
+    ev.unknown.append((ind_unknown, reason))
 
 
 def _evaluate(
@@ -513,9 +536,12 @@ def _evaluate(
     is_village = _matches(code, rules.urban_village_codes)
     if urban_area is not None and not shapely.is_empty(urban_area):
         shapely.prepare(urban_area)
-        points = shapely.point_on_surface(parcels.geometry.to_numpy())
+        # only rural homesteads need their point tested
+        points = shapely.point_on_surface(parcels.geometry.to_numpy()[is_village])
         inside = shapely.contains(urban_area, points) | shapely.touches(urban_area, points)
-        ev.fires["urban_village"] = is_village & inside
+        fires = np.zeros(n, dtype=bool)
+        fires[is_village] = inside
+        ev.fires["urban_village"] = fires
     else:
         ev.fires["urban_village"] = np.zeros(n, dtype=bool)
         ev.unknown.append((is_village, same("urban_village needs an urban_area (none given)")))
@@ -542,15 +568,12 @@ def _evaluate(
         if "landuse_code" in parcels.columns
         else code.fillna("<missing>")
     )
-    ev.unknown.append(
-        (
-            ev.unknown_code,
-            np.char.add(
-                np.char.add("land-use code '", ev.raw_code.to_numpy(dtype=str)),
-                "' unknown to the classification",
-            ),
-        )
-    )
+    unknown_reason = np.empty(n, dtype=object)  # read only where the code is unknown
+    unknown_reason[ev.unknown_code] = [
+        f"land-use code '{c}' unknown to the classification"
+        for c in ev.raw_code.to_numpy(dtype=object)[ev.unknown_code]
+    ]
+    ev.unknown.append((ev.unknown_code, unknown_reason))
     return ev
 
 
@@ -633,23 +656,31 @@ def renewal_candidates(
     n = len(parcels)
     ev = _evaluate(parcels, rules, urban_area, facilities)
     unknown_code, raw = ev.unknown_code, ev.raw_code
-    rtype = np.full(n, None, dtype=object)
+    # renewal type as a position in ``labels`` (-1: none), the first rule in order that fires
+    labels = [*rules.order, UNDETERMINED]
+    rtype = np.full(n, -1, dtype=np.intp)
     rtext = np.full(n, None, dtype=object)
-    for name in rules.order:
-        take = ev.fires[name] & (rtype == None)  # noqa: E711 - elementwise on an object array
-        rtype[take] = name
+    for k, name in enumerate(rules.order):
+        take = ev.fires[name] & (rtype < 0)
+        rtype[take] = k
         rtext[take] = ev.texts[name][take]
-    undecided = rtype == None  # noqa: E711
-    reasons = np.full(n, "", dtype=object)
+    undecided = np.flatnonzero(rtype < 0)
+    reasons = np.full(len(undecided), "", dtype=object)
     for mask, why in ev.unknown:
-        add = mask & undecided
-        reasons[add] = np.where(reasons[add] == "", why[add], reasons[add] + "; " + why[add])
-    und = undecided & (reasons != "")
-    rtype[und] = UNDETERMINED
-    rtext[und] = "undetermined: " + reasons[und]
+        add = mask[undecided]
+        pick = undecided[add]
+        reasons[add] = np.where(reasons[add] == "", why[pick], reasons[add] + "; " + why[pick])
+    und_rows = undecided[reasons != ""]
+    und = np.zeros(n, dtype=bool)
+    und[und_rows] = True
+    rtype[und_rows] = len(labels) - 1
+    rtext[und_rows] = "undetermined: " + reasons[reasons != ""]
 
-    out = parcels.copy()
-    out["renewal_type"] = pd.array(rtype, dtype="string")
+    # a shallow copy: only new columns are set, the caller's frame is not changed
+    out = parcels.copy(deep=False)
+    out["renewal_type"] = pd.array(np.array(labels, dtype=object), dtype="string").take(
+        rtype, allow_fill=True
+    )
     out["renewal_rule"] = pd.array(rtext, dtype="string")
     out["industrial_min_far"] = ev.industrial_min_far
     _note_default_minimum(ev, rules, out.index, layer)

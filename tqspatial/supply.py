@@ -551,32 +551,55 @@ def _targets(
     out: pd.DataFrame, capacity: Capacity, determined: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     n = len(out)
-    clusters = out["cluster_id"].astype(str).to_numpy()
-    categories = out["landuse_category"].astype("string").fillna("unknown").to_numpy(dtype=str)
     target = np.full(n, np.nan)
     shares = {u: np.zeros(n) for u in USES}
-    cache: dict[tuple[str, str], dict[str, float]] = {}
-    for i in np.flatnonzero(determined):
-        key = (clusters[i], categories[i])
-        if key not in cache:
-            cache[key] = capacity.target_for(*key)
-        row = cache[key]
-        target[i] = row["target_far"]
-        for u in USES:
-            shares[u][i] = row[f"share_{u}"]
+    rows = np.flatnonzero(determined)
+    # one look-up per distinct (cluster, category), spread to its rows
+    clusters, cluster_names = pd.factorize(out["cluster_id"].astype(str))
+    categories, category_names = pd.factorize(
+        out["landuse_category"].astype("string").fillna("unknown")
+    )
+    pair = clusters[rows].astype(np.int64) * (len(category_names) + 1) + categories[rows]
+    _, first, group = np.unique(pair, return_index=True, return_inverse=True)
+    found = [
+        capacity.target_for(str(cluster_names[clusters[i]]), str(category_names[categories[i]]))
+        for i in rows[first].tolist()
+    ]
+    target[rows] = np.array([f["target_far"] for f in found], dtype=float)[group]
+    for u in USES:
+        shares[u][rows] = np.array([f[f"share_{u}"] for f in found], dtype=float)[group]
     return target, shares
+
+
+def _labelled(codes: np.ndarray, labels: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    """Text column (``string`` dtype) of ``labels[code]``, missing where the code is -1.
+
+    As ``pd.array(texts, dtype="string")`` of the per-row texts, without a text object
+    per row.
+    """
+    return pd.array(np.array(labels, dtype=object), dtype="string").take(
+        np.asarray(codes, dtype=np.intp), allow_fill=True
+    )
+
+
+def _lookup(column: pd.Series, mapping: Mapping[str, float]) -> np.ndarray:
+    """``mapping[value]`` per row of a text column, NaN for missing or unmapped values."""
+    codes, uniques = pd.factorize(column)
+    values = np.array([mapping.get(str(u), np.nan) for u in uniques] + [np.nan], dtype=float)
+    found: np.ndarray = values[codes]  # code -1 (missing) takes the trailing NaN
+    return found
 
 
 def _check(
     applies: np.ndarray, unknown: np.ndarray, over: np.ndarray, enforced: np.ndarray
 ) -> pd.api.extensions.ExtensionArray:
     """Outcome of one limit test per row (see vocabulary.CHECK_NAMES)."""
-    result = np.full(len(applies), None, dtype=object)
-    result[applies] = "ok"
-    result[applies & over & enforced] = "capped"
-    result[applies & over & ~enforced] = "over"
-    result[applies & unknown] = "unknown"
-    return pd.array(result, dtype="string")
+    result = np.full(len(applies), -1, dtype=np.intp)
+    result[applies] = 0
+    result[applies & over & enforced] = 1
+    result[applies & over & ~enforced] = 2
+    result[applies & unknown] = 3
+    return _labelled(result, ("ok", "capped", "over", "unknown"))
 
 
 @dataclasses.dataclass
@@ -648,19 +671,15 @@ def _floors(
 def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
     """Add floor areas, the 建科〔2021〕63号 checks and the projected newcomers (in place)."""
     n = len(out)
-    rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None)
-    determined = rtype.isin(RENEWAL_TYPES).to_numpy()
-    enforced = rtype.isin(capacity.limits.enforce).to_numpy() & determined
+    rtype = out["renewal_type"]
+    determined = rtype.isin(RENEWAL_TYPES).to_numpy(dtype=bool, na_value=False)
+    enforced = determined & rtype.isin(capacity.limits.enforce).to_numpy(dtype=bool, na_value=False)
     target, shares = _targets(out, capacity, determined)
     area = out["area_m2"].to_numpy(dtype=float)
     net = out["supply_net_m2"].to_numpy(dtype=float)
     existing = _existing_floor(out, area)
-    redevelop = np.array(
-        [
-            capacity.redevelopment_share.get(str(t), 0.0) if d else 0.0
-            for t, d in zip(rtype, determined, strict=True)
-        ]
-    )
+    share_of = _lookup(rtype, capacity.redevelopment_share)
+    redevelop = np.where(determined & ~np.isnan(share_of), share_of, 0.0)
     works = determined & (redevelop > 0) & (net > 0)
     f = _floors(
         capacity,
@@ -687,14 +706,16 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
     unknown = works & ~f.known
     out["demolition_check"] = _check(works & (existing != 0), unknown, f.over_demolition, enforced)
     out["rebuild_ratio_check"] = _check(f.cleared | unknown, unknown, f.over_ratio, enforced)
-    limit = np.full(n, None, dtype=object)
+    limit = np.full(n, -1, dtype=np.intp)
     done = works & ~f.issue
-    limit[done] = "target_far"
+    limit[done] = 0
     if capacity.subtract_existing:
-        limit[done & (f.rebuilt <= np.nan_to_num(f.demolished))] = "existing_denser"
-    limit[done & f.over_demolition & enforced] = "demolition_share"
-    limit[done & f.over_ratio & enforced] = "rebuild_ratio"
-    out["renewal_limit"] = pd.array(limit, dtype="string")
+        limit[done & (f.rebuilt <= np.nan_to_num(f.demolished))] = 1
+    limit[done & f.over_demolition & enforced] = 2
+    limit[done & f.over_ratio & enforced] = 3
+    out["renewal_limit"] = _labelled(
+        limit, ("target_far", "existing_denser", "demolition_share", "rebuild_ratio")
+    )
     _rehousing(out, capacity, f.rebuilt * shares["residential"], works, f.known)
 
     # projected newcomers go to new columns: the parcel's own residents and jobs stay as read
@@ -704,9 +725,9 @@ def _capacity(out: gpd.GeoDataFrame, capacity: Capacity) -> None:
     for use in ("office", "commercial", "industry"):
         jobs += f.new_floor * shares[use] / capacity.m2_per_job[use]
     out["new_jobs"] = jobs
-    text = np.full(n, None, dtype=object)
-    text[f.issue] = "existing floor area unknown (floor_area_m2 and far missing)"
-    out["capacity_issue"] = pd.array(text, dtype="string")
+    out["capacity_issue"] = _labelled(
+        np.where(f.issue, 0, -1), ("existing floor area unknown (floor_area_m2 and far missing)",)
+    )
 
 
 def _rehousing(
@@ -742,11 +763,11 @@ def _rehousing(
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(has_displaced, np.minimum(1.0, dwellings / displaced), np.nan)
     out["rehousing_rate"] = rate
-    check = np.full(n, None, dtype=object)
-    check[has_displaced] = "ok"
-    check[has_displaced & (rate < capacity.limits.min_rehousing_rate)] = "below"
-    check[clears_housing & np.isnan(residents)] = "unknown"
-    out["rehousing_check"] = pd.array(check, dtype="string")
+    check = np.full(n, -1, dtype=np.intp)
+    check[has_displaced] = 0
+    check[has_displaced & (rate < capacity.limits.min_rehousing_rate)] = 1
+    check[clears_housing & np.isnan(residents)] = 2
+    out["rehousing_check"] = _labelled(check, ("ok", "below", "unknown"))
 
 
 def _cores(structure: PlanStructure) -> dict[str, shapely.Geometry]:
@@ -761,52 +782,65 @@ def _phasing(out: gpd.GeoDataFrame, structure: PlanStructure, phasing: Phasing) 
     """Add ``core_distance_m``, ``phase``, ``phase_start_year``, ``phase_end_year`` (in place)."""
     n = len(out)
     cores = _cores(structure)
-    points = shapely.point_on_surface(out.geometry.to_numpy())
-    clusters = out["cluster_id"].astype(str).to_numpy()
-    core = np.array([cores.get(c) for c in clusters], dtype=object)
-    has_core = np.array([c is not None for c in core], dtype=bool)
+    # the core of each row's cluster, looked up once per distinct cluster id
+    codes, uniques = pd.factorize(out["cluster_id"].astype(str))
+    known = np.array([cores.get(str(c)) for c in uniques] + [None], dtype=object)
+    core = known[codes]  # code -1 (missing) takes the trailing None
+    has_core = np.flatnonzero(~pd.isna(core))
+    points = shapely.point_on_surface(out.geometry.to_numpy()[has_core])
     distance = np.full(n, np.nan)
-    distance[has_core] = shapely.distance(points[has_core], core[has_core])
-    rtype = out["renewal_type"].astype(object).where(out["renewal_type"].notna(), None).to_numpy()
-    idle = (
-        out["is_idle"]
-        .astype(object)
-        .where(out["is_idle"].notna(), other=False)
-        .astype(bool)
-        .to_numpy()
-        if "is_idle" in out.columns
-        else np.zeros(n, dtype=bool)
-    )
+    distance[has_core] = shapely.distance(points, core[has_core])
+    if "is_idle" not in out.columns:
+        idle = np.zeros(n, dtype=bool)
+    elif pd.api.types.is_bool_dtype(out["is_idle"].dtype) and not out["is_idle"].hasnans:
+        idle = out["is_idle"].to_numpy(dtype=bool)
+    else:
+        idle = (
+            out["is_idle"]
+            .astype(object)
+            .where(out["is_idle"].notna(), other=False)
+            .astype(bool)
+            .to_numpy()
+        )
     last = len(phasing.phases) - 1
-    index = np.full(n, -1)
-    for i in range(n):
-        t = rtype[i]
-        if t not in phasing.base_phase:
-            continue
-        k = phasing.base_phase[t]
-        if idle[i]:
-            k = 0
-        elif not np.isnan(distance[i]):
-            if distance[i] <= phasing.core_radius_m:
-                k = max(0, k - 1)
-            elif distance[i] > phasing.outer_radius_m:
-                k = min(last, k + 1)
-        index[i] = k
-    names = np.array([p[0] for p in phasing.phases], dtype=object)
+    base = _lookup(out["renewal_type"], phasing.base_phase)
+    has_base = ~np.isnan(base)
+    k = np.where(has_base, base, 0).astype(int)
+    with np.errstate(invalid="ignore"):
+        near = distance <= phasing.core_radius_m
+        outer = distance > phasing.outer_radius_m
+    k = np.where(near, np.maximum(0, k - 1), np.where(outer, np.minimum(last, k + 1), k))
+    k = np.where(idle, 0, k)
+    index = np.where(has_base, k, -1)
+    names = [p[0] for p in phasing.phases]
     starts = np.array([p[1] for p in phasing.phases], dtype=float)
     ends = np.array([p[2] for p in phasing.phases], dtype=float)
     ok = index >= 0
-    phase = np.full(n, None, dtype=object)
-    phase[ok] = names[index[ok]]
-    phase[rtype == UNDETERMINED] = PHASE_UNDETERMINED
+    phase = index.copy()  # a phase name, -1 none, len(names) undetermined
+    phase[(out["renewal_type"] == UNDETERMINED).to_numpy(dtype=bool, na_value=False)] = len(names)
     out["core_distance_m"] = distance
-    out["phase"] = pd.array(phase, dtype="string")
+    out["phase"] = _labelled(phase, [*names, PHASE_UNDETERMINED])
     out["phase_start_year"] = pd.array(np.where(ok, starts[np.maximum(index, 0)], np.nan)).astype(
         "Int64"
     )
     out["phase_end_year"] = pd.array(np.where(ok, ends[np.maximum(index, 0)], np.nan)).astype(
         "Int64"
     )
+
+
+def _text_or_values(values: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """Text objects as the text array assigning them to a column would infer, else as given.
+
+    Assigning an object array makes pandas infer its dtype and convert it; converting
+    it once here gives the same column at about half the cost.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values) != "string":
+        return values
+    dtype = pd.Series(["text"]).dtype  # what this pandas infers for text
+    if pd.api.types.is_object_dtype(dtype):
+        return values
+    text: pd.api.extensions.ExtensionArray = pd.Series(values, dtype=dtype, copy=False).array
+    return text
 
 
 def renewal_supply(
@@ -906,7 +940,8 @@ def renewal_supply(
             "tqspatial.assign_parcels(parcels, structure)"
         )
         raise SchemaError(msg)
-    out = parcels.copy()
+    # a shallow copy: only whole columns are set below, the caller's frame is not changed
+    out = parcels.copy(deep=False)
     if not {"landuse_canonical", "landuse_category"} <= set(out.columns):
         if "landuse_code" not in out.columns:
             msg = (
@@ -916,16 +951,16 @@ def renewal_supply(
             raise SchemaError(msg)
         classes = classify_landuse(out["landuse_code"], scheme=landuse_scheme)
         for column in classes.columns:
-            out[column] = classes[column].to_numpy()
+            out[column] = _text_or_values(classes[column].to_numpy())
     out = renewal_candidates(out, rules=rules, urban_area=urban_area, facilities=facilities)
     if "area_m2" not in out.columns:
         out["area_m2"] = shapely.area(out.geometry.to_numpy())
     areas = constrained_areas(out, list(constraints))
     for column in areas.columns:
         out[column] = areas[column].to_numpy()
-    rtype = out["renewal_type"].astype(object)
-    determined = rtype.isin(RENEWAL_TYPES).to_numpy()
-    undetermined = (rtype == UNDETERMINED).to_numpy()
+    rtype = out["renewal_type"]
+    determined = rtype.isin(RENEWAL_TYPES).to_numpy(dtype=bool, na_value=False)
+    undetermined = (rtype == UNDETERMINED).to_numpy(dtype=bool, na_value=False)
     out["supply_net_m2"] = np.where(determined, out["net_area_m2"], 0.0)
     out["pending_net_m2"] = np.where(undetermined, out["net_area_m2"], 0.0)
     capacity = capacity or Capacity()
@@ -1024,6 +1059,33 @@ def _note_limits(out: gpd.GeoDataFrame, limits: RenewalLimits) -> None:
         )
 
 
+#: Columns of :func:`renewal_supply`'s output that :func:`supply_ledger` reads.
+_LEDGER_INPUTS = (
+    "cluster_id",
+    "renewal_type",
+    "phase",
+    "area_m2",
+    "constrained_m2",
+    "supply_net_m2",
+    "pending_net_m2",
+    "redeveloped_m2",
+    "existing_floor_area_m2",
+    "demolished_floor_m2",
+    "rebuilt_floor_m2",
+    "new_floor_area_m2",
+    "demolition_share",
+    "rebuild_ratio",
+    "demolition_check",
+    "rebuild_ratio_check",
+    "new_dwellings",
+    "new_households",
+    "new_residents",
+    "new_jobs",
+    "displaced_households",
+    "capacity_issue",
+)
+
+
 def supply_ledger(
     parcels_out: pd.DataFrame,
     structure: PlanStructure,
@@ -1068,8 +1130,10 @@ def supply_ledger(
     ['cluster_id', 'renewal_type', 'phase']
     """
     phasing = phasing or Phasing()
-    frame = pd.DataFrame(parcels_out.drop(columns="geometry", errors="ignore"))
-    frame = frame[frame["renewal_type"].notna()]
+    # only the rows with a renewal type and the columns summed (not a copy of the whole layer)
+    rows = parcels_out["renewal_type"].notna().to_numpy(dtype=bool)
+    inputs = [c for c in _LEDGER_INPUTS if c in parcels_out.columns]
+    frame = pd.DataFrame(parcels_out[inputs])[rows]
     years = {name: f"{a}-{b}" for name, a, b in phasing.phases}
     years[PHASE_UNDETERMINED] = ""
     if frame.empty:
