@@ -140,8 +140,34 @@ def subset(folder: Path, rows: int) -> Path:
 # ----------------------------------------------------------------------------- runs
 
 
+def _worker_rss() -> float:
+    return _status_kb("VmRSS") / 1024
+
+
+def _sample(client: Any, samples: list[tuple[float, float]], stop: Any, start: float) -> None:
+    """Every 2 s: the largest resident size among the workers (MiB), with the time."""
+    while not stop.wait(2.0):
+        try:
+            rss = client.run(_worker_rss)
+        except Exception:
+            return
+        samples.append((time.perf_counter() - start, max(rss.values())))
+
+
+def _by_phase(samples: list[tuple[float, float]], seconds: dict[str, float]) -> dict[str, float]:
+    """Largest sampled worker RSS in each phase (phases in the order the engine ran them)."""
+    out, begin = {}, 0.0
+    for phase in ("read+shuffle", "validate", "supply+write"):
+        end = begin + seconds.get(phase, 0.0)
+        inside = [rss for t, rss in samples if begin <= t < end]
+        out[phase] = round(max(inside)) if inside else float("nan")
+        begin = end
+    return out
+
+
 def dask_run(source: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     import shutil  # noqa: PLC0415
+    import threading  # noqa: PLC0415
 
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
@@ -159,13 +185,22 @@ def dask_run(source: Path, out: Path, args: argparse.Namespace) -> dict[str, Any
         ) as cluster,
         Client(cluster) as client,
     ):
+        samples: list[tuple[float, float]] = []
+        stop = threading.Event()
+        sampler = threading.Thread(
+            target=_sample, args=(client, samples, stop, time.perf_counter()), daemon=True
+        )
+        sampler.start()
         res = process_parcels_path(source, context, out=out, client=client)
+        stop.set()
+        sampler.join()
         peaks = client.run(_worker_peak)
     total = time.perf_counter() - start
     return {
         "result": res,
         "total_s": total,
         "workers_mib": {w.rsplit(":", 1)[-1]: round(p["vmhwm_mib"]) for w, p in peaks.items()},
+        "rss_by_phase": _by_phase(samples, res.seconds),
     }
 
 
@@ -254,7 +289,8 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"dask {args.parcels:,}: {run['total_s']:.1f} s wall with cluster start and stop "
         f"({', '.join(f'{k} {v:.1f} s' for k, v in res.seconds.items())}); "
-        f"{res.counts}; peak RSS per worker (MiB): {run['workers_mib']}; "
+        f"{res.counts}; peak RSS per worker (MiB): {run['workers_mib']}; largest worker RSS "
+        f"sampled every 2 s, by phase (MiB): {run['rss_by_phase']}; "
         f"client peak RSS {_status_kb('VmHWM') / 1024:.0f} MiB; load {os.getloadavg()[0]:.1f}",
         flush=True,
     )

@@ -66,6 +66,7 @@ def _run(config):
     patch = pytest.MonkeyPatch()
     patch.setattr(maps, "save_figure", save_figure)
     patch.setattr(maps, "render_maps", render_maps)
+    patch.setattr(maps.webmap, "write_webmap", lambda *_a, **_k: [])  # tested in test_webmap
     try:
         pipeline._render_maps(config, data, inventory, out=Path("not-written"))
     finally:
@@ -418,3 +419,18 @@ def test_scenario_comparison_names_district_indicator_and_crs(tianqiao):
     assert fig.get_suptitle() == "天桥区净供给：情景比较"
     notes = [t.get_text() for t in fig.texts if t.get_gid() == "tq-credit"]
     assert notes == [f"坐标系：{CRS.from_epsg(4548).name}（EPSG:4548）"]
+
+
+def test_atlas_pdf_keeps_its_text_editable(tmp_path):
+    """TrueType (CIDFontType2 with a glyf table) instead of Type 3 outlines, on every page."""
+    from tests.test_cartography import _pdf_fonts
+
+    path = atlas.write_atlas(tmp_path / "atlas.pdf", tq.datasets.tianqiao())
+    data = path.read_bytes()
+    assert not re.search(rb"/Subtype\s*/Type3", data)
+    assert re.search(rb"/Subtype\s*/CIDFontType2", data)
+    fonts = _pdf_fonts(data)
+    assert fonts
+    for font in fonts:
+        assert "glyf" in font
+        assert "CFF " not in font
