@@ -404,11 +404,6 @@ def _write_partition(
     return len(frame), (box[0], box[1], box[2], box[3])
 
 
-def _path_of(spooled: dict[str, Any]) -> str:
-    path: str = spooled["path"]
-    return path
-
-
 def _geometries_of(assembled: dict[str, Any], rows: npt.NDArray[np.int64]) -> dict[int, Any]:
     if not len(rows):
         return {}
@@ -428,29 +423,17 @@ def _apply_ids(
         _get(str(source)), *outcomes, area=area, clip=clip, min_area_m2=min_area_m2
     )
     source.unlink()
-    target = source.with_name(source.name.replace("p0-", "p1-"))
-    return {
-        "path": _put(part, target),
-        "bounds": halo.bounds(part),
-        "boxes": _put_boxes(halo.boxes(part), target),
-    }
+    return _spool_part(part, source.with_name(source.name.replace("p0-", "p1-")), kept=True)
 
 
-def _bounds(spooled: dict[str, Any]) -> Box | None:
-    box: Box | None = spooled["bounds"]
-    return box
+def _spool_part(part: halo.Partition, target: Path, *, kept: bool) -> dict[str, Any]:
+    """Spool a partition; return its path and the box and spooled row boxes of its rows.
 
-
-def _put_boxes(boxes: npt.NDArray[np.float64], beside: Path) -> str:
-    """Spool a partition's row boxes (its neighbours' halo reach) next to it."""
-    path = beside.with_suffix(".boxes.npy")
-    np.save(path, boxes)
-    return str(path)
-
-
-def _boxes(spooled: dict[str, Any]) -> str:
-    path: str = spooled["boxes"]
-    return path
+    ``kept`` picks the usable or the rejected rows: what its neighbours' tasks reach for.
+    """
+    boxes = target.with_suffix(".boxes.npy")
+    np.save(boxes, halo.boxes(part, kept=kept))
+    return {"path": _put(part, target), "bounds": halo.bounds(part, kept=kept), "boxes": str(boxes)}
 
 
 def _reach(path: str) -> npt.NDArray[np.float64]:
@@ -458,12 +441,19 @@ def _reach(path: str) -> npt.NDArray[np.float64]:
     return out
 
 
-def _halos_from(
-    spooled: dict[str, Any], *reaches: str, targets: tuple[int, ...]
-) -> dict[int, dict[str, Any]]:
-    """One partition's halo rows for each adjacent partition (the partition is read once)."""
+def _for_neighbours(
+    spooled: dict[str, Any],
+    *reaches: str,
+    targets: tuple[int, ...],
+    give: Callable[[halo.Partition, npt.NDArray[np.float64]], Any],
+) -> dict[int, Any]:
+    """Return what one partition gives each adjacent partition, reading it once.
+
+    ``give`` is :func:`halo.halo` (rows for the overlaps) or :func:`halo.kept_near`
+    (kept geometries for the rejects' uncounted area).
+    """
     part: halo.Partition = _get(spooled["path"])
-    return {t: halo.halo(part, _reach(r)) for t, r in zip(targets, reaches, strict=True)}
+    return {t: give(part, _reach(r)) for t, r in zip(targets, reaches, strict=True)}
 
 
 def _settle(
@@ -474,20 +464,7 @@ def _settle(
     part = halo.settle_overlaps(
         _get(str(source)), *[h[number] for h in halos], min_area_m2=min_area_m2
     )
-    target = source.with_name(source.name.replace("p1-", "p2-"))
-    return {
-        "path": _put(part, target),
-        "bounds": halo.bounds(part, kept=False),
-        "boxes": _put_boxes(halo.boxes(part, kept=False), target),
-    }
-
-
-def _kept_from(
-    spooled: dict[str, Any], *reaches: str, targets: tuple[int, ...]
-) -> dict[int, npt.NDArray[np.object_]]:
-    """One settled partition's kept geometries near each adjacent partition's rejects."""
-    part: halo.Partition = _get(spooled["path"])
-    return {t: halo.kept_near(part, _reach(r)) for t, r in zip(targets, reaches, strict=True)}
+    return _spool_part(part, source.with_name(source.name.replace("p1-", "p2-")), kept=False)
 
 
 def _finish(
@@ -542,11 +519,6 @@ def _write(result: dict[str, Any], out: str, number: int, context: ParcelContext
         "log": result["log"],
         "seconds": result["seconds"],
     }
-
-
-def _codes_of(finished: dict[str, Any]) -> pd.Series | None:
-    codes: pd.Series | None = finished["codes"]
-    return codes
 
 
 def _code_counts(validated: dict[str, Any]) -> pd.Series | None:
@@ -858,7 +830,7 @@ def process_parcels_path(
             )
             seconds["read+shuffle"] = time.perf_counter() - started
             tick = time.perf_counter()
-            finished = _validate(dask, parts, context, district, tick)
+            finished = _validate(dask, parts, context, district, tick, spool=out / _SCRATCH[0])
             scheme, detected = _scheme(dask, finished, context)
             seconds["validate"] = time.perf_counter() - tick
             tick = time.perf_counter()
@@ -968,7 +940,9 @@ def _cut(
         dask.submit(_read, chunk, source_crs, working, str(spool), number)
         for number, chunk in enumerate(chunks)
     ]
-    boxes = [b for b in dask.gather([dask.submit(_bounds, m) for m in smalls]) if b]
+    boxes = [
+        b for b in dask.gather([dask.submit(operator.getitem, m, "bounds") for m in smalls]) if b
+    ]
     total: Box = (
         (
             min(b[0] for b in boxes),
@@ -982,7 +956,7 @@ def _cut(
     rows = sum(c.rows for c in chunks)
     bins = [dask.submit(_bins, m, total) for m in smalls]
     histogram = np.sum(dask.gather([dask.submit(_histogram, b) for b in bins]), axis=0)
-    for log in dask.gather([dask.submit(_log_of, m) for m in smalls]):
+    for log in dask.gather([dask.submit(operator.getitem, m, "log") for m in smalls]):
         read_log.extend(log)
     cuts = _cuts(histogram, npartitions or _default_partitions(rows, dask))
     count = len(cuts) + 1
@@ -1010,11 +984,6 @@ def _input_order(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def _log_of(small: dict[str, Any]) -> QualityLog:
-    log: QualityLog = small["log"]
-    return log
-
-
 def _neighbours(boxes: list[Box | None], reach: list[Box | None]) -> list[list[int]]:
     """For each partition t, the partitions s != t whose ``reach`` box meets t's box."""
     return [
@@ -1029,6 +998,8 @@ def _validate(
     context: ParcelContext,
     district: shapely.Geometry | None,
     started: float,
+    *,
+    spool: Path,
 ) -> list[Any]:
     """Validate the partitions: the id index, then the overlap halo, then the uncounted area.
 
@@ -1037,7 +1008,6 @@ def _validate(
     worker's memory follows the partition size, not the layer's.
     """
     count = len(parts)
-    spool = Path(dask.gather([dask.submit(_path_of, parts[0])])[0]).parent
     chosen = [
         dask.submit(_repeated_ids, str(spool / "ids" / f"shard-{k:05d}"), *parts)
         for k in range(count)
@@ -1062,14 +1032,18 @@ def _validate(
     del chosen, geoms, outcomes
     parts.clear()  # the caller's futures too
     # overlaps: a halo of the usable rows of adjacent partitions (boxes meet)
-    kept_boxes = dask.gather([dask.submit(_bounds, a) for a in applied])
+    kept_boxes = dask.gather([dask.submit(operator.getitem, a, "bounds") for a in applied])
     logger.info("dask (path): ids settled and rows clipped in every partition")
-    kept_reach = [dask.submit(_boxes, a) for a in applied]
+    kept_reach = [dask.submit(operator.getitem, a, "boxes") for a in applied]
     # halo rows for s come from each t whose kept rows' box meets s's
     sources = _neighbours(kept_boxes, kept_boxes)
     halos = [
         dask.submit(
-            _halos_from, applied[t], *[kept_reach[s] for s in sources[t]], targets=tuple(sources[t])
+            _for_neighbours,
+            applied[t],
+            *[kept_reach[s] for s in sources[t]],
+            targets=tuple(sources[t]),
+            give=halo.halo,
         )
         for t in range(count)
     ]
@@ -1084,14 +1058,18 @@ def _validate(
         for s in range(count)
     ]
     del applied, kept_reach, halos
-    reject_boxes = dask.gather([dask.submit(_bounds, p) for p in settled])
+    reject_boxes = dask.gather([dask.submit(operator.getitem, p, "bounds") for p in settled])
     logger.info("dask (path): overlaps settled in every partition")
-    reject_reach = [dask.submit(_boxes, p) for p in settled]
+    reject_reach = [dask.submit(operator.getitem, p, "boxes") for p in settled]
     # kept geometries for s's rejects come from each t whose kept box meets s's rejects' box
     givers = _neighbours(kept_boxes, reject_boxes)
     kept = [
         dask.submit(
-            _kept_from, settled[t], *[reject_reach[s] for s in givers[t]], targets=tuple(givers[t])
+            _for_neighbours,
+            settled[t],
+            *[reject_reach[s] for s in givers[t]],
+            targets=tuple(givers[t]),
+            give=halo.kept_near,
         )
         for t in range(count)
     ]
@@ -1115,7 +1093,9 @@ def _scheme(
     if context.landuse_scheme is not None:
         return context.landuse_scheme, None
     counts = [
-        c for c in dask.gather([dask.submit(_codes_of, v) for v in validated]) if c is not None
+        c
+        for c in dask.gather([dask.submit(operator.getitem, v, "codes") for v in validated])
+        if c is not None
     ]
     if not counts:
         return None, None
