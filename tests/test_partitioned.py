@@ -304,3 +304,28 @@ def test_partition_command(tianqiao, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["partition", str(source), str(tmp_path / "p3"), "--rows-per-part", "0"])
     assert exc.value.code == 2
+
+
+def test_second_district_partitioned_and_path_engine_equal_single(tmp_path):
+    """历下区's own files and profile: ``partition_layer`` then the path engine == single path."""
+    from tests.district_builder import build_district
+    from tqspatial.config import load_config
+    from tqspatial.pipeline import parcel_context, read_inputs
+
+    district = build_district(tmp_path / "lixia", maps=False, changes=False)
+    config = load_config(district.config)
+    data = read_inputs(config)
+    context = parcel_context(config, data)
+    source = tmp_path / "lixia_parcels.parquet"
+    data.parcels.to_parquet(source, row_group_size=max(1, len(data.parcels) // 5))
+    single = process_parcels(read_parcels_batched(source), context)
+    cut = partition_layer(
+        source, tmp_path / "parts", rows_per_part=len(data.parcels) // 3 + 1, scheduler="sync"
+    )
+    assert sum(cut.rows) == len(data.parcels)
+    assert len(cut.rows) >= 3
+    res = process_parcels_path(
+        tmp_path / "parts", context, out=tmp_path / "out", npartitions=4, scheduler="sync"
+    )
+    assert res.counts["partitions"] == 4
+    assert_same_as_single(single, res, tmp_path)
